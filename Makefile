@@ -1,0 +1,39 @@
+# One command sets up and runs each job on a fresh machine:
+#   make run    the web app over the default corpus, on http://127.0.0.1:7860
+#   make test   the whole test suite (what CI runs)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run index test bench browser clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned, so that pip takes the CPU build on disk
+# instead of pulling a CUDA build for sentence-transformers.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+index: setup
+	$(VENV)/bin/rag index corpus
+
+run: index
+	$(VENV)/bin/rag serve
+
+# Debian's Chromium for the browser tests; never `playwright install`.
+browser:
+	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: setup browser
+	$(PY) -m pytest
+
+bench: index
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/LOCK index/v* index/.tmp-*

@@ -1,0 +1,208 @@
+"""Split documents into dated passages with exact character offsets.
+
+A passage is an *entry*: a paragraph plus the paragraphs that continue it (a quote
+attributed to someone the lead-in names, a "He said …" follow-up). Date headers
+("09 December 2024") and datelines ("7 Dec, 2024 20:07 / …") date every passage
+below them until the next one. Entries longer than ``max_chars`` are cut into
+windows of whole sentences that overlap by one sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.dates import is_date_header, leading_date
+from rag.sentences import sentence_spans
+from rag.types import Chunk, Document
+
+CHUNKER_VERSION = 1
+MAX_CHARS = 1000
+_TINY = 60  # a paragraph this short (a title, a heading) joins the one after it
+
+_PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_OPENING_QUOTE = "“\"‘«"
+_CLOSING_QUOTE = re.compile(r"[”\"’»][,.]?\s+")
+_ANAPHORA = frozenset("he she they it the his her their its this these those".split())
+_FOLLOW_UP_START = frozenset({"He", "She", "They", "His", "Her", "Their"})
+# Openings that tie a paragraph to the one before it ("According to Spiegel, …").
+_CONNECTIVES = re.compile(
+    r"^(?:According to|At the same time|Meanwhile|However|Instead|Earlier|Later|"
+    r"In addition|Also|Still|Nevertheless|Separately,? the)\b"
+)
+# "The <noun>" that points back: a reporting noun, or a noun the previous paragraph used.
+_DEFINITE = re.compile(r"^The ([a-z][a-z-]+)")
+_REPORTING_NOUNS = frozenset(
+    """source sources official officials agency representative spokesperson spokesman
+    spokeswoman paper newspaper outlet article report statement ministry diplomat
+    minister senator envoy statement daily channel network broadcaster""".split()
+)
+_NAME = re.compile(r"\b[A-Z][\w’'-]{3,}")
+_NAME_OR_ACRONYM = re.compile(r"\b[A-Z][\w’'-]{2,}")
+# "… told the agency": a definite reporting medium points back to the one just named.
+_BACK_REFERENCE = re.compile(r"\bthe (?:agency|paper|newspaper|outlet|daily|broadcaster|network|channel|magazine)\b")
+_COMMON_NAME_SHARE = 0.1  # a name in more paragraphs than this ties nothing together
+@dataclass(frozen=True)
+class _Paragraph:
+    start: int
+    end: int
+    date: str | None
+    section: int  # bumped by every date header: entries never span two sections
+
+
+def _paragraphs(text: str, date: str | None) -> tuple[list[_Paragraph], str | None]:
+    """Paragraph spans, each with the date in force there; also the date at the end."""
+    paragraphs = []
+    section = 0
+    for match in _PARAGRAPH.finditer(text):
+        start, end = match.start(), match.end()
+        first_line = text[start:end].split("\n", 1)[0]
+        header = first_line.lstrip("#* ").rstrip("*: ")
+        if is_date_header(header):
+            date = leading_date(header)
+            section += 1
+            rest = text.find("\n", start, end)
+            if rest == -1:
+                continue  # the header alone: it dates what follows, it is not a passage
+            start = rest + 1
+        elif leading_date(header):
+            date = leading_date(header)  # a dateline stays part of its passage
+        while text[start].isspace():
+            start += 1
+        while text[end - 1].isspace():
+            end -= 1
+        paragraphs.append(_Paragraph(start, end, date, section))
+    return paragraphs, date
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> bool:
+    """True when ``paragraph`` belongs to the entry that ``previous`` opened.
+
+    News entries and reports continue with a quote from the person just named, a
+    pronoun, a connective, a definite noun that points back, or the same rare name.
+    """
+    if paragraph[0].islower() or _CONNECTIVES.match(paragraph):
+        return True
+    first_sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
+    if _BACK_REFERENCE.search(first_sentence):
+        return True
+    first_word = paragraph.split(" ", 1)[0].rstrip(",’'s")
+    if first_word in _FOLLOW_UP_START:
+        return True
+    if paragraph[0] in _OPENING_QUOTE:
+        closing = _CLOSING_QUOTE.search(paragraph, 1)
+        if closing is None:
+            return False
+        attribution = paragraph[closing.end() : closing.end() + 80]
+        if attribution.split(" ", 1)[0].lower() in _ANAPHORA:
+            return True  # “…,” the diplomat wrote / he said
+        speaker = attribution.split(" said", 1)[0]
+        # “…,” Netanyahu stated / “…,” Col. Adraee, the IDF’s spokesman, announced
+        return any(
+            re.search(r"\b" + re.escape(name) + r"\b", previous)
+            for name in _NAME_OR_ACRONYM.findall(speaker)
+        )
+    definite = _DEFINITE.match(paragraph)
+    if definite:
+        noun = definite.group(1)
+        return noun in _REPORTING_NOUNS or noun.rstrip("s") in {w.rstrip("s") for w in _words(previous)}
+    name = _NAME.match(paragraph)
+    return bool(
+        name
+        and name.group() not in common_names
+        and re.search(r"\b" + re.escape(name.group()) + r"\b", previous)
+    )
+
+
+def _common_names(text: str, paragraphs: list["_Paragraph"]) -> frozenset[str]:
+    """Names found in so many paragraphs (Syria, Israel) that sharing one means nothing."""
+    counts: dict[str, int] = {}
+    for paragraph in paragraphs:
+        for name in set(_NAME.findall(text[paragraph.start : paragraph.end])):
+            counts[name] = counts.get(name, 0) + 1
+    limit = max(2, _COMMON_NAME_SHARE * len(paragraphs))
+    return frozenset(name for name, count in counts.items() if count > limit)
+
+
+def _entries(text: str, paragraphs: list[_Paragraph], max_chars: int) -> list[_Paragraph]:
+    entries: list[_Paragraph] = []
+    common_names = _common_names(text, paragraphs)
+    pending: _Paragraph | None = None  # a tiny paragraph waiting to join the next one
+    for paragraph in paragraphs:
+        if pending is not None and pending.section != paragraph.section:
+            entries.append(pending)
+            pending = None
+        if pending is not None:
+            paragraph = _Paragraph(
+                pending.start, paragraph.end, pending.date or paragraph.date, paragraph.section
+            )
+            pending = None
+        if paragraph.end - paragraph.start < _TINY:
+            pending = paragraph
+            continue
+        if entries:
+            last = entries[-1]
+            if (
+                last.section == paragraph.section
+                and paragraph.end - last.start <= max_chars
+                and _continues(
+                    text[last.start : last.end], text[paragraph.start : paragraph.end], common_names
+                )
+            ):
+                entries[-1] = _Paragraph(last.start, paragraph.end, last.date, last.section)
+                continue
+        entries.append(paragraph)
+    if pending is not None:
+        entries.append(pending)
+    return entries
+
+
+def _windows(text: str, entry: _Paragraph, max_chars: int) -> list[tuple[int, int]]:
+    """Whole-sentence windows of at most ``max_chars``, overlapping by one sentence."""
+    if entry.end - entry.start <= max_chars:
+        return [(entry.start, entry.end)]
+    sentences = [(entry.start + s, entry.start + e) for s, e in sentence_spans(text[entry.start : entry.end])]
+    windows = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        while last + 1 < len(sentences) and sentences[last + 1][1] - sentences[first][0] <= max_chars:
+            last += 1
+        windows.append((sentences[first][0], sentences[last][1]))
+        if last + 1 >= len(sentences):
+            break
+        first = last if last > first else last + 1  # overlap by one sentence
+    return windows
+
+
+def chunk_documents(documents: list[Document], max_chars: int = MAX_CHARS) -> list[Chunk]:
+    """Passages of one file's documents (its pages, in order), dates carried across pages.
+
+    ``chunk_id`` is the passage's position in the file; the store assigns real ids.
+
+    >>> doc = Document("blog.txt", "09 December 2024\\n\\nPutin granted asylum.\\n\\n“Yes,” he said.")
+    >>> [(c.text, c.date) for c in chunk_documents([doc])]
+    [('Putin granted asylum.\\n\\n“Yes,” he said.', '2024-12-09')]
+    """
+    chunks: list[Chunk] = []
+    date: str | None = None
+    for document in documents:
+        paragraphs, date = _paragraphs(document.text, date)
+        for entry in _entries(document.text, paragraphs, max_chars):
+            for start, end in _windows(document.text, entry, max_chars):
+                chunks.append(
+                    Chunk(
+                        chunk_id=len(chunks),
+                        source=document.source,
+                        text=document.text[start:end],
+                        start=start,
+                        end=end,
+                        page=document.page,
+                        date=entry.date,
+                    )
+                )
+    return chunks

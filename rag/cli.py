@@ -1,0 +1,175 @@
+"""The `rag` command line: index, search, ask, info, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+
+
+def _add_index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: the project's index/, or $RAG_INDEX)")
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    parser.add_argument("--date-from", metavar="YYYY-MM-DD", help="only passages dated on or after")
+    parser.add_argument("--date-to", metavar="YYYY-MM-DD", help="only passages dated on or before")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _add_index_option(parser)
+
+
+def _place(hit) -> str:
+    page = f", page {hit.page}" if hit.page else ""
+    return f"{hit.date or 'undated'}  {hit.source}{page}"
+
+
+def _one_line(text: str, width: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_index(args) -> int:
+    from rag.indexing import sync
+
+    report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, removed {len(report.removed)}, "
+        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)} file(s); "
+        f"{report.chunks_added} passages in, {report.chunks_removed} out, {report.chunks_embedded} embedded"
+    )
+    return 1 if report.skipped and not (report.added or report.updated or report.unchanged) else 0
+
+
+def cmd_search(args) -> int:
+    from rag.search import search
+
+    hits = search(args.query, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to, source=args.source)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("no passages match (check the filters)")
+    for hit in hits:
+        print(f"{hit.rank}. [{hit.score:.4f}] {_place(hit)}\n   {_one_line(hit.text)}\n")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from rag.answer import answer
+
+    result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=1))
+        return 0
+    print(result.text)
+    if result.citations:
+        print()
+        for citation in result.citations:
+            print(f"[{citation.marker}] {_place(citation.hit)} (chars {citation.start}-{citation.end})")
+    else:
+        print("\nClosest passages:")
+        for hit in result.hits[:3]:
+            print(f"  {hit.rank}. {_place(hit)}: {_one_line(hit.text, 160)}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from rag.search import open_index
+
+    info = open_index(args.index).info()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(info), indent=1))
+        return 0
+    print(
+        f"index      {info.path}\ndocuments  {info.documents}\npassages   {info.chunks}\n"
+        f"model      {info.model} ({info.dimension} dimensions)\n"
+        f"size       {info.size_bytes / 1e6:.2f} MB\nupdated    {info.updated}"
+    )
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from rag import evaluation
+
+    if args.beir:
+        report = evaluation.evaluate_beir(args.beir, max_queries=args.max_queries)
+        print(evaluation.format_beir(report))
+        return 0
+    questions = evaluation.load_devset(args.file)
+    print(evaluation.format_devset(evaluation.evaluate_devset(questions, index=args.index)))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.app import serve
+
+    serve(host=args.host, port=args.port, index=args.index)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Offline question answering over your documents.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("index", help="add or update documents (.txt, .md, .pdf; files or folders)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--model", help="embedding model: all-MiniLM-L6-v2 or a local sentence-transformers folder")
+    p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
+    _add_index_option(p)
+    p.set_defaults(run=cmd_index)
+
+    p = commands.add_parser("search", help="print the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("--source", help="only this source file (a glob works: 'reports/*.pdf')")
+    _add_filters(p)
+    p.set_defaults(run=cmd_search)
+
+    p = commands.add_parser("ask", help="answer a question with cited quotes")
+    p.add_argument("question")
+    _add_filters(p)
+    p.set_defaults(run=cmd_ask)
+
+    p = commands.add_parser("info", help="documents, passages, model and size of an index")
+    p.add_argument("--json", action="store_true")
+    _add_index_option(p)
+    p.set_defaults(run=cmd_info)
+
+    p = commands.add_parser("eval", help="measure retrieval and answers on a dev set or a BEIR folder")
+    p.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "eval" / "devset.jsonl"))
+    p.add_argument("--beir", metavar="DIR", help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    p.add_argument("--max-queries", type=int, help="evaluate only the first N BEIR queries")
+    _add_index_option(p)
+    p.set_defaults(run=cmd_eval)
+
+    p = commands.add_parser("serve", help="start the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    _add_index_option(p)
+    p.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build
+    try:
+        return args.run(args)
+    except (RagError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Settings and default locations, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_index_path() -> Path:
+    """The index ``search()`` opens when given none: $RAG_INDEX, else ``index/`` in the project."""
+    return Path(os.environ.get("RAG_INDEX", PROJECT_ROOT / "index"))
+
+
+def default_model() -> str:
+    """The embedding model: $RAG_MODEL (a local sentence-transformers folder), else MiniLM."""
+    return os.environ.get("RAG_MODEL", DEFAULT_MODEL)

@@ -1,0 +1,88 @@
+"""Dates as documents state them: date headers, datelines, and user filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?,?\s+)?"
+
+# Each pattern matches a date at the very start of a line.
+_LEADING_DATE = [
+    re.compile(_WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(_WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+]
+# What may follow a date on a header or dateline: a time, "/ Updated …", a place.
+_DATELINE_REST = re.compile(r"^(?:\s*$|\s*[,|/–—-]|\s+\d{1,2}:\d{2}|\s+\()")
+
+
+def _build(year: str, month: str, day: str) -> str | None:
+    month_number = int(month) if month.isdigit() else _MONTHS[month.lower().rstrip(".")]
+    try:
+        return dt.date(int(year), month_number, int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+def leading_date(line: str) -> str | None:
+    """The ISO date a header or dateline starts with, or None.
+
+    >>> leading_date("09 December 2024")
+    '2024-12-09'
+    >>> leading_date("7 Dec, 2024 20:07 / Updated 2 days ago")
+    '2024-12-07'
+    >>> leading_date("9 December 2024 was a Monday") is None
+    True
+    """
+    line = line.strip()
+    if len(line) > 80:
+        return None
+    for pattern in _LEADING_DATE:
+        match = pattern.match(line)
+        if match and _DATELINE_REST.match(line[match.end():]):
+            return _build(match["year"], match["month"], match["day"])
+    return None
+
+
+def is_date_header(line: str) -> bool:
+    """True when the whole line is a date (a section header, not a dateline)."""
+    line = line.strip()
+    if leading_date(line) is None:
+        return False
+    return any((m := p.match(line)) and not line[m.end():].strip(" ,") for p in _LEADING_DATE)
+
+
+def parse_date(value: str | dt.date | None, *, name: str = "date") -> str | None:
+    """Normalise a user-given date filter to ISO, or raise a ValueError that says how."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    found = leading_date(text)
+    if found is not None and (is_date_header(text) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)):
+        return found
+    raise ValueError(
+        f"{name}={value!r} is not a date I can read; use YYYY-MM-DD, e.g. 2024-12-08"
+    )
+
+
+def human_date(iso: str) -> str:
+    """'2024-12-08' → '8 December 2024'."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B')} {day.year}"

@@ -1,0 +1,147 @@
+"""Bring an index in line with files on disk, embedding only what is new or changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from rag.chunking import chunk_documents
+from rag.config import default_index_path, default_model
+from rag.documents import SourceFile, find_files, load_documents
+from rag.errors import DocumentError, IndexFormatError
+from rag.store import FileRecord, Index, read_manifest, write_lock
+from rag.types import Chunk, SyncReport
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _content_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sync(
+    paths: "list[str | Path] | str | Path",
+    index: str | Path | None = None,
+    *,
+    model: str | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Add or update the documents under ``paths`` in the index at ``index``.
+
+    Files and directories (recursive) are accepted. Unchanged files are not read
+    again; files deleted from a directory given here leave the index; a file that
+    cannot be read is skipped with a warning and keeps its previous chunks, if any.
+    An unchanged corpus returns without loading the model or the vectors.
+
+    >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
+    >>> report.added, report.chunks_added             # doctest: +SKIP
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    index = Path(index) if index is not None else default_index_path()
+    progress = progress or (lambda fraction, message: None)
+    files, scanned_dirs, unsupported = find_files(paths)  # raises on a missing path, before any change
+    skipped, warnings = list(unsupported), list(unsupported.values())
+
+    with write_lock(index):
+        manifest = None if rebuild else read_manifest(index)
+        model = model or (manifest.model if manifest else default_model())
+        if manifest is not None and manifest.model != model:
+            raise IndexFormatError(
+                f"{index} was built with the model {manifest.model!r}, not {model!r}; "
+                f"rebuild it with: rag index PATH... --index {index} --rebuild --model {model}"
+            )
+        known = manifest.files if manifest else {}
+
+        changed: list[tuple[SourceFile, str]] = []
+        unchanged: list[str] = []
+        for file in files:
+            sha = _sha256(file.path)
+            record = known.get(file.source)
+            if record is not None and record.sha256 == sha:
+                unchanged.append(file.source)
+            else:
+                changed.append((file, sha))
+        found = {file.source for file in files}
+        removed = [
+            source
+            for source, record in known.items()
+            if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
+        ]
+
+        loaded: list[tuple[SourceFile, str, list[Chunk], int]] = []
+        for number, (file, sha) in enumerate(changed):
+            progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
+            try:
+                documents, file_warnings = load_documents(file.path, file.source)
+            except DocumentError as error:
+                warnings.append(str(error))
+                skipped.append(file.source)
+                continue
+            warnings.extend(file_warnings)
+            loaded.append((file, sha, chunk_documents(documents), len(documents)))
+
+        updated = [f.source for f, *_ in loaded if f.source in known]
+        added = [f.source for f, *_ in loaded if f.source not in known]
+        if not (loaded or removed) and manifest is not None:
+            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
+
+        from rag.embedding import get_embedder
+
+        embedder = get_embedder(model)
+        store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
+        reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
+        new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
+        to_embed = [c for c in new_chunks if _content_key(c.text) not in reusable]
+        fresh = _embed(embedder, [c.text for c in to_embed], progress)
+        vector_of = dict(zip((_content_key(c.text) for c in to_embed), fresh))
+        additions = []
+        for file, sha, chunks, pages in loaded:
+            vectors = np.stack(
+                [
+                    vector_of[key] if key in vector_of else store.vector(reusable[key])
+                    for key in map(_content_key, (c.text for c in chunks))
+                ]
+            ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
+            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=pages)
+            additions.append((file.source, record, chunks, vectors))
+
+        progress(0.95, "writing the index")
+        new_store = store.replace_files(removed + updated, additions)
+        new_store.save()
+        progress(1.0, "done")
+        chunks_removed = sum(len(known[s].chunk_ids) for s in removed + updated)
+        return SyncReport(
+            added=tuple(added),
+            updated=tuple(updated),
+            removed=tuple(removed),
+            unchanged=tuple(unchanged),
+            skipped=tuple(skipped),
+            chunks_added=len(new_chunks),
+            chunks_removed=chunks_removed,
+            chunks_embedded=len(to_embed),
+            warnings=tuple(warnings),
+        )
+
+
+def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:
+    vectors: list[np.ndarray] = []
+    for first in range(0, len(texts), batch):
+        progress(0.1 + 0.85 * first / max(1, len(texts)), f"embedding {first}/{len(texts)} passages")
+        vectors.extend(embedder.encode_documents(texts[first : first + batch]))
+    return vectors

@@ -1,0 +1,52 @@
+"""Keyword retrieval: BM25 (bm25s) over stemmed, stopword-free tokens."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    try:
+        import Stemmer
+    except ImportError:  # stemming helps recall but is not essential
+        return None
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stemmed word tokens without English stopwords."""
+    import bm25s
+
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+class KeywordIndex:
+    """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+
+        self.size = len(texts)
+        self._bm25 = bm25s.BM25()
+        if texts:
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+            self._bm25.index(tokens, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every text, in input order (zeros when no query word is known)."""
+        if self.size == 0:
+            return np.zeros(0, dtype="float32")
+        vocabulary = self._bm25.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t and t in vocabulary]
+        if not tokens:
+            return np.zeros(self.size, dtype="float32")
+        return np.asarray(self._bm25.get_scores(tokens), dtype="float32")

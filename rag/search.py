@@ -1,0 +1,183 @@
+"""search(): dense (FAISS) and keyword (BM25) retrieval fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import DEFAULT_CORPUS, default_index_path
+from rag.dates import parse_date
+from rag.types import Hit
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the constant of reciprocal rank fusion (Cormack et al., 2009)
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+_DEPTH = 100  # how deep each list is read before fusion
+_NEAR_DUPLICATE_OVERLAP = 0.5
+
+_open_lock = threading.Lock()
+_open_indexes: dict[Path, tuple[str, object]] = {}
+
+
+def open_index(index: "str | Path | None" = None):
+    """The live Index at ``index`` (default: the project's), loaded once per version.
+
+    With no argument, the default index is built from the default corpus on first use.
+    """
+    from rag.store import Index
+
+    if isinstance(index, Index):
+        return index
+    path = Path(index) if index is not None else default_index_path()
+    with _open_lock:
+        current = path / "CURRENT"
+        if index is None and not current.exists():
+            from rag.indexing import sync
+
+            log.info("building the default index at %s from %s", path, DEFAULT_CORPUS)
+            sync([DEFAULT_CORPUS], path)
+        version = current.read_text().strip() if current.exists() else ""
+        cached = _open_indexes.get(path.resolve())
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        opened = Index.open(path)
+        _open_indexes[path.resolve()] = (version, opened)
+        return opened
+
+
+def _keyword_index(store):
+    from rag.lexical import KeywordIndex
+
+    if "keyword" not in store.cache:
+        store.cache["keyword"] = KeywordIndex([c.text for c in store.chunks])
+    return store.cache["keyword"]
+
+
+def _allowed_positions(store, date_from, date_to, source) -> np.ndarray | None:
+    """Positions of the chunks that pass the filters, or None when nothing is filtered."""
+    if date_from is None and date_to is None and source is None:
+        return None
+    keep = np.ones(len(store.chunks), dtype=bool)
+    if date_from is not None or date_to is not None:
+        dates = store.dates
+        keep &= dates != ""
+        if date_from is not None:
+            keep &= dates >= date_from
+        if date_to is not None:
+            keep &= dates <= date_to
+    if source is not None:
+        keep &= np.array([fnmatch.fnmatchcase(s, source) for s in store.sources], dtype=bool)
+    return np.flatnonzero(keep)
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _is_near_duplicate(chunk, shown: list) -> bool:
+    """Same text as a hit already shown, or mostly the same span of the same page."""
+    key = _normalised(chunk.text)
+    for other in shown:
+        if _normalised(other.text) == key:
+            return True
+        if other.source == chunk.source and other.page == chunk.page:
+            overlap = min(other.end, chunk.end) - max(other.start, chunk.start)
+            shorter = min(other.end - other.start, chunk.end - chunk.start)
+            if overlap > _NEAR_DUPLICATE_OVERLAP * shorter:
+                return True
+    return False
+
+
+def validate_query(query: str, k: int) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("the query is empty; ask a question, e.g. search('who granted Assad asylum?')")
+    if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
+        raise ValueError(f"k={k!r} must be a positive whole number of hits, e.g. k=5")
+    return query.strip()
+
+
+def search(
+    query: str,
+    k: int = 5,
+    *,
+    index=None,
+    date_from=None,
+    date_to=None,
+    source: str | None = None,
+) -> list[Hit]:
+    """The k passages that best match ``query``, best first.
+
+    Args:
+        index: an index folder or an opened Index; default: the project's index,
+            built from the default corpus on first use.
+        date_from, date_to: ISO dates (inclusive); undated passages are left out
+            when either is given.
+        source: a source path, or a glob such as ``"reports/*.pdf"``.
+
+    >>> for hit in search("who granted Assad asylum?", k=3):   # doctest: +SKIP
+    ...     print(hit.rank, hit.date, hit.source, hit.text[:60])
+    """
+    query = validate_query(query, k)
+    date_from = parse_date(date_from, name="date_from")
+    date_to = parse_date(date_to, name="date_to")
+    if date_from and date_to and date_from > date_to:
+        raise ValueError(f"date_from={date_from} is after date_to={date_to}; swap them")
+    store = open_index(index)
+    return rank(store, query, k, _allowed_positions(store, date_from, date_to, source))
+
+
+def rank(store, query: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    """Fuse dense and keyword rankings of ``store``'s chunks (restricted to ``allowed``)."""
+    from rag.embedding import get_embedder
+
+    if not store.chunks or (allowed is not None and len(allowed) == 0):
+        return []
+    fused: dict[int, float] = {}
+    query_vector = get_embedder(store.manifest.model).encode_query(query)
+    allowed_ids = None if allowed is None else store.ids[allowed]
+    _, dense_ids = store.dense_search(query_vector, _DEPTH, allowed_ids)
+    for rank_, chunk_id in enumerate(dense_ids):
+        fused[int(chunk_id)] = DENSE_WEIGHT / (RRF_K + rank_ + 1)
+
+    keyword_scores = _keyword_index(store).scores(query)
+    if allowed is not None:
+        masked = np.full_like(keyword_scores, -np.inf)
+        masked[allowed] = keyword_scores[allowed]
+        keyword_scores = masked
+    depth = min(_DEPTH, len(keyword_scores))
+    top = np.argpartition(-keyword_scores, depth - 1)[:depth]
+    top = top[np.argsort(-keyword_scores[top], kind="stable")]
+    for rank_, position in enumerate(p for p in top if keyword_scores[p] > 0):
+        chunk_id = int(store.ids[position])
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + rank_ + 1)
+
+    hits: list[Hit] = []
+    shown = []
+    for chunk_id, score in sorted(fused.items(), key=lambda item: (-item[1], item[0])):
+        chunk = store.chunk(chunk_id)
+        if _is_near_duplicate(chunk, shown):
+            continue
+        shown.append(chunk)
+        hits.append(
+            Hit(
+                rank=len(hits) + 1,
+                score=round(float(score), 6),
+                chunk_id=chunk.chunk_id,
+                source=chunk.source,
+                text=chunk.text,
+                start=chunk.start,
+                end=chunk.end,
+                page=chunk.page,
+                date=chunk.date,
+            )
+        )
+        if len(hits) == k:
+            break
+    return hits

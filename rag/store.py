@@ -1,0 +1,283 @@
+"""The index on disk: FAISS vectors, chunk metadata and a manifest, swapped in atomically.
+
+Layout of an index directory::
+
+    CURRENT            name of the live version folder, replaced atomically
+    LOCK               held while a writer builds a new version
+    v<time>-<id>/      manifest.json, chunks.jsonl, vectors.faiss
+
+A writer builds a complete new version folder and only then points CURRENT at it,
+so a crash mid-build leaves the previous version live and readable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from rag.chunking import CHUNKER_VERSION
+from rag.errors import IndexFormatError
+from rag.types import Chunk, IndexInfo
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_CURRENT = "CURRENT"
+_KEEP_VERSIONS = 2  # the live one and the one before, for readers still holding it
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the manifest remembers about one indexed source file."""
+
+    root: str
+    sha256: str
+    chunk_ids: tuple[int, ...]
+    pages: int = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    dimension: int
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    next_id: int = 0
+    updated: str = ""
+    format_version: int = FORMAT_VERSION
+    chunker_version: int = CHUNKER_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["files"] = {s: dataclasses.asdict(r) for s, r in sorted(self.files.items())}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+        files = {
+            source: FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1))
+            for source, r in data.get("files", {}).items()
+        }
+        return cls(**{**data, "files": files})
+
+
+def _rebuild_hint(path: Path) -> str:
+    return f"rebuild it: rag index PATH... --index {path} --rebuild"
+
+
+def read_manifest(path: Path) -> Manifest | None:
+    """The live manifest of the index at ``path``, or None if there is no index yet.
+
+    Cheap: reads one small JSON file, never the vectors.
+    """
+    current = path / _CURRENT
+    if not current.exists():
+        if path.exists() and any(path.glob("v*/manifest.json")):
+            raise IndexFormatError(f"{path}: the index has no CURRENT pointer; {_rebuild_hint(path)}")
+        return None
+    version = current.read_text().strip()
+    try:
+        data = json.loads((path / version / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"{path}: cannot read the index manifest ({error}); {_rebuild_hint(path)}") from error
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"{path}: index format {data.get('format_version')} is not the format this version "
+            f"reads ({FORMAT_VERSION}); {_rebuild_hint(path)}"
+        )
+    if data.get("chunker_version") != CHUNKER_VERSION:
+        raise IndexFormatError(
+            f"{path}: the index was chunked by chunker version {data.get('chunker_version')}, "
+            f"this version chunks with {CHUNKER_VERSION}; {_rebuild_hint(path)}"
+        )
+    return Manifest.from_json(data)
+
+
+@contextlib.contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Serialise writers of one index, across threads and processes."""
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "LOCK", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Index:
+    """An in-memory snapshot of one index version; never changes after it is made."""
+
+    def __init__(self, path: Path, manifest: Manifest, chunks: list[Chunk], vectors: Any) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.chunks = chunks  # ordered by chunk_id
+        self.vectors = vectors  # faiss.IndexIDMap2 over inner product
+        self._position = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
+        self.ids = np.array([c.chunk_id for c in chunks], dtype="int64")
+        self.dates = np.array([c.date or "" for c in chunks], dtype=object)
+        self.sources = np.array([c.source for c in chunks], dtype=object)
+        self.cache: dict[str, Any] = {}  # derived structures (BM25), built on demand
+
+    # -- reading ---------------------------------------------------------------
+
+    @classmethod
+    def empty(cls, path: Path, model: str, dimension: int) -> "Index":
+        import faiss
+
+        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        return cls(path, Manifest(model=model, dimension=dimension), [], vectors)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Index":
+        """Load the live version of the index at ``path``."""
+        import faiss
+
+        path = Path(path)
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise IndexFormatError(
+                f"no index at {path}; build one with: rag index PATH... --index {path}"
+            )
+        version = path / (path / _CURRENT).read_text().strip()
+        try:
+            chunks = [
+                Chunk(**json.loads(line))
+                for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+            ]
+            vectors = faiss.read_index(str(version / "vectors.faiss"))
+        except (OSError, ValueError, TypeError, RuntimeError) as error:
+            raise IndexFormatError(f"{path}: the index is damaged ({error}); {_rebuild_hint(path)}") from error
+        if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension:
+            raise IndexFormatError(
+                f"{path}: vectors and chunks disagree ({vectors.ntotal} vs {len(chunks)}); {_rebuild_hint(path)}"
+            )
+        return cls(path, manifest, chunks, vectors)
+
+    def chunk(self, chunk_id: int) -> Chunk:
+        return self.chunks[self._position[chunk_id]]
+
+    def vector(self, chunk_id: int) -> np.ndarray:
+        return self.vectors.reconstruct(int(chunk_id))
+
+    def dense_search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inner-product top-k as FAISS returns it, ``(scores, chunk_ids)``, padding dropped.
+
+        ``allowed`` (chunk ids) restricts the search before the cut, so a filtered
+        search still finds k hits when k exist.
+        """
+        import faiss
+
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype="float32")
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return np.zeros(0, "float32"), np.zeros(0, "int64")
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, "int64")))
+        k = min(k, self.vectors.ntotal)
+        if k <= 0:
+            return np.zeros(0, "float32"), np.zeros(0, "int64")
+        scores, ids = self.vectors.search(query, k, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def info(self) -> IndexInfo:
+        version = self.path / (self.path / _CURRENT).read_text().strip()
+        size = sum(f.stat().st_size for f in version.iterdir())
+        return IndexInfo(
+            path=str(self.path),
+            documents=len(self.manifest.files),
+            chunks=len(self.chunks),
+            model=self.manifest.model,
+            dimension=self.manifest.dimension,
+            size_bytes=size,
+            updated=self.manifest.updated,
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def replace_files(
+        self,
+        removed: list[str],
+        added: list[tuple[str, FileRecord, list[Chunk], np.ndarray]],
+    ) -> "Index":
+        """A new Index with the chunks of ``removed`` sources dropped and ``added`` ones in.
+
+        Each added entry is ``(source, record, chunks, vectors)``; the chunks get fresh
+        ids here. This snapshot is left untouched: readers keep using it meanwhile.
+        """
+        import faiss
+
+        vectors = faiss.clone_index(self.vectors)
+        files = dict(self.manifest.files)
+        dropped: set[int] = set()
+        for source in removed:
+            record = files.pop(source, None)
+            if record is not None:
+                dropped.update(record.chunk_ids)
+        if dropped:
+            vectors.remove_ids(np.array(sorted(dropped), dtype="int64"))
+        chunks = [c for c in self.chunks if c.chunk_id not in dropped]
+        next_id = self.manifest.next_id
+        for source, record, new_chunks, new_vectors in added:
+            ids = np.arange(next_id, next_id + len(new_chunks), dtype="int64")
+            next_id += len(new_chunks)
+            if len(new_chunks):
+                vectors.add_with_ids(np.ascontiguousarray(new_vectors, dtype="float32"), ids)
+            chunks.extend(dataclasses.replace(c, chunk_id=int(i)) for c, i in zip(new_chunks, ids))
+            files[source] = dataclasses.replace(record, chunk_ids=tuple(int(i) for i in ids))
+        manifest = dataclasses.replace(
+            self.manifest,
+            files=files,
+            next_id=next_id,
+            updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        )
+        return Index(self.path, manifest, chunks, vectors)
+
+    def save(self) -> None:
+        """Write this snapshot as a new version and make it the live one, atomically."""
+        import faiss
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        name = f"v{time.time_ns()}-{uuid.uuid4().hex[:6]}"
+        staging = self.path / f".tmp-{name}"
+        staging.mkdir()
+        try:
+            with open(staging / "chunks.jsonl", "w", encoding="utf-8") as out:
+                for chunk in self.chunks:
+                    out.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+            faiss.write_index(self.vectors, str(staging / "vectors.faiss"))
+            # The manifest goes last: a version folder with a manifest is complete.
+            (staging / "manifest.json").write_text(json.dumps(self.manifest.to_json(), indent=1))
+            for file in staging.iterdir():
+                with open(file, "rb") as handle:
+                    os.fsync(handle.fileno())
+            os.rename(staging, self.path / name)
+            pointer = self.path / f".{_CURRENT}.tmp"
+            pointer.write_text(name + "\n")
+            os.replace(pointer, self.path / _CURRENT)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._collect_garbage(live=name)
+
+    def _collect_garbage(self, live: str) -> None:
+        versions = sorted(p for p in self.path.glob("v*") if p.is_dir() and p.name != live)
+        for old in versions[: max(0, len(versions) - (_KEEP_VERSIONS - 1))]:
+            shutil.rmtree(old, ignore_errors=True)
+        for staging in self.path.glob(".tmp-v*"):
+            shutil.rmtree(staging, ignore_errors=True)

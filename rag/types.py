@@ -1,0 +1,96 @@
+"""Plain, frozen data types that flow one way: Document → Chunk → Hit → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """The extracted text of one file, or of one page of a PDF."""
+
+    source: str  # path relative to the corpus root, with forward slashes
+    text: str
+    page: int | None = None  # 1-based for PDFs, None otherwise
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: ``document.text[start:end] == text``."""
+
+    chunk_id: int
+    source: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    date: str | None = None  # ISO YYYY-MM-DD, only when the document states it
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by ``search()``, with its 1-based rank and fused score."""
+
+    rank: int
+    score: float
+    chunk_id: int
+    source: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted sentence: ``document.text[start:end] == quote``."""
+
+    marker: int  # the n in [n], 1-based position in Answer.citations
+    hit: Hit
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer made only of quoted sentences, each followed by its [n] marker."""
+
+    question: str
+    text: str
+    found: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one ``sync`` did to an index."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_embedded: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """Facts about an index, as ``rag info`` prints them."""
+
+    path: str
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    size_bytes: int
+    updated: str  # ISO timestamp of the last write

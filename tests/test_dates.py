@@ -1,0 +1,44 @@
+import datetime as dt
+
+import pytest
+
+from rag.dates import human_date, is_date_header, leading_date, parse_date
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("09 December 2024", "2024-12-09"),
+        ("7 Dec, 2024 20:07 / Updated 2 days ago", "2024-12-07"),
+        ("December 9, 2024", "2024-12-09"),
+        ("Monday, 9 December 2024", "2024-12-09"),
+        ("2024-12-08", "2024-12-08"),
+        ("9 December 2024 was a Monday", None),  # a sentence, not a dateline
+        ("31 February 2024", None),  # no such day: never invent one
+        ("In June 2012 he defected.", None),
+    ],
+)
+def test_leading_date(line, expected):
+    assert leading_date(line) == expected
+
+
+def test_header_is_a_date_alone_on_its_line():
+    assert is_date_header("08 December 2024")
+    assert not is_date_header("7 Dec, 2024 20:07 / Updated 2 days ago")
+
+
+def test_parse_date_accepts_iso_words_and_dates():
+    assert parse_date("2024-12-08") == "2024-12-08"
+    assert parse_date("8 December 2024") == "2024-12-08"
+    assert parse_date(dt.date(2024, 12, 8)) == "2024-12-08"
+    assert parse_date(None) is None
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2024-13-01", "12/08/2024x"])
+def test_parse_date_rejects_with_a_hint(bad):
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        parse_date(bad)
+
+
+def test_human_date():
+    assert human_date("2024-12-08") == "8 December 2024"

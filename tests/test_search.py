@@ -1,0 +1,96 @@
+import pytest
+
+from rag import search, sync
+from rag.evaluation import evaluate_retrieval, load_devset
+from rag.search import rank
+from rag.store import Index
+from tests.conftest import DEVSET
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory):
+    """Three dated entries, an undated file, and a duplicate of one entry in another file."""
+    root = tmp_path_factory.mktemp("docs")
+    (root / "blog.txt").write_text(
+        "09 December 2024\n\n"
+        "The harbour authority reopened the northern port to cargo ships on Monday morning.\n\n"
+        "08 December 2024\n\n"
+        "Heavy snow closed the mountain pass and stranded dozens of trucks overnight.\n\n"
+        "07 December 2024\n\n"
+        "The city council approved a new budget for public libraries and parks.\n"
+    )
+    (root / "notes.md").write_text("An undated note says the harbour will need dredging next spring.\n")
+    (root / "copy.txt").write_text("Heavy snow closed the mountain pass and stranded dozens of trucks overnight.\n")
+    path = tmp_path_factory.mktemp("index")
+    sync([root], path)
+    return path
+
+
+def test_hits_carry_rank_source_date_and_exact_offsets(small_index):
+    hits = search("harbour port reopened for ships", k=3, index=small_index)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    top = hits[0]
+    assert (top.source, top.date, top.page) == ("blog.txt", "2024-12-09", None)
+    assert top.text.startswith("The harbour authority")
+    text = (Index.open(small_index).manifest.files["blog.txt"].root + "/blog.txt")
+    assert open(text, encoding="utf-8").read()[top.start : top.end] == top.text
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+
+
+def test_date_filters_apply_before_the_cut(small_index):
+    hits = search("harbour", k=5, index=small_index, date_from="2024-12-07", date_to="2024-12-08")
+    assert {h.date for h in hits} == {"2024-12-07", "2024-12-08"}
+    assert len(hits) == 2  # every dated passage in range, though 'harbour' matches others better
+    assert search("harbour", k=5, index=small_index, date_from="2024-12-10") == []
+
+
+def test_source_filter_takes_names_and_globs(small_index):
+    assert {h.source for h in search("harbour", k=5, index=small_index, source="notes.md")} == {"notes.md"}
+    assert {h.source for h in search("harbour", k=5, index=small_index, source="*.md")} == {"notes.md"}
+
+
+def test_the_same_text_in_two_files_is_shown_once(small_index):
+    hits = search("snow closed the mountain pass", k=5, index=small_index)
+    assert sum("Heavy snow" in h.text for h in hits) == 1
+
+
+def test_k_larger_than_the_index_returns_everything_once(small_index):
+    hits = search("harbour", k=50, index=small_index)
+    assert len(hits) == len({h.chunk_id for h in hits}) == 4  # 5 passages, one duplicate
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"query": "  "}, "query is empty"),
+        ({"query": "harbour", "k": 0}, "positive whole number"),
+        ({"query": "harbour", "k": -3}, "positive whole number"),
+        ({"query": "harbour", "date_from": "last week"}, "YYYY-MM-DD"),
+        ({"query": "harbour", "date_from": "2024-12-09", "date_to": "2024-12-01"}, "swap them"),
+    ],
+)
+def test_bad_arguments_are_clear_value_errors(small_index, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        search(index=small_index, **kwargs)
+
+
+def test_dense_and_keyword_each_find_what_the_other_misses(small_index):
+    store = Index.open(small_index)
+    # Only words that appear verbatim: keyword search finds it, whatever the meaning.
+    assert "dredging" in rank(store, "dredging", 1)[0].text
+    # No shared word at all: only the embedding can connect "books" to "libraries".
+    assert "libraries" in rank(store, "funding for reading rooms and books", 1)[0].text
+
+
+@pytest.mark.integration
+def test_putin_entry_ranks_first_for_who_granted_asylum(corpus_index):
+    top = search("who granted Assad asylum?", k=5, index=corpus_index)[0]
+    assert "Putin was the one who granted" in top.text
+    assert top.date == "2024-12-09"
+
+
+@pytest.mark.integration
+def test_dev_set_recall_at_5(corpus_index):
+    report = evaluate_retrieval(load_devset(DEVSET), index=corpus_index)
+    assert report.questions >= 30
+    assert report.recall_at_5 >= 0.95, report

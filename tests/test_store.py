@@ -1,0 +1,167 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag import IndexFormatError, sync
+from rag.store import FileRecord, Index, read_manifest
+from rag.types import Chunk
+from tests.pdfs import text_pdf
+
+PARAGRAPHS = {
+    "alpha.txt": "Alpha station reported heavy snowfall across the northern valley on Monday.",
+    "beta.txt": "Beta harbour reopened to fishing boats after the storm passed on Tuesday.",
+    "gamma.md": "# Gamma\n\nGamma orchard expects a record apple harvest this autumn season.",
+}
+
+
+def make_corpus(root, files=PARAGRAPHS):
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def synthetic_index(tmp_path, n=200, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, d)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(i, "s.txt", f"text {i}", 0, 1) for i in range(n)]
+    empty = Index.empty(tmp_path, "synthetic", d)
+    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors)])
+    return index, vectors
+
+
+@pytest.mark.parametrize("restrict", [False, True])
+def test_faiss_search_equals_brute_force(tmp_path, restrict):
+    index, vectors = synthetic_index(tmp_path)
+    rng = np.random.default_rng(1)
+    allowed = np.sort(rng.choice(len(vectors), 50, replace=False)) if restrict else None
+    for query in rng.normal(size=(10, vectors.shape[1])).astype("float32"):
+        scores, ids = index.dense_search(query, 10, allowed)
+        brute = vectors @ query
+        if restrict:
+            mask = np.full(len(brute), -np.inf)
+            mask[allowed] = brute[allowed]
+            brute = mask
+        expected = np.argsort(-brute, kind="stable")[:10]
+        assert ids.tolist() == expected.tolist()
+        np.testing.assert_allclose(scores, brute[expected], rtol=1e-5)
+
+
+def test_restricted_search_still_returns_k_hits(tmp_path):
+    index, _ = synthetic_index(tmp_path)
+    scores, ids = index.dense_search(np.ones(16, "float32"), 5, np.arange(100, 120))
+    assert len(ids) == 5 and set(ids.tolist()) <= set(range(100, 120))
+
+
+def test_sync_adds_changes_and_deletes_exactly_the_right_chunks(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    first = sync([corpus], index_dir)
+    assert sorted(first.added) == sorted(PARAGRAPHS)
+    before = Index.open(index_dir)
+    ids_before = {s: r.chunk_ids for s, r in before.manifest.files.items()}
+
+    (corpus / "beta.txt").write_text("Beta harbour stays closed while divers inspect the damaged pier walls.")
+    (corpus / "gamma.md").unlink()
+    (corpus / "delta.txt").write_text("Delta airport added two daily flights to the coastal capital city.")
+    second = sync([corpus], index_dir)
+    assert (second.added, second.updated, second.removed, second.unchanged) == (
+        ("delta.txt",), ("beta.txt",), ("gamma.md",), ("alpha.txt",)
+    )
+    assert second.chunks_embedded == 2  # only the new and the changed text
+
+    after = Index.open(index_dir)
+    assert sorted(after.manifest.files) == ["alpha.txt", "beta.txt", "delta.txt"]
+    assert after.manifest.files["alpha.txt"].chunk_ids == ids_before["alpha.txt"]
+    gone = set(ids_before["beta.txt"]) | set(ids_before["gamma.md"])
+    assert not gone & {c.chunk_id for c in after.chunks}
+    assert after.vectors.ntotal == len(after.chunks) == 3
+    assert "damaged pier" in after.chunk(after.manifest.files["beta.txt"].chunk_ids[0]).text
+
+
+def test_unchanged_resync_loads_neither_model_nor_vectors(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    code = (
+        "import sys, rag; r = rag.sync([sys.argv[1]], sys.argv[2]);"
+        "print(r.changed, len(r.unchanged), 'torch' in sys.modules, 'faiss' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(corpus), str(index_dir)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "3", "False", "False"]
+
+
+def test_identical_text_is_never_embedded_twice(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    (corpus / "copy-of-alpha.txt").write_text(PARAGRAPHS["alpha.txt"])
+    assert sync([corpus], index_dir).chunks_embedded == 0
+
+
+def test_interrupted_write_leaves_the_previous_index_readable(tmp_path, monkeypatch):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    (corpus / "alpha.txt").write_text("Alpha station now reports sunshine and clear skies all week long.")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr("rag.store.os.replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        sync([corpus], index_dir)
+    monkeypatch.undo()
+    index = Index.open(index_dir)
+    assert "heavy snowfall" in index.chunk(index.manifest.files["alpha.txt"].chunk_ids[0]).text
+    assert not list(index_dir.glob(".tmp-*"))
+    # and the next sync completes the change
+    assert sync([corpus], index_dir).updated == ("alpha.txt",)
+
+
+def test_bad_files_are_skipped_with_a_reason_and_lose_nothing(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    (corpus / "empty.txt").write_text("")
+    (corpus / "blob.md").write_bytes(bytes(range(256)) * 8)
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (corpus / "scan.pdf").write_bytes(text_pdf(["", ""]))
+    (corpus / "alpha.txt").write_bytes(b"")  # a known file turned empty keeps its passages
+    (corpus / "notes.docx").write_bytes(b"PK")
+    report = sync([corpus], index_dir)
+    assert sorted(report.skipped) == ["alpha.txt", "blob.md", "broken.pdf", "empty.txt", "notes.docx", "scan.pdf"]
+    messages = "\n".join(report.warnings)
+    for expected in ["empty.txt: the file is empty", "blob.md: looks like a binary", "broken.pdf: cannot read this PDF",
+                     "scan.pdf: no extractable text — scanned?", "notes.docx: skipped, unsupported file type"]:
+        assert expected in messages
+    index = Index.open(index_dir)
+    assert sorted(index.manifest.files) == sorted(PARAGRAPHS)
+    assert any("heavy snowfall" in c.text for c in index.chunks)
+
+
+def test_index_built_with_another_model_is_a_clear_error(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    with pytest.raises(IndexFormatError, match="--rebuild"):
+        sync([corpus], index_dir, model=str(tmp_path / "other-model"))
+
+
+def test_index_of_another_format_is_a_clear_error(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    version = index_dir / (index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="rag index PATH... --index .* --rebuild"):
+        Index.open(index_dir)
+
+
+def test_manifest_records_model_dimension_and_hashes(tmp_path):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    manifest = read_manifest(index_dir)
+    assert (manifest.model, manifest.dimension) == ("all-MiniLM-L6-v2", 384)
+    import hashlib
+
+    assert manifest.files["alpha.txt"].sha256 == hashlib.sha256((corpus / "alpha.txt").read_bytes()).hexdigest()
