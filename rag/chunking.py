@@ -22,7 +22,8 @@ _TINY = 60  # a paragraph this short (a title, a heading) joins the one after it
 
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _OPENING_QUOTE = "“\"‘«"
-_CLOSING_QUOTE = re.compile(r"[”\"’»][,.]?\s+")
+# The end of a quoted sentence, where its attribution begins: “…,” he said.
+_ATTRIBUTED_QUOTE_END = re.compile(r"[,.!?…][”\"’»]\s+")
 _ANAPHORA = frozenset("he she they it the his her their its this these those".split())
 _FOLLOW_UP_START = frozenset({"He", "She", "They", "His", "Her", "Their"})
 # Openings that tie a paragraph to the one before it ("According to Spiegel, …").
@@ -38,6 +39,10 @@ _REPORTING_NOUNS = frozenset(
     minister senator envoy statement daily channel network broadcaster""".split()
 )
 _NAME = re.compile(r"\b[A-Z][\w’'-]{3,}")
+_SPEECH_VERB = re.compile(
+    r"[;\n]|\b(?:said|says|told|tells|wrote|writes|added|adds|stated|noted|announced|claimed|insisted|"
+    r"explained|argued|declared|posted|tweeted|warned|stressed)\b"
+)
 _NAME_OR_ACRONYM = re.compile(r"\b[A-Z][\w’'-]{2,}")
 # "… told the agency": a definite reporting medium points back to the one just named.
 _BACK_REFERENCE = re.compile(r"\bthe (?:agency|paper|newspaper|outlet|daily|broadcaster|network|channel|magazine)\b")
@@ -94,17 +99,17 @@ def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> b
     if first_word in _FOLLOW_UP_START:
         return True
     if paragraph[0] in _OPENING_QUOTE:
-        closing = _CLOSING_QUOTE.search(paragraph, 1)
+        closing = _ATTRIBUTED_QUOTE_END.search(paragraph, 1)
         if closing is None:
-            return False
-        attribution = paragraph[closing.end() : closing.end() + 80]
-        if attribution.split(" ", 1)[0].lower() in _ANAPHORA:
+            return False  # a quote that runs on into the sentence is no attribution
+        speaker = _SPEECH_VERB.split(paragraph[closing.end() : closing.end() + 120], maxsplit=1)[0]
+        if speaker.split(" ", 1)[0].lower() in _ANAPHORA:
             return True  # “…,” the diplomat wrote / he said
-        speaker = attribution.split(" said", 1)[0]
         # “…,” Netanyahu stated / “…,” Col. Adraee, the IDF’s spokesman, announced
         return any(
             re.search(r"\b" + re.escape(name) + r"\b", previous)
             for name in _NAME_OR_ACRONYM.findall(speaker)
+            if name not in common_names
         )
     definite = _DEFINITE.match(paragraph)
     if definite:

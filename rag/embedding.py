@@ -74,7 +74,7 @@ class Embedder:
         vector.setflags(write=False)  # cached: nobody may change it in place
         return vector
 
-    def encode_documents(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode_documents(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype="float32")
         vectors = self.model.encode_document(
