@@ -100,8 +100,9 @@ def cmd_eval(args) -> int:
     from rag import evaluation
 
     if args.beir:
-        report = evaluation.evaluate_beir(args.beir, max_queries=args.max_queries)
-        print(evaluation.format_beir(report))
+        from rag import beir
+
+        print(beir.format_beir(beir.evaluate_beir(args.beir, max_queries=args.max_queries)))
         return 0
     questions = evaluation.load_devset(args.file)
     print(evaluation.format_devset(evaluation.evaluate_devset(questions, index=args.index)))
@@ -161,7 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build
     try:
         return args.run(args)
     except (RagError, ValueError) as error:

@@ -138,7 +138,7 @@ def evaluate_devset(questions: list[Question], index=None) -> AnswerReport:
     """Retrieval and answer quality on a dev set, and the abstention threshold it supports."""
     import dataclasses
 
-    from rag.answer import SETTINGS, compose, score_sentences
+    from rag.answer import SETTINGS, compose, score_sentences, unmentioned_names
 
     retrieval = evaluate_retrieval(questions, index=index)
     latencies, outcomes = [], []
@@ -148,7 +148,8 @@ def evaluate_devset(questions: list[Question], index=None) -> AnswerReport:
         hits, candidates = score_sentences(question.question, index=index)
         result = compose(question.question, hits, candidates, SETTINGS)
         latencies.append((time.perf_counter() - started) * 1000)
-        best = candidates[0].score if candidates else float("-inf")
+        answerable_here = candidates and not unmentioned_names(question.question, hits)
+        best = candidates[0].score if answerable_here else float("-inf")
         forced = compose(question.question, hits, candidates, open_settings)
         outcomes.append((question, result, best, answer_contains(forced.text, question.answers)))
 
@@ -157,6 +158,7 @@ def evaluate_devset(questions: list[Question], index=None) -> AnswerReport:
     correct = [q.id for q, r in answerable if r.found and answer_contains(r.text, q.answers)]
     calibration, best_threshold, best_right = [], SETTINGS.threshold, -1
     for threshold in sorted({round(b, 2) for _, _, b, _ in outcomes if b > float("-inf")}):
+        # every threshold the data can tell apart: the lowest one that answers each question
         answered = [(q, ok) for q, _, b, ok in outcomes if b >= threshold]
         right = sum(q.answerable and ok for q, ok in answered) + sum(
             not q.answerable for q, _, b, _ in outcomes if b < threshold

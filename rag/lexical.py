@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import functools
-import re
+import logging
 
 import numpy as np
+
+
+@functools.lru_cache(maxsize=1)
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; let the application decide instead.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
 
 
 @functools.lru_cache(maxsize=1)
@@ -17,28 +26,37 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# Words that shape a question but never match its answer: "how many … did …".
+QUESTION_WORDS = frozenset(
+    """what which who whom whose where when why how many much did does do done was were is are
+    am been being has have had can could would should will shall may might must there here
+    any some all about according""".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _stopwords() -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return sorted(set(STOPWORDS_EN) | QUESTION_WORDS)
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed word tokens without English stopwords."""
-    import bm25s
-
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    """Lower-cased, stemmed word tokens without English stopwords and question words."""
+    return _bm25s().tokenize(
+        texts, stopwords=_stopwords(), stemmer=_stemmer(), return_ids=False, show_progress=False
     )
-
-
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 class KeywordIndex:
     """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query."""
 
     def __init__(self, texts: list[str]) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
         if texts:
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+            tokens = bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
             self._bm25.index(tokens, show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:

@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -133,30 +134,27 @@ def search(
     return rank(store, query, k, _allowed_positions(store, date_from, date_to, source))
 
 
-def rank(store, query: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-    """Fuse dense and keyword rankings of ``store``'s chunks (restricted to ``allowed``)."""
-    from rag.embedding import get_embedder
+def rank(
+    store,
+    query: str,
+    k: int,
+    allowed: np.ndarray | None = None,
+    mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
+) -> list[Hit]:
+    """Fuse dense and keyword rankings of ``store``'s chunks (restricted to ``allowed``).
 
+    ``mode`` keeps one list only; the evaluation uses it to measure what each adds.
+    """
     if not store.chunks or (allowed is not None and len(allowed) == 0):
         return []
+    depth = max(_DEPTH, 2 * k)
     fused: dict[int, float] = {}
-    query_vector = get_embedder(store.manifest.model).encode_query(query)
-    allowed_ids = None if allowed is None else store.ids[allowed]
-    _, dense_ids = store.dense_search(query_vector, _DEPTH, allowed_ids)
-    for rank_, chunk_id in enumerate(dense_ids):
-        fused[int(chunk_id)] = DENSE_WEIGHT / (RRF_K + rank_ + 1)
-
-    keyword_scores = _keyword_index(store).scores(query)
-    if allowed is not None:
-        masked = np.full_like(keyword_scores, -np.inf)
-        masked[allowed] = keyword_scores[allowed]
-        keyword_scores = masked
-    depth = min(_DEPTH, len(keyword_scores))
-    top = np.argpartition(-keyword_scores, depth - 1)[:depth]
-    top = top[np.argsort(-keyword_scores[top], kind="stable")]
-    for rank_, position in enumerate(p for p in top if keyword_scores[p] > 0):
-        chunk_id = int(store.ids[position])
-        fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + rank_ + 1)
+    if mode in ("hybrid", "dense"):
+        for position, chunk_id in enumerate(_dense_ids(store, query, depth, allowed)):
+            fused[int(chunk_id)] = DENSE_WEIGHT / (RRF_K + position + 1)
+    if mode in ("hybrid", "keyword"):
+        for position, chunk_id in enumerate(_keyword_ids(store, query, depth, allowed)):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + position + 1)
 
     hits: list[Hit] = []
     shown = []
@@ -181,3 +179,23 @@ def rank(store, query: str, k: int, allowed: np.ndarray | None = None) -> list[H
         if len(hits) == k:
             break
     return hits
+
+
+def _dense_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+    from rag.embedding import get_embedder
+
+    query_vector = get_embedder(store.manifest.model).encode_query(query)
+    allowed_ids = None if allowed is None else store.ids[allowed]
+    return store.dense_search(query_vector, depth, allowed_ids)[1]
+
+
+def _keyword_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> list[int]:
+    scores = _keyword_index(store).scores(query)
+    if allowed is not None:
+        masked = np.full_like(scores, -np.inf)
+        masked[allowed] = scores[allowed]
+        scores = masked
+    depth = min(depth, len(scores))
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [int(store.ids[p]) for p in top if scores[p] > 0]

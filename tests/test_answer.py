@@ -1,0 +1,137 @@
+import pytest
+
+from rag import answer, sync
+from rag.answer import NOT_FOUND, question_type, unmentioned_names
+from rag.types import Hit
+
+NEWS = """09 December 2024
+
+Denmark has put asylum decisions for Syrian refugees on hold, citing the unstable situation.
+
+Germany is suspending asylum procedures for Syrian nationals, local media have reported.
+
+Austria has also frozen asylum applications from Syrians, according to Kronen Zeitung.
+
+The harbour of Tartus reopened to cargo ships after two days of closure.
+
+08 December 2024
+
+HTS fighters have captured a prison in Homs and freed hundreds of inmates, Reuters has reported.
+
+“There is no truth” to reports of HTS fighters entering Homs, the Syrian Defense Ministry has said.
+
+Mikhail Ulyanov, Russia’s envoy in Vienna, has confirmed that the former president arrived in the capital. “Bashar Assad and his family are in Moscow,” the diplomat wrote on Telegram.
+"""
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory):
+    root = tmp_path_factory.mktemp("news")
+    (root / "news.txt").write_text(NEWS, encoding="utf-8")
+    index = tmp_path_factory.mktemp("news-index")
+    sync([root], index)
+    return index
+
+
+def assert_offsets_exact(result):
+    for citation in result.citations:
+        assert NEWS[citation.start : citation.end] == citation.quote
+        assert citation.quote in citation.hit.text
+        assert f"{citation.quote} [{citation.marker}]" in result.text
+
+
+def test_answer_is_quoted_and_cited_with_exact_offsets(news):
+    result = answer("Is the harbour of Tartus open again?", index=news)
+    assert result.found
+    assert result.text == (
+        "The harbour of Tartus reopened to cargo ships after two days of closure. [1]"
+    )
+    assert [c.marker for c in result.citations] == [1]
+    assert result.citations[0].hit.date == "2024-12-09"
+    assert_offsets_exact(result)
+
+
+def test_list_questions_gather_every_item_each_cited(news):
+    result = answer("Which countries have suspended asylum decisions for Syrians?", index=news)
+    for country in ("Denmark", "Germany", "Austria"):
+        assert country in result.text
+    assert len({c.hit.chunk_id for c in result.citations}) == len(result.citations) >= 3
+    assert_offsets_exact(result)
+
+
+def test_a_denial_is_quoted_beside_the_claim_it_denies(news):
+    result = answer("Did HTS fighters get into Homs?", index=news)
+    quotes = " ".join(c.quote for c in result.citations)
+    assert "captured a prison in Homs" in quotes
+    assert "There is no truth" in quotes
+    assert_offsets_exact(result)
+
+
+def test_a_quote_that_leans_on_the_sentence_before_brings_it_along(news):
+    result = answer("Which Russian diplomat said the Assad family was in Moscow?", index=news)
+    assert "Mikhail Ulyanov" in result.citations[0].quote
+    assert result.citations[0].quote.endswith("the diplomat wrote on Telegram.")
+    assert_offsets_exact(result)
+
+
+def test_when_questions_are_answered_with_the_entry_date(news):
+    result = answer("When did the harbour of Tartus reopen?", index=news)
+    assert result.text.startswith("On 9 December 2024: The harbour of Tartus reopened")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the recipe for banana bread?",  # off-topic
+        "What did Saudi Arabia say about the asylum freeze?",  # on-topic, never mentioned
+    ],
+)
+def test_abstains_when_the_documents_do_not_answer(news, question):
+    result = answer(question, index=news)
+    assert not result.found
+    assert result.text == NOT_FOUND
+    assert result.citations == ()
+    assert result.hits  # the closest passages are still there to look at
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When did the embassy change its flag?", "when"),
+        ("How many stars are on the flag?", "count"),
+        ("Which countries froze asylum decisions?", "list"),
+        ("who leads HTS?", "who"),
+        ("What's the name of the prime minister?", "who"),
+        ("Where is Assad now?", "where"),
+        ("Which mountain did the troops take?", "which"),
+        ("Did Assad's plane crash?", "other"),
+    ],
+)
+def test_question_type(question, kind):
+    assert question_type(question) == kind
+
+
+def hit(text):
+    return Hit(rank=1, score=1.0, chunk_id=0, source="a.txt", text=text, start=0, end=len(text))
+
+
+def test_unmentioned_names_tolerate_variants_and_demonyms():
+    hits = [hit("Türkiye hosts 3 million displaced Syrians, officials in Ankara said.")]
+    assert unmentioned_names("How many refugees does Turkey host?", hits) == []
+    assert unmentioned_names("Which European countries host Syrians?", hits) == []
+    assert unmentioned_names("What did Saudi Arabia say?", hits) == ["Saudi", "Arabia"]
+
+
+def test_empty_question_is_a_value_error(news):
+    with pytest.raises(ValueError, match="empty"):
+        answer("   ", index=news)
+
+
+@pytest.mark.integration
+def test_who_granted_assad_asylum(corpus_index):
+    result = answer("who granted Assad asylum?", index=corpus_index)
+    assert result.found
+    assert "Putin" in result.text
+    first = result.citations[0]
+    assert first.hit.date in ("2024-12-08", "2024-12-09")
+    assert "granted" in first.quote and "[1]" in result.text
