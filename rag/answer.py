@@ -59,11 +59,6 @@ _LIST_QUESTION = re.compile(
     r"|\b(?:list|name (?:all|the)|who are|what are)\b",
     re.I,
 )
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?)\b",
-    re.I,
-)
 _CALENDAR = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday".split()
@@ -100,11 +95,47 @@ def _new_words(text: str, question: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in asked and w not in _CALENDAR}
 
 
+# "3 million displaced Syrians": a number and the words it counts.
+_COUNTED = re.compile(
+    r"(?:\$?\d[\d,.]*(?:\s+(?:million|billion|thousand))?|\b(?:one|two|three|four|five|six|seven|"
+    r"eight|nine|ten|eleven|twelve|dozens|hundreds|thousands|millions)\b)(?:\s+[\w’'-]+){1,3}",
+    re.I,
+)
+_COUNTED_MATCH = 0.4  # phrase similarity between what is asked and what is counted (dev set)
+_NOT_IN_NOUN_PHRASE = frozenset(
+    "did do does are is were was have has had will would could can may might in on at of to for by "
+    "during from into with".split()
+)
+
+
+def counted_thing(question: str) -> str | None:
+    """What a "how many" question counts: "How many Syrian soldiers died?" → "Syrian soldiers"."""
+    match = re.search(r"\bhow (?:many|much)\s+(.*)", question, re.I)
+    if not match:
+        return None
+    words = []
+    for word in re.findall(r"[\w’'-]+", match.group(1)):
+        if word.lower() in _NOT_IN_NOUN_PHRASE or (words and word.lower().endswith("ed")):
+            break
+        words.append(word)
+    return " ".join(words) or None
+
+
+def _count_cues(question: str, texts: list[str], embedder) -> list[float]:
+    """1.0 for sentences holding a number that counts what the question asks about."""
+    thing = counted_thing(question)
+    phrases = [[m.group() for m in _COUNTED.finditer(t)] for t in texts]
+    flat = [p for group in phrases for p in group]
+    if thing is None or not flat:
+        return [float(bool(group)) for group in phrases] if thing is None else [0.0] * len(texts)
+    vectors = embedder.encode_documents([thing] + flat)
+    similarity = iter(vectors[1:] @ vectors[0])
+    return [float(any(next(similarity) >= _COUNTED_MATCH for _ in group)) for group in phrases]
+
+
 def _cue(kind: str, sentence: str, question: str) -> float:
     """1.0 when the sentence holds the kind of thing the question asks for, and the
     question does not already hold it (a name the question names answers nothing)."""
-    if kind == "count":
-        return float(any(_new_words(m.group(), question) for m in _NUMBER.finditer(sentence)))
     if kind == "where":
         return float(any(_new_words(m.group(1), question) for m in _PLACE.finditer(sentence)))
     if kind in ("who", "list"):
@@ -154,10 +185,10 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     question_tokens = set(tokenize([question])[0])
     question_weight = sum(idf.get(t, 1.0) for t in question_tokens) or 1.0
     kind = question_type(question)
+    cues = _count_cues(question, texts, embedder) if kind == "count" else [_cue(kind, t, question) for t in texts]
     candidates = []
-    for (hit, s, e), text, similarity, tokens in zip(spans, texts, similarities, tokenize(texts)):
+    for (hit, s, e), text, similarity, tokens, cue in zip(spans, texts, similarities, tokenize(texts), cues):
         overlap = sum(idf.get(t, 1.0) for t in question_tokens & set(tokens)) / question_weight
-        cue = _cue(kind, text, question)
         score = (
             settings.similarity * float(similarity)
             + settings.overlap * overlap
@@ -253,9 +284,19 @@ def unmentioned_names(question: str, hits: list[Hit]) -> list[str]:
     return missing
 
 
+def could_answer(question: str, hits: list[Hit], candidates: list[_Candidate]) -> bool:
+    """False when the passages cannot answer, however high their sentences score."""
+    if not candidates or unmentioned_names(question, hits):
+        return False
+    if question_type(question) == "count" and counted_thing(question):
+        # "How many people were killed?" is not answered by "three airstrikes".
+        return any(c.cue for c in candidates)
+    return True
+
+
 def compose(question: str, hits: list[Hit], candidates: list[_Candidate], settings: AnswerSettings = SETTINGS) -> Answer:
     """The Answer for already scored candidate sentences (best first)."""
-    if not candidates or candidates[0].score < settings.threshold or unmentioned_names(question, hits):
+    if not could_answer(question, hits, candidates) or candidates[0].score < settings.threshold:
         return Answer(question=question, text=NOT_FOUND, found=False, citations=(), hits=tuple(hits))
     chosen = _select(question, candidates, settings)
     when = question_type(question) == "when"

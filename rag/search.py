@@ -78,22 +78,35 @@ def _allowed_positions(store, date_from, date_to, source) -> np.ndarray | None:
     return np.flatnonzero(keep)
 
 
-def _normalised(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+def _normalised(store, chunk) -> str:
+    """The chunk's text without case, punctuation or spacing: equal means duplicate."""
+    keys = store.cache.setdefault("normalised", {})
+    if chunk.chunk_id not in keys:
+        keys[chunk.chunk_id] = re.sub(r"\W+", " ", chunk.text.lower()).strip()
+    return keys[chunk.chunk_id]
 
 
-def _is_near_duplicate(chunk, shown: list) -> bool:
-    """Same text as a hit already shown, or mostly the same span of the same page."""
-    key = _normalised(chunk.text)
-    for other in shown:
-        if _normalised(other.text) == key:
-            return True
-        if other.source == chunk.source and other.page == chunk.page:
-            overlap = min(other.end, chunk.end) - max(other.start, chunk.start)
-            shorter = min(other.end - other.start, chunk.end - chunk.start)
-            if overlap > _NEAR_DUPLICATE_OVERLAP * shorter:
-                return True
-    return False
+class _Shown:
+    """The hits kept so far, indexed so that a near-duplicate check is cheap."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.texts: set[str] = set()
+        self.spans: dict[tuple[str, int | None], list[tuple[int, int]]] = {}
+
+    def add_unless_duplicate(self, chunk) -> bool:
+        """Keep ``chunk`` unless its text was shown, or most of its span of the same page."""
+        key = _normalised(self.store, chunk)
+        if key in self.texts:
+            return False
+        spans = self.spans.setdefault((chunk.source, chunk.page), [])
+        for start, end in spans:
+            overlap = min(end, chunk.end) - max(start, chunk.start)
+            if overlap > _NEAR_DUPLICATE_OVERLAP * min(end - start, chunk.end - chunk.start):
+                return False
+        self.texts.add(key)
+        spans.append((chunk.start, chunk.end))
+        return True
 
 
 def validate_query(query: str, k: int) -> str:
@@ -157,12 +170,11 @@ def rank(
             fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + position + 1)
 
     hits: list[Hit] = []
-    shown = []
+    shown = _Shown(store)
     for chunk_id, score in sorted(fused.items(), key=lambda item: (-item[1], item[0])):
         chunk = store.chunk(chunk_id)
-        if _is_near_duplicate(chunk, shown):
+        if not shown.add_unless_duplicate(chunk):
             continue
-        shown.append(chunk)
         hits.append(
             Hit(
                 rank=len(hits) + 1,

@@ -135,3 +135,32 @@ def test_who_granted_assad_asylum(corpus_index):
     first = result.citations[0]
     assert first.hit.date in ("2024-12-08", "2024-12-09")
     assert "granted" in first.quote and "[1]" in result.text
+
+
+COUNTS = """The ministry said 47,000 asylum applications from Syrians are now pending.
+
+Israel carried out three airstrikes on a research centre near the capital.
+"""
+
+
+@pytest.fixture(scope="module")
+def counts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("counts")
+    (root / "counts.txt").write_text(COUNTS, encoding="utf-8")
+    index = tmp_path_factory.mktemp("counts-index")
+    sync([root], index)
+    return index
+
+
+def test_counted_thing():
+    from rag.answer import counted_thing
+
+    assert counted_thing("How many Syrian soldiers died in the offensive?") == "Syrian soldiers"
+    assert counted_thing("how many asylum cases are pending in germany") == "asylum cases"
+    assert counted_thing("Who granted asylum?") is None
+
+
+def test_a_count_question_needs_a_number_that_counts_the_asked_thing(counts):
+    assert "47,000" in answer("How many asylum applications are pending?", index=counts).text
+    # "three airstrikes" is a number, but not a count of people killed
+    assert not answer("How many people were killed in the airstrikes?", index=counts).found
