@@ -41,6 +41,8 @@ class AnswerSettings:
     threshold: float = 0.83  # calibrated: `rag eval` prints the threshold the dev set supports
     list_margin: float = 0.25
     dispute_margin: float = 0.3
+    neighbour_margin: float = 0.25
+    inherited: float = 0.8
     max_quotes: int = 5
 
 
@@ -70,6 +72,9 @@ _CODE = re.compile(r"\b[A-Z][\w]*-\d[\w-]*\b|\b[A-Z]{2,}\d*\b")
 _LEANS_BACK = re.compile(
     r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|His|Her|Their)\b)"
 )
+
+
+_PRONOUN = re.compile(r"\b(?:he|she|they|his|her|their|him|them)\b", re.I)
 
 
 def question_type(question: str) -> str:
@@ -187,8 +192,14 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     kind = question_type(question)
     cues = _count_cues(question, texts, embedder) if kind == "count" else [_cue(kind, t, question) for t in texts]
     candidates = []
+    previous_overlap, previous_hit = 0.0, None
     for (hit, s, e), text, similarity, tokens, cue in zip(spans, texts, similarities, tokenize(texts), cues):
         overlap = sum(idf.get(t, 1.0) for t in question_tokens & set(tokens)) / question_weight
+        own_overlap = overlap
+        if hit is previous_hit and _PRONOUN.search(text):
+            # "… he defected and fled to Jordan": "he" is who the sentence before named.
+            overlap = max(overlap, settings.inherited * previous_overlap)
+        previous_overlap, previous_hit = own_overlap, hit
         score = (
             settings.similarity * float(similarity)
             + settings.overlap * overlap
@@ -223,13 +234,31 @@ def _with_context(candidate: _Candidate) -> _Candidate:
     return _Candidate(candidate.hit, previous[-1], candidate.end, candidate.score, candidate.similarity, candidate.cue)
 
 
+def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: float) -> _Candidate:
+    """The best sentence joined with the next best when that one is its neighbour.
+
+    Two adjacent sentences that both score well usually tell one thing together
+    ("The plane … disappeared from radar." "Syrian Airlines Ilyushin Il-76T departed …").
+    """
+    for other in candidates[1:]:
+        if other.score < best.score - margin:
+            break
+        if other.hit.chunk_id != best.hit.chunk_id:
+            continue
+        between = best.hit.text[min(best.end, other.end) : max(best.start, other.start)]
+        if between.strip() == "" and "\n\n" not in between:
+            start, end = min(best.start, other.start), max(best.end, other.end)
+            return _Candidate(best.hit, start, end, best.score, best.similarity, max(best.cue, other.cue))
+    return best
+
+
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:
     return a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end
 
 
 def _select(question: str, candidates: list[_Candidate], settings: AnswerSettings) -> list[_Candidate]:
     """The best sentence, plus the rest of a list or a dispute of it."""
-    best = candidates[0]
+    best = _with_neighbour(candidates[0], candidates, settings.neighbour_margin)
     chosen = [best]
     if question_type(question) == "list":
         for candidate in candidates[1:]:
