@@ -138,7 +138,7 @@ def evaluate_devset(questions: list[Question], index=None) -> AnswerReport:
     """Retrieval and answer quality on a dev set, and the abstention threshold it supports."""
     import dataclasses
 
-    from rag.answer import SETTINGS, compose, could_answer, score_sentences
+    from rag.answer import SETTINGS, compose, confidence, could_answer, score_sentences
 
     retrieval = evaluate_retrieval(questions, index=index)
     latencies, outcomes = [], []
@@ -148,7 +148,7 @@ def evaluate_devset(questions: list[Question], index=None) -> AnswerReport:
         hits, candidates = score_sentences(question.question, index=index)
         result = compose(question.question, hits, candidates, SETTINGS)
         latencies.append((time.perf_counter() - started) * 1000)
-        best = candidates[0].score if could_answer(question.question, hits, candidates) else float("-inf")
+        best = confidence(candidates) if could_answer(question.question, hits, candidates) else float("-inf")
         forced = compose(question.question, hits, candidates, open_settings)
         outcomes.append((question, result, best, answer_contains(forced.text, question.answers)))
 
