@@ -28,3 +28,45 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@pytest.fixture
+def writable_index(tmp_path, corpus_index) -> Path:
+    """A private copy of the corpus index, for tests that add documents to it."""
+    target = tmp_path / "index"
+    shutil.copytree(corpus_index, target)
+    return target
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def launch_app():
+    """Start Gradio apps on free loopback ports; every one is closed after the module.
+
+    >>> url = launch_app(build_demo(index))    # doctest: +SKIP
+    """
+    started = []
+
+    def launch(demo) -> str:
+        for attempt in range(5):  # another process may take the free port before we do
+            try:
+                _, url, _ = demo.launch(
+                    prevent_thread_lock=True, server_name="127.0.0.1", server_port=_free_port(), quiet=True
+                )
+                break
+            except OSError:
+                if attempt == 4:
+                    raise
+        started.append(demo)
+        return url
+
+    yield launch
+    for demo in started:
+        demo.close()
