@@ -166,6 +166,10 @@ class Index:
             )
         return cls(path, manifest, chunks, vectors)
 
+    def documents(self) -> dict[str, Path]:
+        """Every indexed source, with the folder it was indexed from."""
+        return {source: Path(record.root) for source, record in self.manifest.files.items()}
+
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self._position[chunk_id]]
 

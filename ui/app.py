@@ -393,10 +393,9 @@ def _indexed_elsewhere(names: Iterable[str], folder: Path, index) -> list[str]:
         store = open_index(index)  # the default index is built here if it is missing
     except RagError:
         return []  # no index yet: nothing to clash with
-    # IndexInfo does not list sources; the manifest is the only place that says where each came from.
-    files = getattr(getattr(store, "manifest", None), "files", None) or {}
+    documents = store.documents()
     folder = folder.resolve()
-    return [name for name in names if name in files and Path(files[name].root).resolve() != folder]
+    return [name for name in names if name in documents and documents[name].resolve() != folder]
 
 
 def _upload_path(file) -> Path:
