@@ -135,8 +135,9 @@ def _count_cues(question: str, texts: list[str], embedder) -> list[float]:
     if thing is None or not flat:
         return [float(bool(group)) for group in phrases] if thing is None else [0.0] * len(texts)
     vectors = embedder.encode_documents([thing] + flat)
-    similarity = iter(vectors[1:] @ vectors[0])
-    return [float(any(next(similarity) >= _COUNTED_MATCH for _ in group)) for group in phrases]
+    similarity = vectors[1:] @ vectors[0]
+    bounds = np.cumsum([0] + [len(group) for group in phrases])
+    return [float(bool((similarity[a:b] >= _COUNTED_MATCH).any())) for a, b in zip(bounds, bounds[1:])]
 
 
 def _cue(kind: str, sentence: str, question: str) -> float:
@@ -170,12 +171,13 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     from rag.embedding import get_embedder
     from rag.lexical import tokenize
 
-    spans = [
-        (hit, s, e)
-        for hit in hits
-        for s, e in sentence_spans(hit.text)
-        if e - s >= _MIN_SENTENCE
-    ]
+    spans, seen = [], set()
+    for hit in hits:
+        for s, e in sentence_spans(hit.text):
+            place = (hit.source, hit.page, hit.start + s, hit.start + e)
+            if e - s >= _MIN_SENTENCE and place not in seen:  # overlapping windows share sentences
+                seen.add(place)
+                spans.append((hit, s, e))
     if not spans:
         return []
     embedder = get_embedder(store.manifest.model)
@@ -254,7 +256,9 @@ def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: floa
 
 
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:
-    return a.hit.chunk_id == b.hit.chunk_id and a.start < b.end and b.start < a.end
+    """True when two quotes share text of the same document page."""
+    same_page = (a.hit.source, a.hit.page) == (b.hit.source, b.hit.page)
+    return same_page and a.hit.start + a.start < b.hit.start + b.end and b.hit.start + b.start < a.hit.start + a.end
 
 
 def _select(question: str, candidates: list[_Candidate], settings: AnswerSettings) -> list[_Candidate]:

@@ -153,6 +153,7 @@ def _entries(text: str, paragraphs: list[_Paragraph], max_chars: int) -> list[_P
             last = entries[-1]
             if (
                 last.section == paragraph.section
+                and last.date == paragraph.date  # a dateline starts a new entry
                 and paragraph.end - last.start <= max_chars
                 and _continues(
                     text[last.start : last.end], text[paragraph.start : paragraph.end], common_names
@@ -166,11 +167,28 @@ def _entries(text: str, paragraphs: list[_Paragraph], max_chars: int) -> list[_P
     return entries
 
 
+def _bounded_sentences(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]``; one longer than ``max_chars`` (a table, a
+    list, text without punctuation) is cut at whitespace, as a last resort."""
+    spans = []
+    for s, e in sentence_spans(text[start:end]):
+        s, e = start + s, start + e
+        while e - s > max_chars:
+            cut = text.rfind(" ", s + max_chars // 2, s + max_chars)
+            cut = cut if cut > s else s + max_chars
+            spans.append((s, cut))
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        spans.append((s, e))
+    return spans
+
+
 def _windows(text: str, entry: _Paragraph, max_chars: int) -> list[tuple[int, int]]:
     """Whole-sentence windows of at most ``max_chars``, overlapping by one sentence."""
     if entry.end - entry.start <= max_chars:
         return [(entry.start, entry.end)]
-    sentences = [(entry.start + s, entry.start + e) for s, e in sentence_spans(text[entry.start : entry.end])]
+    sentences = _bounded_sentences(text, entry.start, entry.end, max_chars)
     windows = []
     first = 0
     while first < len(sentences):

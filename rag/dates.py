@@ -71,6 +71,8 @@ def parse_date(value: str | dt.date | None, *, name: str = "date") -> str | None
     """Normalise a user-given date filter to ISO, or raise a ValueError that says how."""
     if value is None or value == "":
         return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()

@@ -28,12 +28,12 @@ def find_files(paths: list[str | Path]) -> tuple[list[SourceFile], list[Path], d
     """Expand files and directories (recursively) into supported source files.
 
     Returns the files, the directories scanned (files deleted from them leave the
-    index), and the unsupported files skipped, each with a warning. A missing path
-    raises DocumentError.
+    index), and the files skipped (unsupported, or a name already taken by a file of
+    another folder), each with a warning. A missing path raises DocumentError.
     """
     files: dict[str, SourceFile] = {}
     scanned_dirs: list[Path] = []
-    unsupported: dict[str, str] = {}
+    skipped: dict[str, str] = {}
     for given in paths:
         path = Path(given).expanduser()
         if not path.exists():
@@ -50,13 +50,19 @@ def find_files(paths: list[str | Path]) -> tuple[list[SourceFile], list[Path], d
                 continue  # hidden files and folders (.git, .DS_Store) are never documents
             source = file.relative_to(root).as_posix()
             if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                unsupported[source] = (
+                skipped[source] = (
                     f"{source}: skipped, unsupported file type {file.suffix or '(none)'!r}; "
                     f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
                 )
                 continue
+            if source in files and files[source].path != file:
+                skipped[source] = (
+                    f"{file}: skipped, its name {source!r} is taken by {files[source].path}; "
+                    "rename one, or index their common parent folder"
+                )
+                continue
             files[source] = SourceFile(file, root, source)
-    return list(files.values()), scanned_dirs, unsupported
+    return list(files.values()), scanned_dirs, skipped
 
 
 def decode_text(data: bytes, name: str) -> str:

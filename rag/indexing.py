@@ -55,8 +55,8 @@ def sync(
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
     progress = progress or (lambda fraction, message: None)
-    files, scanned_dirs, unsupported = find_files(paths)  # raises on a missing path, before any change
-    skipped, warnings = list(unsupported), list(unsupported.values())
+    files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
+    skipped, warnings = list(refused), list(refused.values())
 
     with write_lock(index):
         manifest = None if rebuild else read_manifest(index)
@@ -71,13 +71,25 @@ def sync(
         changed: list[tuple[SourceFile, str]] = []
         unchanged: list[str] = []
         for file in files:
-            sha = _sha256(file.path)
             record = known.get(file.source)
+            if record is not None and Path(record.root) != file.root and Path(record.root).exists():
+                warnings.append(
+                    f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
+                    "rename one, or rebuild the index from their common parent folder (--rebuild)"
+                )
+                skipped.append(file.source)
+                continue
+            try:
+                sha = _sha256(file.path)
+            except OSError as error:  # deleted or locked since it was listed
+                warnings.append(f"{file.source}: skipped, cannot read it ({error.strerror}); try again")
+                skipped.append(file.source)
+                continue
             if record is not None and record.sha256 == sha:
                 unchanged.append(file.source)
             else:
                 changed.append((file, sha))
-        found = {file.source for file in files}
+        found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
         removed = [
             source
             for source, record in known.items()

@@ -55,14 +55,16 @@ class KeywordIndex:
         bm25s = _bm25s()
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        if texts:
-            tokens = bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
+        tokens = bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
+        # bm25s cannot index a collection without a single word (only stopwords, or nothing).
+        self._searchable = any(len(ids) for ids in tokens.ids)
+        if self._searchable:
             self._bm25.index(tokens, show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text, in input order (zeros when no query word is known)."""
-        if self.size == 0:
-            return np.zeros(0, dtype="float32")
+        if not self._searchable:
+            return np.zeros(self.size, dtype="float32")
         vocabulary = self._bm25.vocab_dict
         tokens = [t for t in tokenize([query])[0] if t and t in vocabulary]
         if not tokens:

@@ -24,7 +24,7 @@ _DEPTH = 100  # how deep each list is read before fusion
 _NEAR_DUPLICATE_OVERLAP = 0.5
 
 _open_lock = threading.Lock()
-_open_indexes: dict[Path, tuple[str, object]] = {}
+_open_indexes: dict[Path, object] = {}  # one live snapshot per index folder
 
 
 def open_index(index: "str | Path | None" = None):
@@ -32,24 +32,22 @@ def open_index(index: "str | Path | None" = None):
 
     With no argument, the default index is built from the default corpus on first use.
     """
-    from rag.store import Index
+    from rag.store import Index, live_version
 
     if isinstance(index, Index):
         return index
     path = Path(index) if index is not None else default_index_path()
     with _open_lock:
-        current = path / "CURRENT"
-        if index is None and not current.exists():
+        if index is None and live_version(path) is None:
             from rag.indexing import sync
 
             log.info("building the default index at %s from %s", path, DEFAULT_CORPUS)
             sync([DEFAULT_CORPUS], path)
-        version = current.read_text().strip() if current.exists() else ""
         cached = _open_indexes.get(path.resolve())
-        if cached is not None and cached[0] == version:
-            return cached[1]
+        if cached is not None and cached.version == live_version(path):
+            return cached
         opened = Index.open(path)
-        _open_indexes[path.resolve()] = (version, opened)
+        _open_indexes[path.resolve()] = opened
         return opened
 
 

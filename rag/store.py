@@ -77,17 +77,23 @@ def _rebuild_hint(path: Path) -> str:
     return f"rebuild it: rag index PATH... --index {path} --rebuild"
 
 
-def read_manifest(path: Path) -> Manifest | None:
-    """The live manifest of the index at ``path``, or None if there is no index yet.
+def live_version(path: Path) -> str | None:
+    """The name of the live version folder of the index at ``path``, or None."""
+    try:
+        return (path / _CURRENT).read_text().strip() or None
+    except FileNotFoundError:
+        # Version folders without CURRENT are builds that never went live: no index yet.
+        return None
+
+
+def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
+    """The manifest of the live (or the given) version, or None if there is no index yet.
 
     Cheap: reads one small JSON file, never the vectors.
     """
-    current = path / _CURRENT
-    if not current.exists():
-        if path.exists() and any(path.glob("v*/manifest.json")):
-            raise IndexFormatError(f"{path}: the index has no CURRENT pointer; {_rebuild_hint(path)}")
+    version = version or live_version(path)
+    if version is None:
         return None
-    version = current.read_text().strip()
     try:
         data = json.loads((path / version / "manifest.json").read_text())
     except (OSError, ValueError) as error:
@@ -120,8 +126,12 @@ def write_lock(path: Path) -> Iterator[None]:
 class Index:
     """An in-memory snapshot of one index version; never changes after it is made."""
 
-    def __init__(self, path: Path, manifest: Manifest, chunks: list[Chunk], vectors: Any) -> None:
+    def __init__(
+        self, path: Path, manifest: Manifest, chunks: list[Chunk], vectors: Any, version: str | None = None
+    ) -> None:
         self.path = path
+        self.version = version  # the version folder this snapshot was read from, if any
+        self.size_bytes = _folder_size(path / version) if version else 0
         self.manifest = manifest
         self.chunks = chunks  # ordered by chunk_id
         self.vectors = vectors  # faiss.IndexIDMap2 over inner product
@@ -146,12 +156,11 @@ class Index:
         import faiss
 
         path = Path(path)
-        manifest = read_manifest(path)
-        if manifest is None:
-            raise IndexFormatError(
-                f"no index at {path}; build one with: rag index PATH... --index {path}"
-            )
-        version = path / (path / _CURRENT).read_text().strip()
+        name = live_version(path)  # read once: a writer may swap it while we load
+        if name is None:
+            raise IndexFormatError(f"no index at {path}; build one with: rag index PATH... --index {path}")
+        manifest = read_manifest(path, name)
+        version = path / name
         try:
             chunks = [
                 Chunk(**json.loads(line))
@@ -164,7 +173,7 @@ class Index:
             raise IndexFormatError(
                 f"{path}: vectors and chunks disagree ({vectors.ntotal} vs {len(chunks)}); {_rebuild_hint(path)}"
             )
-        return cls(path, manifest, chunks, vectors)
+        return cls(path, manifest, chunks, vectors, name)
 
     def documents(self) -> dict[str, Path]:
         """Every indexed source, with the folder it was indexed from."""
@@ -200,15 +209,13 @@ class Index:
         return scores[0][keep], ids[0][keep]
 
     def info(self) -> IndexInfo:
-        version = self.path / (self.path / _CURRENT).read_text().strip()
-        size = sum(f.stat().st_size for f in version.iterdir())
         return IndexInfo(
             path=str(self.path),
             documents=len(self.manifest.files),
             chunks=len(self.chunks),
             model=self.manifest.model,
             dimension=self.manifest.dimension,
-            size_bytes=size,
+            size_bytes=self.size_bytes,
             updated=self.manifest.updated,
         )
 
@@ -250,9 +257,9 @@ class Index:
             next_id=next_id,
             updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )
-        return Index(self.path, manifest, chunks, vectors)
+        return Index(self.path, manifest, chunks, vectors, self.version)
 
-    def save(self) -> None:
+    def save(self) -> "Index":
         """Write this snapshot as a new version and make it the live one, atomically."""
         import faiss
 
@@ -272,16 +279,40 @@ class Index:
                     os.fsync(handle.fileno())
             os.rename(staging, self.path / name)
             pointer = self.path / f".{_CURRENT}.tmp"
-            pointer.write_text(name + "\n")
+            with open(pointer, "w") as handle:
+                handle.write(name + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(pointer, self.path / _CURRENT)
+            _fsync_directory(self.path)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._collect_garbage(live=name)
+        self.version, self.size_bytes = name, _folder_size(self.path / name)
+        return self
 
     def _collect_garbage(self, live: str) -> None:
+        """Remove old versions (keeping the one before the live one) and failed builds."""
         versions = sorted(p for p in self.path.glob("v*") if p.is_dir() and p.name != live)
         for old in versions[: max(0, len(versions) - (_KEEP_VERSIONS - 1))]:
             shutil.rmtree(old, ignore_errors=True)
         for staging in self.path.glob(".tmp-v*"):
             shutil.rmtree(staging, ignore_errors=True)
+        (self.path / f".{_CURRENT}.tmp").unlink(missing_ok=True)
+
+
+def _folder_size(folder: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    except FileNotFoundError:  # removed by a writer's clean-up meanwhile
+        return 0
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a rename inside ``path`` durable, so a power cut cannot undo it."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

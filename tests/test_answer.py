@@ -164,3 +164,24 @@ def test_a_count_question_needs_a_number_that_counts_the_asked_thing(counts):
     assert "47,000" in answer("How many asylum applications are pending?", index=counts).text
     # "three airstrikes" is a number, but not a count of people killed
     assert not answer("How many people were killed in the airstrikes?", index=counts).found
+
+
+class FakeEmbedder:
+    """Maps each text to a fixed unit vector, so phrase similarity is set by the test."""
+
+    def __init__(self, vectors):
+        self.vectors = vectors
+
+    def encode_documents(self, texts):
+        import numpy as np
+
+        return np.array([self.vectors.get(t, [0.0, 1.0]) for t in texts], dtype="float32")
+
+
+def test_count_cues_are_judged_sentence_by_sentence():
+    from rag.answer import _count_cues
+
+    embedder = FakeEmbedder({"people": [1.0, 0.0], "12 people were killed": [1.0, 0.0]})
+    texts = ["12 people were killed and 30 people were injured.", "4 buildings destroyed."]
+    assert _count_cues("How many people were killed?", texts, embedder) == [1.0, 0.0]
+    assert _count_cues("How many people were killed?", ["No numbers here."], embedder) == [0.0]

@@ -56,7 +56,7 @@ def test_exact_offsets_of_every_chunk():
     assert qatar.end == BLOG.index("army.") + len("army.")
 
 
-def test_date_headers_are_not_passages_and_never_merge_across_sections():
+def test_date_headers_are_not_passages():
     for chunk in chunks_of(BLOG):
         assert "December 2024\n" not in chunk.text
 
@@ -87,3 +87,29 @@ def test_pages_keep_their_numbers_and_carry_the_date():
     chunks = chunk_documents(pages)
     assert [(c.page, c.date) for c in chunks] == [(1, "2024-12-09"), (2, "2024-12-09")]
     assert pages[1].text[chunks[1].start : chunks[1].end] == chunks[1].text
+
+
+def test_a_dateline_starts_a_new_entry_with_its_own_date():
+    text = (
+        "Officials met on Monday to discuss the budget for next year in detail.\n\n"
+        "Monday, 9 December 2024 / Talks resumed after a short break with new proposals."
+    )
+    assert [c.date for c in chunks_of(text)] == [None, "2024-12-09"]
+
+
+def test_text_without_sentence_ends_is_still_cut_to_size():
+    text = " ".join(f"cell{i}" for i in range(600))  # a table flattened by PDF extraction
+    chunks = chunks_of(text, max_chars=300)
+    assert len(chunks) > 5
+    assert all(len(c.text) <= 300 for c in chunks)
+    assert all(not c.text.startswith(" ") and not c.text.endswith(" ") for c in chunks)
+
+
+def test_an_entry_never_spans_a_date_header():
+    text = (
+        "09 December 2024\n\nThe council met to approve the new harbour budget today.\n\n"
+        "08 December 2024\n\n“We will approve it,” the council said in a statement on Sunday."
+    )
+    chunks = chunks_of(text)
+    assert [c.date for c in chunks] == ["2024-12-09", "2024-12-08"]
+    assert chunks[1].text.startswith("“We will approve it,”")

@@ -74,12 +74,18 @@ def test_bad_arguments_are_clear_value_errors(small_index, kwargs, message):
         search(index=small_index, **kwargs)
 
 
-def test_dense_and_keyword_each_find_what_the_other_misses(small_index):
+def test_each_retriever_alone_and_fused(small_index):
     store = Index.open(small_index)
-    # Only words that appear verbatim: keyword search finds it, whatever the meaning.
-    assert "dredging" in rank(store, "dredging", 1)[0].text
-    # No shared word at all: only the embedding can connect "books" to "libraries".
+    # No shared word at all: keyword search finds nothing, the embedding connects books to libraries.
+    assert rank(store, "funding for reading rooms and books", 1, mode="keyword") == []
+    assert "libraries" in rank(store, "funding for reading rooms and books", 1, mode="dense")[0].text
+    # A rare exact word: keyword search ranks only the passages that hold it.
+    assert [h.text for h in rank(store, "dredging", 5, mode="keyword")] == [
+        "An undated note says the harbour will need dredging next spring."
+    ]
+    # Fusion keeps what each found.
     assert "libraries" in rank(store, "funding for reading rooms and books", 1)[0].text
+    assert "dredging" in rank(store, "dredging", 1)[0].text
 
 
 @pytest.mark.integration

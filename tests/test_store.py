@@ -119,6 +119,54 @@ def test_interrupted_write_leaves_the_previous_index_readable(tmp_path, monkeypa
     assert sync([corpus], index_dir).updated == ("alpha.txt",)
 
 
+@pytest.mark.parametrize("crash_at", ["rag.store.os.replace", "faiss.write_index"])
+def test_a_crash_at_any_step_of_a_write_leaves_the_old_index_and_no_debris(tmp_path, monkeypatch, crash_at):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+    sync([corpus], index_dir)
+    before = sorted(p.name for p in index_dir.iterdir())
+    (corpus / "delta.txt").write_text("Delta airport added two daily flights to the coastal capital city.")
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(crash_at, crash)
+    with pytest.raises(OSError, match="disk full"):
+        sync([corpus], index_dir)
+    monkeypatch.undo()
+    assert sorted(Index.open(index_dir).manifest.files) == sorted(PARAGRAPHS)
+    assert not list(index_dir.glob(".tmp-*"))
+    sync([corpus], index_dir)  # the next write cleans up whatever the crash left
+    assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith("v")) == [
+        n for n in before if not n.startswith("v")
+    ]
+
+
+def test_a_first_build_that_never_went_live_is_rebuilt(tmp_path, monkeypatch):
+    corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
+
+    def crash(*args, **kwargs):
+        raise OSError("power cut")
+
+    monkeypatch.setattr("rag.store.os.replace", crash)
+    with pytest.raises(OSError):
+        sync([corpus], index_dir)
+    monkeypatch.undo()
+    assert read_manifest(index_dir) is None  # a version folder without CURRENT is not an index
+    assert sorted(sync([corpus], index_dir).added) == sorted(PARAGRAPHS)
+
+
+def test_a_name_taken_by_another_folder_is_refused_not_overwritten(tmp_path):
+    first = make_corpus(tmp_path / "a", {"notes.txt": "Alpha notes describe the northern valley snowfall in detail."})
+    second = make_corpus(tmp_path / "b", {"notes.txt": "Beta notes describe the southern harbour reopening in detail."})
+    index_dir = tmp_path / "index"
+    sync([first], index_dir)
+    report = sync([second], index_dir)
+    assert report.skipped == ("notes.txt",) and "already indexed from" in report.warnings[0]
+    assert "northern valley" in Index.open(index_dir).chunks[0].text
+    together = sync([first, second], tmp_path / "index2")
+    assert together.added == ("notes.txt",) and "is taken by" in together.warnings[0]
+
+
 def test_bad_files_are_skipped_with_a_reason_and_lose_nothing(tmp_path):
     corpus, index_dir = make_corpus(tmp_path / "docs"), tmp_path / "index"
     sync([corpus], index_dir)
