@@ -109,7 +109,7 @@ class _Shown:
 
 def validate_query(query: str, k: int) -> str:
     if not isinstance(query, str) or not query.strip():
-        raise ValueError("the query is empty; ask a question, e.g. search('who granted Assad asylum?')")
+        raise ValueError("the query is empty; ask a question, e.g. search('when did the harbour reopen?')")
     if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
         raise ValueError(f"k={k!r} must be a positive whole number of hits, e.g. k=5")
     return query.strip()

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from ui.app import build_demo
+from ui.app import build_demo, corpus_examples
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,13 +38,15 @@ def app_url(corpus_index, launch_app, tmp_path_factory):
     """The app over a private copy of the corpus index, since these tests upload into it."""
     index = tmp_path_factory.mktemp("browser") / "index"
     shutil.copytree(corpus_index, index)
-    return launch_app(build_demo(index))
+    return launch_app(build_demo(index, examples=corpus_examples()))
 
 
 @pytest.fixture(scope="module")
 def pristine_url(corpus_index, launch_app, tmp_path_factory):
     """The app over the corpus index as built (nothing uploaded), for the screenshots."""
-    return launch_app(build_demo(corpus_index, uploads=tmp_path_factory.mktemp("unused-uploads")))
+    return launch_app(
+        build_demo(corpus_index, uploads=tmp_path_factory.mktemp("unused-uploads"), examples=corpus_examples())
+    )
 
 
 @pytest.fixture(scope="module")

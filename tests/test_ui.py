@@ -364,7 +364,8 @@ def test_ten_simultaneous_questions_all_get_answers(live_url):
     from gradio_client import Client
 
     client = Client(live_url, verbose=False)
-    questions = [app.EXAMPLES[n % len(app.EXAMPLES)] for n in range(10)]
+    examples = app.corpus_examples()
+    questions = [examples[n % len(examples)] for n in range(10)]
     start = threading.Barrier(len(questions), timeout=30)
 
     def ask_one(question: str) -> dict:
@@ -376,3 +377,10 @@ def test_ten_simultaneous_questions_all_get_answers(live_url):
         results = [future.result(timeout=120) for future in futures]
     assert all(r["found"] and r["citations"] for r in results)
     assert [r["question"] for r in results] == questions
+
+
+def test_example_questions_belong_to_the_default_corpus_only(tmp_path):
+    assert "who granted Assad asylum?" in app.corpus_examples()
+    # another index gets no examples about a corpus it does not hold
+    assert "who granted Assad asylum?" not in str(build_demo(tmp_path / "other-index").config)
+    assert "who granted Assad asylum?" in str(build_demo().config)

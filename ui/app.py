@@ -29,16 +29,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from rag import Answer, Hit, RagError, SyncReport, answer, open_index, search, sync  # noqa: E402
-from rag.config import default_index_path  # noqa: E402
+from rag.config import DEFAULT_CORPUS, default_index_path  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = [
-    "who granted Assad asylum?",
-    "where is Assad now?",
-    "When did Syria's embassy in Moscow switch to the opposition flag?",
-    "how many prisoners were freed from Sednaya?",
-]
+def corpus_examples() -> list[str]:
+    """The default corpus's example questions: one a line in ``corpus/.examples.txt``
+    (hidden, so it is never indexed as a document)."""
+    path = DEFAULT_CORPUS / ".examples.txt"
+    if not path.exists():
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 UPLOAD_SUFFIXES = (".txt", ".md", ".pdf")
 DEFAULT_K = 5
 MAX_K = 20
@@ -176,7 +179,7 @@ def ask_question(question: str, k: int = DEFAULT_K, date_from: str = "", date_to
     """Call ``rag.answer``, turning every mistake a user can make into a ``gr.Error``."""
     question = (question or "").strip()
     if not question:
-        raise mistake("Type a question first, for example “who granted Assad asylum?”", "No question")
+        raise mistake("Type a question first, for example “when did the harbour reopen?”", "No question")
     k = _k(k)
     try:
         return answer(question, k, index=index, date_from=_date(date_from), date_to=_date(date_to))
@@ -361,7 +364,7 @@ def info_json(index=None) -> dict:
 
 def search_json(query: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "", *, index=None) -> list[dict]:
     if not (query or "").strip():
-        raise mistake("Type a query first, for example “Assad asylum”.", "No query")
+        raise mistake("Type a query first, for example “harbour reopened”.", "No query")
     try:
         hits = search(query, _k(k), index=index, date_from=_date(date_from), date_to=_date(date_to))
     except (ValueError, RagError) as error:
@@ -570,16 +573,23 @@ def build_theme() -> gr.themes.Base:
 
 
 def build_demo(
-    index: "str | Path | None" = None, uploads: Path | None = None, max_upload_mb: float | None = None
+    index: "str | Path | None" = None,
+    uploads: Path | None = None,
+    max_upload_mb: float | None = None,
+    examples: list[str] | None = None,
 ) -> gr.Blocks:
     """The app over the index at ``index`` (default: the project's), opened on first request.
 
     Args:
         uploads: where uploaded files are kept (default ``<index folder>/uploads``).
         max_upload_mb: per-file limit (default $RAG_MAX_UPLOAD_MB, else 50).
+        examples: clickable questions; by default the default corpus's own, and only
+            for the default index (they would mean nothing over other documents).
 
     >>> build_demo("my-index/").launch()   # doctest: +SKIP
     """
+    if examples is None:
+        examples = corpus_examples() if index is None else []
     limit = max_upload_mb if max_upload_mb is not None else max_upload_mb_from_env()
     if limit <= 0:
         raise ValueError(f"max_upload_mb={limit!r} must be a positive number of MB")
@@ -639,7 +649,11 @@ def build_demo(
                         elem_id="rag-question",
                     )
                     ask_button = gr.Button("Ask", variant="primary", scale=0, min_width=96, elem_id="rag-ask")
-                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples")
+                example_list = (
+                    gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Examples")
+                    if examples
+                    else None
+                )
                 answer_html = gr.HTML(
                     '<p class="rag-empty">Ask a question to get an answer quoted from your documents.</p>',
                     css_template=CARD_CSS,
@@ -700,14 +714,15 @@ def build_demo(
             concurrency_limit=4,
             concurrency_id="ask",
         )
-        examples.load_input_event.then(
-            on_ask,
-            inputs=ask_inputs,
-            outputs=ask_outputs,
-            api_visibility="private",
-            concurrency_limit=4,
-            concurrency_id="ask",
-        )
+        if example_list is not None:
+            example_list.load_input_event.then(
+                on_ask,
+                inputs=ask_inputs,
+                outputs=ask_outputs,
+                api_visibility="private",
+                concurrency_limit=4,
+                concurrency_id="ask",
+            )
         add_button.click(
             on_add,
             inputs=[files],
