@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import PROJECT_ROOT
+from rag.errors import IndexFormatError
 
 MODES = ("dense", "keyword", "hybrid")
 _CUTOFF = 100
@@ -117,7 +118,10 @@ def build_index(data: BeirData, workdir: Path, progress=None) -> Path:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
     index = workdir / "index"
-    sync([documents], index, progress=progress)
+    try:
+        sync([documents], index, progress=progress)
+    except IndexFormatError:  # a cache built by another version: build it again
+        sync([documents], index, progress=progress, rebuild=True)
     return index
 
 

@@ -16,7 +16,7 @@ from rag.dates import is_date_header, leading_date
 from rag.sentences import sentence_spans
 from rag.types import Chunk, Document
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # bump whenever passages would come out differently
 MAX_CHARS = 1000
 _TINY = 60  # a paragraph this short (a title, a heading) joins the one after it
 
