@@ -263,6 +263,9 @@ def _overlaps(a: _Candidate, b: _Candidate) -> bool:
 
 def _select(question: str, candidates: list[_Candidate], settings: AnswerSettings) -> list[_Candidate]:
     """The best sentence, plus the rest of a list or a dispute of it."""
+    if question_type(question) == "count" and counted_thing(question):
+        # A "how many" answer must hold the count: quote the best sentence that does.
+        candidates = [c for c in candidates if c.cue] or candidates
     best = _with_neighbour(candidates[0], candidates, settings.neighbour_margin)
     chosen = [best]
     if question_type(question) == "list":
