@@ -24,13 +24,18 @@ Mikhail Ulyanov, Russia’s envoy in Vienna, has confirmed that the former presi
 """
 
 
-@pytest.fixture(scope="module")
-def news(tmp_path_factory):
-    root = tmp_path_factory.mktemp("news")
-    (root / "news.txt").write_text(NEWS, encoding="utf-8")
-    index = tmp_path_factory.mktemp("news-index")
+def index_of(tmp_path_factory, name: str, text: str):
+    """A real index of one literal document."""
+    root = tmp_path_factory.mktemp(name)
+    (root / f"{name}.txt").write_text(text, encoding="utf-8")
+    index = tmp_path_factory.mktemp(f"{name}-index")
     sync([root], index)
     return index
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory):
+    return index_of(tmp_path_factory, "news", NEWS)
 
 
 def assert_offsets_exact(result):
@@ -145,11 +150,7 @@ Israel carried out three airstrikes on a research centre near the capital.
 
 @pytest.fixture(scope="module")
 def counts(tmp_path_factory):
-    root = tmp_path_factory.mktemp("counts")
-    (root / "counts.txt").write_text(COUNTS, encoding="utf-8")
-    index = tmp_path_factory.mktemp("counts-index")
-    sync([root], index)
-    return index
+    return index_of(tmp_path_factory, "counts", COUNTS)
 
 
 def test_counted_thing():
