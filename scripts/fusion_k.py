@@ -1,6 +1,7 @@
 """nDCG@10 of hybrid retrieval for several reciprocal-rank-fusion constants.
 
     .venv/bin/python scripts/fusion_k.py ../shared/bench/scifact [--max-queries N] [--k 10 30 60]
+    .venv/bin/python scripts/fusion_k.py eval/devset.jsonl [--index DIR]     # MRR@10 on a dev set
 
 Uses the cached BEIR index that `rag eval --beir DIR` builds (it builds it if missing).
 """
@@ -26,7 +27,10 @@ def main() -> None:
     parser.add_argument("folder")
     parser.add_argument("--max-queries", type=int)
     parser.add_argument("--k", type=int, nargs="+", default=[10, 30, 60])
+    parser.add_argument("--index", help="with a dev set: the index to search (default: the project's)")
     args = parser.parse_args()
+    if args.folder.endswith(".jsonl"):
+        return dev_set(args)
     folder = Path(args.folder)
     data = load_beir(folder)
     store = search_module.open_index(build_index(data, PROJECT_ROOT / ".cache" / "beir" / folder.resolve().name))
@@ -40,6 +44,20 @@ def main() -> None:
             ranked = list(dict.fromkeys(_doc_id(h.source) for h in hits))
             scores.append(ndcg_at_k(ranked, data.qrels[query_id]))
         print(f"{folder.name}: RRF k={k:<3} nDCG@10 {statistics.fmean(scores):.3f}  ({len(query_ids)} queries)")
+    search_module.RRF_K = default
+
+
+def dev_set(args) -> None:
+    from rag.evaluation import first_relevant_rank, load_devset
+
+    questions = [q for q in load_devset(args.folder) if q.answerable]
+    store = search_module.open_index(args.index)
+    default = search_module.RRF_K
+    for k in args.k:
+        search_module.RRF_K = k
+        ranks = [first_relevant_rank(search_module.rank(store, q.question, 10), q) for q in questions]
+        mrr = statistics.fmean(1 / r if r else 0.0 for r in ranks)
+        print(f"dev set: RRF k={k:<3} MRR@10 {mrr:.3f}  Recall@5 {statistics.fmean(bool(r and r <= 5) for r in ranks):.3f}")
     search_module.RRF_K = default
 
 
