@@ -129,7 +129,7 @@ def test_passage_text_and_quote_are_escaped_before_highlighting():
         assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in html_
         assert "&lt;script&gt;window.__xss=2&lt;/script&gt;" in html_
         assert "Intro &amp; &lt;b&gt;bold&lt;/b&gt;." in html_
-    assert f"<mark>The factory opened &lt;img" in answer_html
+    assert "<mark>The factory opened &lt;img" in answer_html
     assert answer_html.count("<mark>") == 1
     # the answer line quotes the sentence, escaped too
     assert "<q>The factory opened &lt;img" in answer_html
