@@ -67,7 +67,7 @@ _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 _NAME = re.compile(r"\b[A-Z][\w’'-]*[a-z0-9][\w’'-]*(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][\w’'-]+)*")
-_PLACE = re.compile(r"\b(?:in|at|to|from|into|near|towards?|outside)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+_PLACE = re.compile(r"\b(?:in|at|to|from|into|near|towards?|outside)\s+(?:the\s+)?(?:[a-z-]+\s+){0,3}?([A-Z][\w’'-]+)")
 _CODE = re.compile(r"\b[A-Z][\w]*-\d[\w-]*\b|\b[A-Z]{2,}\d*\b")
 # A sentence that only makes sense after the one before it: "…,” the diplomat wrote.
 _LEANS_BACK = re.compile(

@@ -186,3 +186,18 @@ def test_count_cues_are_judged_sentence_by_sentence():
     texts = ["12 people were killed and 30 people were injured.", "4 buildings destroyed."]
     assert _count_cues("How many people were killed?", texts, embedder) == [1.0, 0.0]
     assert _count_cues("How many people were killed?", ["No numbers here."], embedder) == [0.0]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        ("The offensive began from the opposition-held province of Idlib last week.", 1.0),
+        ("Troops withdrew to Homs on Saturday.", 1.0),
+        ("The minister was appointed in June 2012.", 0.0),  # a month is no place
+        ("The offensive started quickly and surprised many.", 0.0),
+    ],
+)
+def test_where_cue_finds_a_place_after_a_preposition(sentence, expected):
+    from rag.answer import _cue
+
+    assert _cue("where", sentence, "Where did the offensive start?") == expected
