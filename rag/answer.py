@@ -268,6 +268,15 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
         candidates = [c for c in candidates if c.cue] or candidates
     best = _with_neighbour(candidates[0], candidates, settings.neighbour_margin)
     chosen = [best]
+    if question_type(question) in ("who", "where", "which") and not best.cue:
+        # The best sentence lacks what was asked (a name, a place): add the best one that has
+        # it, from the same passage, or from another passage scoring nearly as well.
+        for candidate in candidates[1:]:
+            close = candidate.score >= best.score - settings.neighbour_margin
+            same_passage = candidate.hit.chunk_id == best.hit.chunk_id
+            if candidate.cue and (close or same_passage) and not _overlaps(candidate, best):
+                chosen.append(candidate)
+                break
     if question_type(question) == "list":
         for candidate in candidates[1:]:
             if len(chosen) >= settings.max_quotes or candidate.score < best.score - settings.list_margin:

@@ -201,3 +201,20 @@ def test_where_cue_finds_a_place_after_a_preposition(sentence, expected):
     from rag.answer import _cue
 
     assert _cue("where", sentence, "Where did the offensive start?") == expected
+
+
+SPEECH = """Minister Jane Doe criticised the new harbour expansion plans on Tuesday, calling them reckless and costly.
+
+The plans “will ruin the bay,” the minister told reporters at the Coastal Forum in Port Alba.
+
+Fishermen in the north welcomed the funding for new boats announced on the same day.
+"""
+
+
+def test_when_the_best_sentence_lacks_the_asked_place_the_one_with_it_is_added(tmp_path_factory):
+    index = index_of(tmp_path_factory, "speech", SPEECH)
+    result = answer("Where was Jane Doe speaking when she criticised the harbour plans?", index=index)
+    assert result.found
+    assert "Port Alba" in result.text
+    for citation in result.citations:
+        assert SPEECH[citation.start : citation.end] == citation.quote
