@@ -16,7 +16,6 @@ say what its source does not. The work is choosing what to quote:
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -169,7 +168,7 @@ class _Candidate:
 
 def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings) -> list[_Candidate]:
     from rag.embedding import get_embedder
-    from rag.lexical import tokenize
+    from rag.lexical import keyword_index, tokenize
 
     spans, seen = [], set()
     for hit in hits:
@@ -189,7 +188,7 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     query_vector = embedder.encode_query(question)[0]
     similarities = np.stack([cache[t] for t in texts]) @ query_vector
 
-    idf = _idf(store)
+    idf = keyword_index(store).idf  # the passages were tokenised once, for BM25
     question_tokens = set(tokenize([question])[0])
     question_weight = sum(idf.get(t, 1.0) for t in question_tokens) or 1.0
     kind = question_type(question)
@@ -211,20 +210,6 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
         )
         candidates.append(_Candidate(hit, s, e, score, float(similarity), cue))
     return sorted(candidates, key=lambda c: -c.score)
-
-
-def _idf(store) -> dict[str, float]:
-    """Inverse document frequency of every token over the index's passages."""
-    if "idf" not in store.cache:
-        from rag.lexical import tokenize
-
-        counts: dict[str, int] = {}
-        for tokens in tokenize([c.text for c in store.chunks]):
-            for token in set(tokens):
-                counts[token] = counts.get(token, 0) + 1
-        n = len(store.chunks)
-        store.cache["idf"] = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
-    return store.cache["idf"]
 
 
 def _with_context(candidate: _Candidate) -> _Candidate:
@@ -263,12 +248,13 @@ def _overlaps(a: _Candidate, b: _Candidate) -> bool:
 
 def _select(question: str, candidates: list[_Candidate], settings: AnswerSettings) -> list[_Candidate]:
     """The best sentence, plus the rest of a list or a dispute of it."""
-    if question_type(question) == "count" and counted_thing(question):
+    kind = question_type(question)
+    if kind == "count" and counted_thing(question):
         # A "how many" answer must hold the count: quote the best sentence that does.
         candidates = [c for c in candidates if c.cue] or candidates
     best = _with_neighbour(candidates[0], candidates, settings.neighbour_margin)
     chosen = [best]
-    if question_type(question) in ("who", "where", "which") and not best.cue:
+    if kind in ("who", "where", "which") and not best.cue:
         # The best sentence lacks what was asked (a name, a place): add the best one that has
         # it, from the same passage, or from another passage scoring nearly as well.
         for candidate in candidates[1:]:
@@ -277,7 +263,7 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
             if candidate.cue and (close or same_passage) and not _overlaps(candidate, best):
                 chosen.append(candidate)
                 break
-    if question_type(question) == "list":
+    if kind == "list":
         for candidate in candidates[1:]:
             if len(chosen) >= settings.max_quotes or candidate.score < best.score - settings.list_margin:
                 break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 
 import numpy as np
 
@@ -48,6 +49,23 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     )
 
 
+def _idf(tokens, size: int) -> dict[str, float]:
+    """Inverse document frequency (BM25's smoothed form) of every token of the texts."""
+    counts: dict[int, int] = {}
+    for ids in tokens.ids:
+        for token_id in set(ids):
+            counts[token_id] = counts.get(token_id, 0) + 1
+    words = {token_id: word for word, token_id in tokens.vocab.items()}
+    return {words[t]: math.log(1 + (size - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+
+
+def keyword_index(store) -> "KeywordIndex":
+    """The BM25 index of an Index's passages, built on first use and kept with it."""
+    if "keyword" not in store.cache:
+        store.cache["keyword"] = KeywordIndex([c.text for c in store.chunks])
+    return store.cache["keyword"]
+
+
 class KeywordIndex:
     """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query."""
 
@@ -60,6 +78,7 @@ class KeywordIndex:
         self._searchable = any(len(ids) for ids in tokens.ids)
         if self._searchable:
             self._bm25.index(tokens, show_progress=False)
+        self.idf = _idf(tokens, self.size)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text, in input order (zeros when no query word is known)."""

@@ -51,14 +51,6 @@ def open_index(index: "str | Path | None" = None):
         return opened
 
 
-def _keyword_index(store):
-    from rag.lexical import KeywordIndex
-
-    if "keyword" not in store.cache:
-        store.cache["keyword"] = KeywordIndex([c.text for c in store.chunks])
-    return store.cache["keyword"]
-
-
 def _allowed_positions(store, date_from, date_to, source) -> np.ndarray | None:
     """Positions of the chunks that pass the filters, or None when nothing is filtered."""
     if date_from is None and date_to is None and source is None:
@@ -200,7 +192,9 @@ def _dense_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> np.
 
 
 def _keyword_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> list[int]:
-    scores = _keyword_index(store).scores(query)
+    from rag.lexical import keyword_index
+
+    scores = keyword_index(store).scores(query)
     if allowed is not None:
         masked = np.full_like(scores, -np.inf)
         masked[allowed] = scores[allowed]
