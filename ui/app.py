@@ -176,6 +176,11 @@ class _App(gr.Blocks):
         return super().launch(*args, **kwargs)
 
 
+def _card_panel(elem_id: str, placeholder: str) -> gr.HTML:
+    """An HTML panel styled by the card CSS; its HTML comes from ui/render.py, escaped."""
+    return gr.HTML(placeholder, css_template=CARD_CSS, js_on_load=None, elem_id=elem_id, elem_classes=["rag-flush"])
+
+
 def build_theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="blue", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 
@@ -262,21 +267,11 @@ def build_demo(
                     if examples
                     else None
                 )
-                answer_html = gr.HTML(
-                    '<p class="rag-empty">Ask a question to get an answer quoted from your documents.</p>',
-                    css_template=CARD_CSS,
-                    js_on_load=None,
-                    elem_id="rag-answer",
-                    elem_classes=["rag-flush"],
+                answer_html = _card_panel(
+                    "rag-answer", '<p class="rag-empty">Ask a question to get an answer quoted from your documents.</p>'
                 )
                 with gr.Accordion("All retrieved passages", open=False, elem_id="rag-passages-box") as passages_box:
-                    passages_html = gr.HTML(
-                        '<p class="rag-empty">Nothing retrieved yet.</p>',
-                        css_template=CARD_CSS,
-                        js_on_load=None,
-                        elem_id="rag-passages",
-                        elem_classes=["rag-flush"],
-                    )
+                    passages_html = _card_panel("rag-passages", '<p class="rag-empty">Nothing retrieved yet.</p>')
             with gr.Column(scale=1, min_width=280):
                 with gr.Accordion("Filters", open=True, elem_id="rag-filters"):
                     with gr.Row():
@@ -299,17 +294,9 @@ def build_demo(
                         elem_id="rag-files",
                     )
                     add_button = gr.Button("Add to index", variant="secondary", elem_id="rag-add-button")
-                    report_html = gr.HTML(
-                        "", css_template=CARD_CSS, js_on_load=None, elem_id="rag-report", elem_classes=["rag-flush"]
-                    )
+                    report_html = _card_panel("rag-report", "")
                 with gr.Accordion("Index", open=True, elem_id="rag-index"):
-                    facts_html = gr.HTML(
-                        '<p class="rag-empty">Loading…</p>',
-                        css_template=CARD_CSS,
-                        js_on_load=None,
-                        elem_id="rag-facts",
-                        elem_classes=["rag-flush"],
-                    )
+                    facts_html = _card_panel("rag-facts", '<p class="rag-empty">Loading…</p>')
 
         ask_inputs = [question, k, date_from, date_to]
         ask_outputs = [answer_html, passages_html, passages_box]
