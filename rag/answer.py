@@ -17,12 +17,12 @@ say what its source does not. The work is choosing what to quote:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.dates import human_date
+from rag.lexical import fold
 from rag.sentences import sentence_spans
 from rag.types import Answer, Citation, Hit
 
@@ -43,6 +43,7 @@ class AnswerSettings:
     dispute_margin: float = 0.3
     neighbour_margin: float = 0.25
     inherited: float = 0.8
+    carried: float = 0.4  # credit for a question word that the sentence's paragraph named before it
     max_quotes: int = 5
 
 
@@ -193,11 +194,18 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     question_weight = sum(idf.get(t, 1.0) for t in question_tokens) or 1.0
     kind = question_type(question)
     cues = _count_cues(question, texts, embedder) if kind == "count" else [_cue(kind, t, question) for t in texts]
+    # What the paragraph said before a sentence: "According to Spiegel, Germany's office …
+    # More than 47,000 applications are now pending" is about Germany without naming it.
+    lead_ins = tokenize([hit.text[max(hit.text.rfind("\n\n", 0, s), 0) : s] for hit, s, e in spans])
     candidates = []
     previous_overlap, previous_hit = 0.0, None
-    for (hit, s, e), text, similarity, tokens, cue in zip(spans, texts, similarities, tokenize(texts), cues):
-        overlap = sum(idf.get(t, 1.0) for t in question_tokens & set(tokens)) / question_weight
-        own_overlap = overlap
+    for (hit, s, e), text, similarity, tokens, lead_in, cue in zip(
+        spans, texts, similarities, tokenize(texts), lead_ins, cues
+    ):
+        own = question_tokens & set(tokens)
+        own_overlap = sum(idf.get(t, 1.0) for t in own) / question_weight
+        carried = (question_tokens & set(lead_in)) - own
+        overlap = own_overlap + settings.carried * sum(idf.get(t, 1.0) for t in carried) / question_weight
         if hit is previous_hit and _PRONOUN.search(text):
             # "… he defected and fled to Jordan": "he" is who the sentence before named.
             overlap = max(overlap, settings.inherited * previous_overlap)
@@ -288,12 +296,6 @@ _DEMONYM = re.compile(r"(?:an|ese|ish|ic)$")
 _QUESTION_NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b(?:[A-Z][\w’'-]+|[A-Z]{2,})")
 
 
-def _fold(text: str) -> str:
-    """Lower case without diacritics, so "Türkiye" and "turkiye" meet."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def unmentioned_names(question: str, hits: list[Hit]) -> list[str]:
     """Names in the question that no retrieved passage mentions, even by a variant.
 
@@ -301,7 +303,7 @@ def unmentioned_names(question: str, hits: list[Hit]) -> list[str]:
     cannot answer it, however close their wording. A variant is a word sharing the
     name's first four letters ("Turkey" ~ "Türkiye", "Syria" ~ "Syrian").
     """
-    words = set(re.findall(r"\w+", _fold(" ".join(h.text for h in hits))))
+    words = set(re.findall(r"\w+", fold(" ".join(h.text for h in hits))))
     prefixes = {w[:4] for w in words if len(w) >= 4}
     missing = []
     question = question.strip()
@@ -309,7 +311,7 @@ def unmentioned_names(question: str, hits: list[Hit]) -> list[str]:
         name = match.group()
         if _DEMONYM.search(name) and re.match(r"\s+[a-z]", question[match.end() :]):
             continue  # "European countries": a kind of thing, not a name to find
-        folded = _fold(name).split("’")[0].split("'")[0]
+        folded = fold(name).split("’")[0].split("'")[0]
         if folded in words or (len(folded) >= 4 and folded[:4] in prefixes):
             continue
         missing.append(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import unicodedata
 
 import numpy as np
 
@@ -42,10 +43,16 @@ def _stopwords() -> list[str]:
     return sorted(set(STOPWORDS_EN) | QUESTION_WORDS)
 
 
+def fold(text: str) -> str:
+    """Lower case without diacritics: a user typing "Turkiye" or "Sao Paulo" meets "Türkiye", "São Paulo"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stemmed word tokens without English stopwords and question words."""
+    """Folded, stemmed word tokens without English stopwords and question words."""
     return _bm25s().tokenize(
-        texts, stopwords=_stopwords(), stemmer=_stemmer(), return_ids=False, show_progress=False
+        [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), return_ids=False, show_progress=False
     )
 
 
@@ -73,7 +80,9 @@ class KeywordIndex:
         bm25s = _bm25s()
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        tokens = bm25s.tokenize(texts, stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False)
+        tokens = bm25s.tokenize(
+            [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False
+        )
         # bm25s cannot index a collection without a single word (only stopwords, or nothing).
         self._searchable = any(len(ids) for ids in tokens.ids)
         if self._searchable:

@@ -1,7 +1,10 @@
+import dataclasses
+import re
+
 import pytest
 
 from rag import answer, sync
-from rag.answer import NOT_FOUND, question_type, unmentioned_names
+from rag.answer import NOT_FOUND, SETTINGS, question_type, score_sentences, unmentioned_names
 from rag.types import Hit
 
 NEWS = """09 December 2024
@@ -218,3 +221,35 @@ def test_when_the_best_sentence_lacks_the_asked_place_the_one_with_it_is_added(t
     assert "Port Alba" in result.text
     for citation in result.citations:
         assert SPEECH[citation.start : citation.end] == citation.quote
+
+
+PENDING = """Germany and Austria are suspending asylum procedures for Syrian nationals, local media report.
+
+According to Der Spiegel, Germany’s migration office has frozen every decision. More than 47,000 asylum applications from Syrians are now pending, the magazine said.
+
+Austria is in the same position, according to Kronen Zeitung. The paper said that more than 12,000 Syrians have applied for asylum there this year.
+
+08 December 2024
+
+Syrian refugees in Lebanon gathered at the border crossing, hoping to return home.
+
+The UN refugee agency called for patience with asylum returns to Syria.
+"""
+
+
+def test_a_sentence_keeps_the_topic_its_paragraph_named_before_it(tmp_path_factory):
+    # Neither count names Germany; only the paragraph of the 47,000 does, before it.
+    index = index_of(tmp_path_factory, "pending", PENDING)
+    question = "how many syrian asylum cases are waiting in germany"
+
+    def scores(settings):
+        _, candidates = score_sentences(question, index=index, settings=settings)
+        return {m[0]: c.score for c in candidates for m in [re.search(r"\d+,\d+", c.text)] if m}
+
+    without = scores(dataclasses.replace(SETTINGS, carried=0.0))
+    carried = scores(SETTINGS)
+    assert set(carried) == {"47,000", "12,000"}
+    assert carried["12,000"] == pytest.approx(without["12,000"])  # its paragraph never names Germany
+    assert carried["47,000"] > without["47,000"]
+    assert carried["47,000"] > carried["12,000"] > without["47,000"]
+    assert "47,000" in answer(question, index=index).text

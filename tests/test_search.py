@@ -100,3 +100,13 @@ def test_dev_set_recall_at_5(corpus_index):
     report = evaluate_retrieval(load_devset(DEVSET), index=corpus_index)
     assert report.questions >= 30
     assert report.recall_at_5 >= 0.95, report
+
+
+def test_keywords_match_without_diacritics(tmp_path_factory):
+    root = tmp_path_factory.mktemp("accents")
+    (root / "a.txt").write_text("Türkiye hosts the talks in São Paulo next week.\n", encoding="utf-8")
+    (root / "b.txt").write_text("The committee will publish its report on Friday.\n", encoding="utf-8")
+    path = tmp_path_factory.mktemp("accents-index")
+    sync([root], path)
+    hits = rank(Index.open(path), "Turkiye Sao", 5, mode="keyword")
+    assert [h.source for h in hits] == ["a.txt"]
