@@ -43,6 +43,7 @@ class AnswerSettings:
     dispute_margin: float = 0.3
     neighbour_margin: float = 0.25
     inherited: float = 0.8
+    variant: float = 0.5  # credit for a question name the sentence spells otherwise
     carried: float = 0.4  # credit for a question word that the sentence's paragraph named before it
     max_quotes: int = 5
 
@@ -191,6 +192,8 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
 
     idf = keyword_index(store).idf  # the passages were tokenised once, for BM25
     question_tokens = set(tokenize([question])[0])
+    # "Turkey" in the question, "Türkiye" or "Turkish" in the passage: the same name, spelt otherwise.
+    name_tokens = set(tokenize([" ".join(m.group() for m in _QUESTION_NAME.finditer(question))])[0])
     question_weight = sum(idf.get(t, 1.0) for t in question_tokens) or 1.0
     kind = question_type(question)
     cues = _count_cues(question, texts, embedder) if kind == "count" else [_cue(kind, t, question) for t in texts]
@@ -205,7 +208,12 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
         own = question_tokens & set(tokens)
         own_overlap = sum(idf.get(t, 1.0) for t in own) / question_weight
         carried = (question_tokens & set(lead_in)) - own
-        overlap = own_overlap + settings.carried * sum(idf.get(t, 1.0) for t in carried) / question_weight
+        variants = {t for t in name_tokens - own if len(t) >= 4 and any(w[:4] == t[:4] for w in tokens)}
+        overlap = (
+            own_overlap
+            + settings.carried * sum(idf.get(t, 1.0) for t in carried - variants) / question_weight
+            + settings.variant * sum(idf.get(t, 1.0) for t in variants) / question_weight
+        )
         if hit is previous_hit and _PRONOUN.search(text):
             # "… he defected and fled to Jordan": "he" is who the sentence before named.
             overlap = max(overlap, settings.inherited * previous_overlap)
@@ -248,6 +256,15 @@ def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: floa
     return best
 
 
+_ENUMERATION = 3  # names in one sentence that make it a list
+
+
+def _enumerates(sentence: str, question: str) -> bool:
+    """True when the sentence lists several names the question doesn't hold."""
+    names = [m.group() for m in _NAME.finditer(sentence, 1) if _new_words(m.group(), question)]
+    return len(names) >= _ENUMERATION
+
+
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:
     """True when two quotes share text of the same document page."""
     same_page = (a.hit.source, a.hit.page) == (b.hit.source, b.hit.page)
@@ -277,6 +294,13 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
                 break
             if candidate.cue and not any(_overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
+        # "… warned residents of several villages." "The warning refers to Ofaniya, Quneitra and …":
+        # the items themselves often follow the sentence that matches the question best.
+        for candidate in candidates[1:]:
+            same_passage = candidate.hit.chunk_id == best.hit.chunk_id
+            if same_passage and _enumerates(candidate.text, question) and not any(_overlaps(candidate, c) for c in chosen):
+                chosen.append(candidate)
+                break
     best_denies = bool(_DENIAL.search(best.text))
     for candidate in candidates[1:]:
         if candidate.score < best.score - settings.dispute_margin:

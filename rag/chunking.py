@@ -16,7 +16,7 @@ from rag.dates import is_date_header, leading_date
 from rag.sentences import sentence_spans
 from rag.types import Chunk, Document
 
-CHUNKER_VERSION = 2  # bump whenever passages would come out differently
+CHUNKER_VERSION = 3  # bump whenever passages would come out differently
 MAX_CHARS = 1000
 _TINY = 60  # a paragraph this short (a title, a heading) joins the one after it
 
@@ -106,10 +106,9 @@ def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> b
         if speaker.split(" ", 1)[0].lower() in _ANAPHORA:
             return True  # “…,” the diplomat wrote / he said
         # “…,” Netanyahu stated / “…,” Col. Adraee, the IDF’s spokesman, announced
+        names = {re.sub(r"[’']s$", "", name) for name in _NAME_OR_ACRONYM.findall(speaker)}  # "the IDF’s"
         return any(
-            re.search(r"\b" + re.escape(name) + r"\b", previous)
-            for name in _NAME_OR_ACRONYM.findall(speaker)
-            if name not in common_names
+            re.search(r"\b" + re.escape(name) + r"\b", previous) for name in names if name not in common_names
         )
     definite = _DEFINITE.match(paragraph)
     if definite:

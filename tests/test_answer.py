@@ -1,4 +1,5 @@
 import dataclasses
+import importlib
 import re
 
 import pytest
@@ -6,6 +7,8 @@ import pytest
 from rag import answer, sync
 from rag.answer import NOT_FOUND, SETTINGS, question_type, score_sentences, unmentioned_names
 from rag.types import Hit
+
+answer_module = importlib.import_module("rag.answer")
 
 NEWS = """09 December 2024
 
@@ -253,3 +256,46 @@ def test_a_sentence_keeps_the_topic_its_paragraph_named_before_it(tmp_path_facto
     assert carried["47,000"] > without["47,000"]
     assert carried["47,000"] > carried["12,000"] > without["47,000"]
     assert "47,000" in answer(question, index=index).text
+
+
+WARNING = """08 December 2024
+
+The army has issued a warning to residents of several border villages to stay indoors.
+
+The warning covers Alder Creek, Brookfield, Cedar Hill and Dunmore, all close to the river.
+
+Heavy rain flooded the coastal road near the harbour on Sunday.
+
+07 December 2024
+
+The finance ministry published its budget for the coming year.
+"""
+
+
+def test_a_list_question_quotes_the_sentence_that_names_the_items(tmp_path_factory, monkeypatch):
+    index = index_of(tmp_path_factory, "warning", WARNING)
+    question = "Which villages were residents told to stay indoors in?"
+    villages = ("Alder Creek", "Brookfield", "Cedar Hill", "Dunmore")
+    result = answer(question, index=index)
+    assert all(v in result.text for v in villages)
+    assert "The army has issued a warning" in result.text
+    for citation in result.citations:
+        assert WARNING[citation.start : citation.end] == citation.quote
+    monkeypatch.setattr(answer_module, "_ENUMERATION", 99)  # without the rule, the items are missed
+    assert not all(v in answer(question, index=index).text for v in villages)
+
+
+def test_a_name_spelt_otherwise_still_counts_as_asked(tmp_path_factory):
+    text = (
+        "Türkiye was well aware of the rebels’ plans to launch the offensive, Reuters reported.\n\n"
+        "The rebels had prepared the offensive for months, a commander said.\n\n"
+        "08 December 2024\n\nA storm closed the northern ferry route for the week.\n"
+    )
+    index = index_of(tmp_path_factory, "variant", text)
+    question = "Did Turkey know about the offensive in advance?"
+
+    def score_of(settings):
+        _, candidates = score_sentences(question, index=index, settings=settings)
+        return next(c.score for c in candidates if c.text.startswith("Türkiye"))
+
+    assert score_of(SETTINGS) > score_of(dataclasses.replace(SETTINGS, variant=0.0))

@@ -113,3 +113,14 @@ def test_an_entry_never_spans_a_date_header():
     chunks = chunks_of(text)
     assert [c.date for c in chunks] == ["2024-12-09", "2024-12-08"]
     assert chunks[1].text.startswith("“We will approve it,”")
+
+
+def test_a_quote_attributed_through_a_possessive_continues_the_entry():
+    text = (
+        "The Northern Guard (NG) has issued an urgent warning to residents of several border villages.\n\n"
+        "“Stay at home until further notice,” Col. Sami Haddad, the NG’s spokesman, announced on X.\n\n"
+        "A storm closed the northern ferry route for the rest of the week.\n"
+    )
+    chunks = chunks_of(text)
+    assert [c.text.split()[0] for c in chunks] == ["The", "A"]
+    assert "Stay at home" in chunks[0].text
