@@ -46,6 +46,7 @@ class AnswerSettings:
     variant: float = 0.5  # credit for a question name the sentence spells otherwise
     carried: float = 0.4  # credit for a question word that the sentence's paragraph named before it
     max_quotes: int = 5
+    enumeration: int = 3  # names in one sentence that make it the items of a list
 
 
 SETTINGS = AnswerSettings()
@@ -256,13 +257,10 @@ def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: floa
     return best
 
 
-_ENUMERATION = 3  # names in one sentence that make it a list
-
-
-def _enumerates(sentence: str, question: str) -> bool:
+def _enumerates(sentence: str, question: str, settings: AnswerSettings) -> bool:
     """True when the sentence lists several names the question doesn't hold."""
     names = [m.group() for m in _NAME.finditer(sentence, 1) if _new_words(m.group(), question)]
-    return len(names) >= _ENUMERATION
+    return len(names) >= settings.enumeration
 
 
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:
@@ -298,7 +296,7 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
         # the items themselves often follow the sentence that matches the question best.
         for candidate in candidates[1:]:
             same_passage = candidate.hit.chunk_id == best.hit.chunk_id
-            if same_passage and _enumerates(candidate.text, question) and not any(_overlaps(candidate, c) for c in chosen):
+            if same_passage and _enumerates(candidate.text, question, settings) and not any(_overlaps(candidate, c) for c in chosen):
                 chosen.append(candidate)
                 break
     best_denies = bool(_DENIAL.search(best.text))

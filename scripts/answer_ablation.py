@@ -95,6 +95,8 @@ def main() -> None:
         "no embedding similarity": (dataclasses.replace(SETTINGS, similarity=0.0), True),
         "no keyword overlap": (dataclasses.replace(SETTINGS, overlap=0.0), True),
         "no carried keywords": (dataclasses.replace(SETTINGS, carried=0.0), True),
+        "no name variants": (dataclasses.replace(SETTINGS, variant=0.0), True),
+        "no list items rule": (dataclasses.replace(SETTINGS, enumeration=10**6), True),
         "no passage rank": (dataclasses.replace(SETTINGS, rank=0.0), True),
         "no question-type cue": (dataclasses.replace(SETTINGS, cue=0.0), True),
         "no margin in confidence": (dataclasses.replace(SETTINGS, margin=0.0), True),

@@ -1,5 +1,4 @@
 import dataclasses
-import importlib
 import re
 
 import pytest
@@ -7,8 +6,6 @@ import pytest
 from rag import answer, sync
 from rag.answer import NOT_FOUND, SETTINGS, question_type, score_sentences, unmentioned_names
 from rag.types import Hit
-
-answer_module = importlib.import_module("rag.answer")
 
 NEWS = """09 December 2024
 
@@ -272,7 +269,7 @@ The finance ministry published its budget for the coming year.
 """
 
 
-def test_a_list_question_quotes_the_sentence_that_names_the_items(tmp_path_factory, monkeypatch):
+def test_a_list_question_quotes_the_sentence_that_names_the_items(tmp_path_factory):
     index = index_of(tmp_path_factory, "warning", WARNING)
     question = "Which villages were residents told to stay indoors in?"
     villages = ("Alder Creek", "Brookfield", "Cedar Hill", "Dunmore")
@@ -281,8 +278,8 @@ def test_a_list_question_quotes_the_sentence_that_names_the_items(tmp_path_facto
     assert "The army has issued a warning" in result.text
     for citation in result.citations:
         assert WARNING[citation.start : citation.end] == citation.quote
-    monkeypatch.setattr(answer_module, "_ENUMERATION", 99)  # without the rule, the items are missed
-    assert not all(v in answer(question, index=index).text for v in villages)
+    without_rule = dataclasses.replace(SETTINGS, enumeration=99)  # the items are then missed
+    assert not all(v in answer(question, index=index, settings=without_rule).text for v in villages)
 
 
 def test_a_name_spelt_otherwise_still_counts_as_asked(tmp_path_factory):
