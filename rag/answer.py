@@ -239,6 +239,25 @@ def _with_context(candidate: _Candidate) -> _Candidate:
     return _Candidate(candidate.hit, previous[-1], candidate.end, candidate.score, candidate.similarity, candidate.cue)
 
 
+_QUALIFIES = re.compile(r"^(?:However|But|Yet|Still|Nevertheless|Nonetheless)\b")
+
+
+def _with_qualification(candidate: _Candidate) -> _Candidate:
+    """The candidate, followed by the sentence that qualifies it in the same paragraph.
+
+    "… speculation that his plane crashed." "However, no evidence … has been presented.":
+    quoting the claim without what its source says next would misreport the source.
+    """
+    text = candidate.hit.text
+    following = [(s, e) for s, e in sentence_spans(text) if s >= candidate.end]
+    if not following or "\n\n" in text[candidate.end : following[0][0]]:
+        return candidate
+    start, end = following[0]
+    if not _QUALIFIES.match(text[start:end]):
+        return candidate
+    return _Candidate(candidate.hit, candidate.start, end, candidate.score, candidate.similarity, candidate.cue)
+
+
 def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: float) -> _Candidate:
     """The best sentence joined with the next best when that one is its neighbour.
 
@@ -306,7 +325,7 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
         if bool(_DENIAL.search(candidate.text)) != best_denies and not any(_overlaps(candidate, c) for c in chosen):
             chosen.append(candidate)  # one side claims, the other denies: quote both
             break
-    chosen = [_with_context(c) for c in chosen]
+    chosen = [_with_qualification(_with_context(c)) for c in chosen]
     kept: list[_Candidate] = []
     for candidate in chosen:  # context may have made two quotes overlap
         if not any(_overlaps(candidate, k) for k in kept):

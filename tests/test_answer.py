@@ -296,3 +296,21 @@ def test_a_name_spelt_otherwise_still_counts_as_asked(tmp_path_factory):
         return next(c.score for c in candidates if c.text.startswith("Türkiye"))
 
     assert score_of(SETTINGS) > score_of(dataclasses.replace(SETTINGS, variant=0.0))
+
+
+def test_a_claim_is_quoted_with_the_qualification_that_follows_it(tmp_path_factory):
+    text = (
+        "The minister’s whereabouts remain unclear, with speculation that his helicopter crashed "
+        "in the mountains. However, no evidence confirming the claims has emerged so far.\n\n"
+        "Heavy rain flooded the coastal road near the harbour on Sunday.\n\n"
+        "08 December 2024\n\nThe finance ministry published its budget for the coming year.\n"
+    )
+    index = index_of(tmp_path_factory, "qualified", text)
+    result = answer("Did the minister's helicopter crash?", index=index)
+    assert result.found
+    assert result.text == (
+        "The minister’s whereabouts remain unclear, with speculation that his helicopter crashed "
+        "in the mountains. However, no evidence confirming the claims has emerged so far. [1]"
+    )
+    citation = result.citations[0]
+    assert text[citation.start : citation.end] == citation.quote
