@@ -16,6 +16,7 @@ say what its source does not. The work is choosing what to quote:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from rag.dates import human_date
 from rag.lexical import fold
-from rag.sentences import sentence_spans
+from rag.sentences import crosses_paragraphs, paragraph_start, sentence_spans
 from rag.types import Answer, Citation, Hit
 
 NOT_FOUND = "The indexed documents don't answer this."
@@ -77,6 +78,7 @@ _LEANS_BACK = re.compile(
 )
 
 
+_CAPITALISED = re.compile(r"\b[A-Z]\w{3,}")
 _PRONOUN = re.compile(r"\b(?:he|she|they|his|her|their|him|them)\b", re.I)
 
 
@@ -163,6 +165,7 @@ class _Candidate:
     score: float
     similarity: float
     cue: float
+    overlap: float = 0.0  # keyword credit, carried and variant credit included
 
     @property
     def text(self) -> str:
@@ -200,7 +203,7 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
     cues = _count_cues(question, texts, embedder) if kind == "count" else [_cue(kind, t, question) for t in texts]
     # What the paragraph said before a sentence: "According to Spiegel, Germany's office …
     # More than 47,000 applications are now pending" is about Germany without naming it.
-    lead_ins = tokenize([hit.text[max(hit.text.rfind("\n\n", 0, s), 0) : s] for hit, s, e in spans])
+    lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, e in spans])
     candidates = []
     previous_overlap, previous_hit = 0.0, None
     for (hit, s, e), text, similarity, tokens, lead_in, cue in zip(
@@ -209,7 +212,8 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
         own = question_tokens & set(tokens)
         own_overlap = sum(idf.get(t, 1.0) for t in own) / question_weight
         carried = (question_tokens & set(lead_in)) - own
-        variants = {t for t in name_tokens - own if len(t) >= 4 and any(w[:4] == t[:4] for w in tokens)}
+        capitalised = {fold(w)[:4] for w in _CAPITALISED.findall(text)}
+        variants = {t for t in name_tokens - own if len(t) >= 4 and t[:4] in capitalised}
         overlap = (
             own_overlap
             + settings.carried * sum(idf.get(t, 1.0) for t in carried - variants) / question_weight
@@ -225,7 +229,7 @@ def _candidates(question: str, hits: list[Hit], store, settings: AnswerSettings)
             + settings.rank / hit.rank
             + settings.cue * cue
         )
-        candidates.append(_Candidate(hit, s, e, score, float(similarity), cue))
+        candidates.append(_Candidate(hit, s, e, score, float(similarity), cue, overlap))
     return sorted(candidates, key=lambda c: -c.score)
 
 
@@ -236,7 +240,7 @@ def _with_context(candidate: _Candidate) -> _Candidate:
     previous = [s for s, e in sentence_spans(candidate.hit.text) if e <= candidate.start]
     if not previous:
         return candidate
-    return _Candidate(candidate.hit, previous[-1], candidate.end, candidate.score, candidate.similarity, candidate.cue)
+    return dataclasses.replace(candidate, start=previous[-1])
 
 
 _QUALIFIES = re.compile(r"^(?:However|But|Yet|Still|Nevertheless|Nonetheless)\b")
@@ -250,12 +254,12 @@ def _with_qualification(candidate: _Candidate) -> _Candidate:
     """
     text = candidate.hit.text
     following = [(s, e) for s, e in sentence_spans(text) if s >= candidate.end]
-    if not following or "\n\n" in text[candidate.end : following[0][0]]:
+    if not following or crosses_paragraphs(text, candidate.end, following[0][0]):
         return candidate
     start, end = following[0]
     if not _QUALIFIES.match(text[start:end]):
         return candidate
-    return _Candidate(candidate.hit, candidate.start, end, candidate.score, candidate.similarity, candidate.cue)
+    return dataclasses.replace(candidate, end=end)
 
 
 def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: float) -> _Candidate:
@@ -270,9 +274,9 @@ def _with_neighbour(best: _Candidate, candidates: list[_Candidate], margin: floa
         if other.hit.chunk_id != best.hit.chunk_id:
             continue
         between = best.hit.text[min(best.end, other.end) : max(best.start, other.start)]
-        if between.strip() == "" and "\n\n" not in between:
+        if between.strip() == "" and not crosses_paragraphs(between, 0, len(between)):
             start, end = min(best.start, other.start), max(best.end, other.end)
-            return _Candidate(best.hit, start, end, best.score, best.similarity, max(best.cue, other.cue))
+            return dataclasses.replace(best, start=start, end=end, cue=max(best.cue, other.cue))
     return best
 
 
@@ -313,9 +317,17 @@ def _select(question: str, candidates: list[_Candidate], settings: AnswerSetting
                 chosen.append(candidate)
         # "… warned residents of several villages." "The warning refers to Ofaniya, Quneitra and …":
         # the items themselves often follow the sentence that matches the question best.
+        # It must share a word with the question ("villages"), or it is just a sentence with names.
         for candidate in candidates[1:]:
+            if len(chosen) >= settings.max_quotes:
+                break
             same_passage = candidate.hit.chunk_id == best.hit.chunk_id
-            if same_passage and _enumerates(candidate.text, question, settings) and not any(_overlaps(candidate, c) for c in chosen):
+            if (
+                same_passage
+                and candidate.overlap > 0
+                and _enumerates(candidate.text, question, settings)
+                and not any(_overlaps(candidate, c) for c in chosen)
+            ):
                 chosen.append(candidate)
                 break
     best_denies = bool(_DENIAL.search(best.text))

@@ -46,6 +46,7 @@ _SPEECH_VERB = re.compile(
 _NAME_OR_ACRONYM = re.compile(r"\b[A-Z][\w’'-]{2,}")
 # "… told the agency": a definite reporting medium points back to the one just named.
 _BACK_REFERENCE = re.compile(r"\bthe (?:agency|paper|newspaper|outlet|daily|broadcaster|network|channel|magazine)\b")
+_CONTRACTED = frozenset("That It There What Here Who Where When How He She Let".split())
 _COMMON_NAME_SHARE = 0.1  # a name in more paragraphs than this ties nothing together
 @dataclass(frozen=True)
 class _Paragraph:
@@ -106,7 +107,8 @@ def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> b
         if speaker.split(" ", 1)[0].lower() in _ANAPHORA:
             return True  # “…,” the diplomat wrote / he said
         # “…,” Netanyahu stated / “…,” Col. Adraee, the IDF’s spokesman, announced
-        names = {re.sub(r"[’']s$", "", name) for name in _NAME_OR_ACRONYM.findall(speaker)}  # "the IDF’s"
+        # "the IDF’s spokesman" names the IDF; "That’s what …" names nothing.
+        names = {re.sub(r"[’']s$", "", n) for n in _NAME_OR_ACRONYM.findall(speaker)} - _CONTRACTED
         return any(
             re.search(r"\b" + re.escape(name) + r"\b", previous) for name in names if name not in common_names
         )

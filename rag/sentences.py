@@ -80,3 +80,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if s < e:
             trimmed.append((s, e))
     return trimmed
+
+
+def paragraph_start(text: str, offset: int) -> int:
+    """Where the paragraph holding ``offset`` begins (a blank line, even of spaces, ends one)."""
+    start = 0
+    for brk in _PARAGRAPH_BREAK.finditer(text, 0, offset):
+        start = brk.end()
+    return start
+
+
+def crosses_paragraphs(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` holds a paragraph break."""
+    return _PARAGRAPH_BREAK.search(text, start, end) is not None

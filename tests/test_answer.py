@@ -259,7 +259,7 @@ WARNING = """08 December 2024
 
 The army has issued a warning to residents of several border villages to stay indoors.
 
-The warning covers Alder Creek, Brookfield, Cedar Hill and Dunmore, all close to the river.
+The warning covers the villages of Alder Creek, Brookfield, Cedar Hill and Dunmore, all close to the river.
 
 Heavy rain flooded the coastal road near the harbour on Sunday.
 
@@ -280,6 +280,17 @@ def test_a_list_question_quotes_the_sentence_that_names_the_items(tmp_path_facto
         assert WARNING[citation.start : citation.end] == citation.quote
     without_rule = dataclasses.replace(SETTINGS, enumeration=99)  # the items are then missed
     assert not all(v in answer(question, index=index, settings=without_rule).text for v in villages)
+
+
+def test_a_list_question_does_not_quote_names_that_share_nothing_with_it(tmp_path_factory):
+    text = WARNING.replace(
+        "The warning covers the villages of Alder Creek, Brookfield, Cedar Hill and Dunmore, all close to the river.",
+        "Earlier, Prime Minister Jane Doe met King Abdullah in Amman, with envoys from Cairo and Doha.",
+    )
+    index = index_of(tmp_path_factory, "unrelated-names", text)
+    result = answer("Which villages were residents told to stay indoors in?", index=index)
+    assert result.found
+    assert "Abdullah" not in result.text
 
 
 def test_a_name_spelt_otherwise_still_counts_as_asked(tmp_path_factory):
@@ -314,3 +325,35 @@ def test_a_claim_is_quoted_with_the_qualification_that_follows_it(tmp_path_facto
     )
     citation = result.citations[0]
     assert text[citation.start : citation.end] == citation.quote
+
+
+def test_a_blank_line_of_spaces_ends_a_paragraph_for_quotes_and_carried_words(tmp_path_factory):
+    spaced = PENDING.replace("the magazine said.\n\nAustria", "the magazine said.\n  \nAustria")
+    index = index_of(tmp_path_factory, "spaced", spaced)
+    result = answer("how many syrian asylum cases are waiting in germany", index=index)
+    assert "47,000" in result.text and "12,000" not in result.text
+
+    text = (
+        "The minister’s whereabouts remain unclear, with speculation that his helicopter crashed "
+        "in the mountains.\n \nHowever, a second helicopter carrying his staff landed safely.\n\n"
+        "08 December 2024\n\nThe finance ministry published its budget for the coming year.\n"
+    )
+    index = index_of(tmp_path_factory, "spaced-qualification", text)
+    result = answer("Did the minister's helicopter crash?", index=index)
+    assert "landed safely" not in result.text
+    assert "\n" not in result.text
+
+
+def test_a_lower_case_word_is_no_variant_of_a_name(tmp_path_factory):
+    text = (
+        "The assault on the northern district lasted three days, residents said.\n\n"
+        "08 December 2024\n\nA storm closed the northern ferry route for the week.\n"
+    )
+    index = index_of(tmp_path_factory, "lookalike", text)
+    question = "Did Assadi order the attack?"
+
+    def score_of(settings):
+        _, candidates = score_sentences(question, index=index, settings=settings)
+        return next(c.score for c in candidates if c.text.startswith("The assault"))
+
+    assert score_of(SETTINGS) == pytest.approx(score_of(dataclasses.replace(SETTINGS, variant=0.0)))

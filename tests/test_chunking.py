@@ -124,3 +124,11 @@ def test_a_quote_attributed_through_a_possessive_continues_the_entry():
     chunks = chunks_of(text)
     assert [c.text.split()[0] for c in chunks] == ["The", "A"]
     assert "Stay at home" in chunks[0].text
+
+
+def test_a_contraction_in_the_attribution_names_nobody():
+    text = (
+        "Travellers waited for hours at the terminal. That is what residents of the town reported.\n\n"
+        "“The airport is closed until further notice.” That’s the message travellers received on Monday, officials said.\n"
+    )
+    assert len(chunks_of(text)) == 2
