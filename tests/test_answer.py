@@ -293,20 +293,37 @@ def test_a_list_question_does_not_quote_names_that_share_nothing_with_it(tmp_pat
     assert "Abdullah" not in result.text
 
 
-def test_a_name_spelt_otherwise_still_counts_as_asked(tmp_path_factory):
-    text = (
-        "Türkiye was well aware of the rebels’ plans to launch the offensive, Reuters reported.\n\n"
-        "The rebels had prepared the offensive for months, a commander said.\n\n"
-        "08 December 2024\n\nA storm closed the northern ferry route for the week.\n"
-    )
+@pytest.mark.parametrize(
+    "text, question, sentence, credited",
+    [
+        (  # "Turkey" in the question, "Türkiye" in the passage: the same name
+            "Türkiye was well aware of the rebels’ plans to launch the offensive, Reuters reported.\n\n"
+            "The rebels had prepared the offensive for months, a commander said.\n\n",
+            "Did Turkey know about the offensive in advance?",
+            "Türkiye",
+            True,
+        ),
+        (  # a lower-case look-alike is no name
+            "The assault on the northern district lasted three days, residents said.\n\n",
+            "Did Assadi order the attack?",
+            "The assault",
+            False,
+        ),
+    ],
+)
+def test_name_variants_earn_credit_only_for_names(tmp_path_factory, text, question, sentence, credited):
+    text += "08 December 2024\n\nA storm closed the northern ferry route for the week.\n"
     index = index_of(tmp_path_factory, "variant", text)
-    question = "Did Turkey know about the offensive in advance?"
 
     def score_of(settings):
         _, candidates = score_sentences(question, index=index, settings=settings)
-        return next(c.score for c in candidates if c.text.startswith("Türkiye"))
+        return next(c.score for c in candidates if c.text.startswith(sentence))
 
-    assert score_of(SETTINGS) > score_of(dataclasses.replace(SETTINGS, variant=0.0))
+    with_variants, without = score_of(SETTINGS), score_of(dataclasses.replace(SETTINGS, variant=0.0))
+    if credited:
+        assert with_variants > without
+    else:
+        assert with_variants == pytest.approx(without)
 
 
 def test_a_claim_is_quoted_with_the_qualification_that_follows_it(tmp_path_factory):
@@ -342,18 +359,3 @@ def test_a_blank_line_of_spaces_ends_a_paragraph_for_quotes_and_carried_words(tm
     result = answer("Did the minister's helicopter crash?", index=index)
     assert "landed safely" not in result.text
     assert "\n" not in result.text
-
-
-def test_a_lower_case_word_is_no_variant_of_a_name(tmp_path_factory):
-    text = (
-        "The assault on the northern district lasted three days, residents said.\n\n"
-        "08 December 2024\n\nA storm closed the northern ferry route for the week.\n"
-    )
-    index = index_of(tmp_path_factory, "lookalike", text)
-    question = "Did Assadi order the attack?"
-
-    def score_of(settings):
-        _, candidates = score_sentences(question, index=index, settings=settings)
-        return next(c.score for c in candidates if c.text.startswith("The assault"))
-
-    assert score_of(SETTINGS) == pytest.approx(score_of(dataclasses.replace(SETTINGS, variant=0.0)))
