@@ -49,11 +49,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _tokens(texts: list[str], *, return_ids: bool):
+    # The index and the queries must be tokenised alike, or their words never meet.
+    return _bm25s().tokenize(
+        [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), return_ids=return_ids, show_progress=False
+    )
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Folded, stemmed word tokens without English stopwords and question words."""
-    return _bm25s().tokenize(
-        [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
+    return _tokens(texts, return_ids=False)
 
 
 def _idf(tokens, size: int) -> dict[str, float]:
@@ -80,9 +85,7 @@ class KeywordIndex:
         bm25s = _bm25s()
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        tokens = bm25s.tokenize(
-            [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), show_progress=False
-        )
+        tokens = _tokens(texts, return_ids=True)
         # bm25s cannot index a collection without a single word (only stopwords, or nothing).
         self._searchable = any(len(ids) for ids in tokens.ids)
         if self._searchable:
