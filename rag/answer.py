@@ -165,7 +165,7 @@ class _Candidate:
     score: float
     similarity: float
     cue: float
-    overlap: float = 0.0  # keyword credit, carried and variant credit included
+    overlap: float  # keyword credit, carried and variant credit included
 
     @property
     def text(self) -> str:
