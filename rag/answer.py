@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -392,7 +393,7 @@ def confidence(candidates: list[_Candidate], settings: AnswerSettings = SETTINGS
 def compose(question: str, hits: list[Hit], candidates: list[_Candidate], settings: AnswerSettings = SETTINGS) -> Answer:
     """The Answer for already scored candidate sentences (best first)."""
     if not could_answer(question, hits, candidates) or confidence(candidates, settings) < settings.threshold:
-        return Answer(question=question, text=NOT_FOUND, found=False, citations=(), hits=tuple(hits))
+        return Answer(question=question, text=NOT_FOUND, found=False, citations=(), hits=tuple(hits), question_used=question)
     chosen = _select(question, candidates, settings)
     when = question_type(question) == "when"
     citations, parts = [], []
@@ -409,7 +410,10 @@ def compose(question: str, hits: list[Hit], candidates: list[_Candidate], settin
         )
         prefix = f"On {human_date(hit.date)}: " if when and hit.date else ""
         parts.append(f"{prefix}{candidate.text} [{marker}]")
-    return Answer(question=question, text=" ".join(parts), found=True, citations=tuple(citations), hits=tuple(hits))
+    return Answer(
+        question=question, text=" ".join(parts), found=True, citations=tuple(citations), hits=tuple(hits),
+        question_used=question,
+    )
 
 
 def answer(
@@ -419,24 +423,32 @@ def answer(
     index=None,
     date_from=None,
     date_to=None,
+    source: str | None = None,
+    history: "Sequence[Answer] | None" = None,
     settings: AnswerSettings = SETTINGS,
 ) -> Answer:
     """Answer ``question`` with sentences quoted from the k best passages, each cited.
 
     ``found`` is False, with empty citations, when the passages don't answer it;
-    ``hits`` always holds the passages considered.
+    ``hits`` always holds the passages considered. ``history`` holds the earlier
+    answers of a conversation, oldest first, for follow-up questions.
 
     >>> result = answer("who granted Assad asylum?")      # doctest: +SKIP
     >>> result.text                                       # doctest: +SKIP
     'Russian President Vladimir Putin was the one who granted … [1]'
     """
-    hits, candidates = score_sentences(question, k, index=index, date_from=date_from, date_to=date_to, settings=settings)
+    hits, candidates = score_sentences(
+        question, k, index=index, date_from=date_from, date_to=date_to, source=source, settings=settings
+    )
     return compose(question, hits, candidates, settings)
 
 
-def score_sentences(question: str, k: int = 5, *, index=None, date_from=None, date_to=None, settings: AnswerSettings = SETTINGS):
+def score_sentences(
+    question: str, k: int = 5, *, index=None, date_from=None, date_to=None, source=None,
+    settings: AnswerSettings = SETTINGS,
+):
     """The passages for ``question`` and their sentences scored against it, best first."""
     from rag.search import open_index, search
 
-    hits = search(question, k, index=index, date_from=date_from, date_to=date_to)
+    hits = search(question, k, index=index, date_from=date_from, date_to=date_to, source=source)
     return hits, _candidates(question.strip(), hits, open_index(index), settings)

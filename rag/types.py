@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,38 @@ class Citation:
     end: int
 
 
+Strength = Literal["strong", "partial", "none"]
+
+
 @dataclass(frozen=True)
 class Answer:
-    """An answer made only of quoted sentences, each followed by its [n] marker."""
+    """An answer made only of quoted sentences, each followed by its [n] marker.
+
+    ``short`` is the name, number, place or date that answers, taken from the first
+    quote (None when there is no such span); ``question_used`` is the question as it
+    was searched, after a follow-up was rewritten with the conversation's entities;
+    ``confidence`` is the estimated probability (0–1) that the first quote answers.
+    """
 
     question: str
     text: str
     found: bool
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = ()
+    short: str | None = None
+    question_used: str = ""
+    confidence: float = 0.0
+
+    @property
+    def strength(self) -> Strength:
+        """A reader's word for the confidence: "strong", "partial", or "none" (abstained)."""
+        if not self.found:
+            return "none"
+        return "strong" if self.confidence >= STRONG_CONFIDENCE else "partial"
+
+
+# An answer this likely to be right reads as a strong match; below it, as partial.
+STRONG_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
