@@ -7,7 +7,7 @@
 Importing this package is cheap: torch, faiss and gradio load only when used.
 """
 
-from rag.answer import answer
+from rag.answering import answer
 from rag.errors import DocumentError, IndexFormatError, RagError
 from rag.indexing import sync
 from rag.search import open_index, search

@@ -37,7 +37,7 @@ def _one_line(text: str, width: int = 300) -> str:
 def cmd_index(args) -> int:
     from rag.indexing import sync
 
-    report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild)
+    report = sync(args.paths, args.index, model=args.model, tagger=args.tagger, rebuild=args.rebuild)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
@@ -63,7 +63,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from rag.answer import answer
+    from rag.answering import answer
 
     result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to)
     if args.json:
@@ -105,7 +105,8 @@ def cmd_eval(args) -> int:
         print(beir.format_beir(beir.evaluate_beir(args.beir, max_queries=args.max_queries)))
         return 0
     questions = evaluation.load_devset(args.file)
-    print(evaluation.format_devset(evaluation.evaluate_devset(questions, index=args.index)))
+    report = evaluation.evaluate_devset(questions, index=args.index)
+    print(evaluation.format_devset(report, show_wrong=not args.quiet))
     return 0
 
 
@@ -124,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("index", help="add or update documents (.txt, .md, .pdf; files or folders)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--model", help="embedding model: all-MiniLM-L6-v2 or a local sentence-transformers folder")
+    p.add_argument(
+        "--tagger", choices=["spacy", "rules", "none"],
+        help="named entities of passages: spacy (default), rules (a test aid) or none (fastest; untyped answers)",
+    )
     p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
     _add_index_option(p)
     p.set_defaults(run=cmd_index)
@@ -148,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "eval" / "devset.jsonl"))
     p.add_argument("--beir", metavar="DIR", help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
     p.add_argument("--max-queries", type=int, help="evaluate only the first N BEIR queries")
+    p.add_argument("--quiet", action="store_true", help="figures only, no question ids (for a held-out set)")
     _add_index_option(p)
     p.set_defaults(run=cmd_eval)
 

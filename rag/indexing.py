@@ -9,10 +9,12 @@ from typing import Callable
 
 import numpy as np
 
-from rag.chunking import chunk_documents
+from rag.chunking import chunk_documents, document_profile
 from rag.config import default_index_path, default_model
 from rag.documents import SourceFile, find_files, load_documents
+from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
+from rag.settings import IndexSettings
 from rag.store import FileRecord, Index, read_manifest, write_lock
 from rag.types import Chunk, SyncReport
 
@@ -38,6 +40,7 @@ def sync(
     index: str | Path | None = None,
     *,
     model: str | None = None,
+    tagger: str | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
 ) -> SyncReport:
@@ -47,6 +50,9 @@ def sync(
     again; files deleted from a directory given here leave the index; a file that
     cannot be read is skipped with a warning and keeps its previous chunks, if any.
     An unchanged corpus returns without loading the model or the vectors.
+
+    ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
+    when an index is built and kept in its manifest; asking for others needs ``rebuild``.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -66,6 +72,8 @@ def sync(
                 f"{index} was built with the model {manifest.model!r}, not {model!r}; "
                 f"rebuild it with: rag index PATH... --index {index} --rebuild --model {model}"
             )
+        tagger = _tagger_name(index, manifest, tagger)
+        settings = manifest.chunking if manifest else IndexSettings().chunking
         known = manifest.files if manifest else {}
 
         changed: list[tuple[SourceFile, str]] = []
@@ -96,7 +104,7 @@ def sync(
             if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
         ]
 
-        loaded: list[tuple[SourceFile, str, list[Chunk], int]] = []
+        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
         for number, (file, sha) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
@@ -106,7 +114,9 @@ def sync(
                 skipped.append(file.source)
                 continue
             warnings.extend(file_warnings)
-            loaded.append((file, sha, chunk_documents(documents), len(documents)))
+            profile = document_profile(documents, settings)
+            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile)
+            loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
@@ -116,22 +126,26 @@ def sync(
         from rag.embedding import get_embedder
 
         embedder = get_embedder(model)
-        store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
+        store = (
+            Index.open(index)
+            if manifest is not None
+            else Index.empty(index, model, embedder.dimension, tagger=tagger, chunking=settings)
+        )
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
-        new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
-        to_embed = [c for c in new_chunks if _content_key(c.text) not in reusable]
+        new_chunks = [chunk for _, _, chunks in loaded for chunk in chunks]
+        to_embed = list({_content_key(c.text): c for c in new_chunks if _content_key(c.text) not in reusable}.values())
+        progress(0.1, f"finding names in {len(to_embed)} passages")
+        tagged = dict(zip(map(_content_key, (c.text for c in to_embed)), get_tagger(tagger).tag([c.text for c in to_embed])))
         fresh = _embed(embedder, [c.text for c in to_embed], progress)
         vector_of = dict(zip((_content_key(c.text) for c in to_embed), fresh))
         additions = []
-        for file, sha, chunks, pages in loaded:
+        for file, record, chunks in loaded:
+            keys = [_content_key(c.text) for c in chunks]
             vectors = np.stack(
-                [
-                    vector_of[key] if key in vector_of else store.vector(reusable[key])
-                    for key in map(_content_key, (c.text for c in chunks))
-                ]
+                [vector_of[key] if key in vector_of else store.vector(reusable[key]) for key in keys]
             ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
-            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=pages)
-            additions.append((file.source, record, chunks, vectors))
+            entities = [tagged[key] if key in tagged else store.entities(reusable[key]) for key in keys]
+            additions.append((file.source, record, chunks, vectors, entities))
 
         progress(0.95, "writing the index")
         new_store = store.replace_files(removed + updated, additions)
@@ -149,6 +163,18 @@ def sync(
             chunks_embedded=len(to_embed),
             warnings=tuple(warnings),
         )
+
+
+def _tagger_name(index: Path, manifest, asked: str | None) -> str:
+    """The index's tagger: the one it was built with, or the one asked for a new index."""
+    if manifest is None:
+        return get_tagger(asked or IndexSettings().tagger).name
+    if asked is not None and get_tagger(asked).name != manifest.tagger:
+        raise IndexFormatError(
+            f"{index} was tagged with {manifest.tagger!r}, not {asked!r}; "
+            f"rebuild it with: rag index PATH... --index {index} --rebuild --tagger {asked}"
+        )
+    return manifest.tagger
 
 
 def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:

@@ -131,10 +131,30 @@ def search(
     query = validate_query(query, k)
     date_from = parse_date(date_from, name="date_from")
     date_to = parse_date(date_to, name="date_to")
+    return retrieve(open_index(index), query, k, date_from=date_from, date_to=date_to, source=source)
+
+
+def retrieve(
+    store,
+    query: str,
+    k: int,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    source: str | None = None,
+    allowed: np.ndarray | None = None,
+) -> list[Hit]:
+    """``search()`` on an opened Index, with checked arguments (ISO dates).
+
+    ``allowed`` (chunk positions) narrows the search further; evaluations use it to
+    hide the passage that answers a question.
+    """
     if date_from and date_to and date_from > date_to:
         raise ValueError(f"date_from={date_from} is after date_to={date_to}; swap them")
-    store = open_index(index)
-    return rank(store, query, k, _allowed_positions(store, date_from, date_to, source))
+    filtered = _allowed_positions(store, date_from, date_to, source)
+    if allowed is not None:
+        filtered = np.asarray(allowed) if filtered is None else np.intersect1d(filtered, allowed)
+    return rank(store, query, k, filtered)
 
 
 def rank(

@@ -30,7 +30,7 @@ def synthetic_index(tmp_path, n=200, d=16, seed=0):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chunks = [Chunk(i, "s.txt", f"text {i}", 0, 1) for i in range(n)]
     empty = Index.empty(tmp_path, "synthetic", d)
-    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors)])
+    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors, [()] * len(chunks))])
     return index, vectors
 
 
