@@ -10,8 +10,8 @@ from typing import Callable
 import numpy as np
 
 from rag.chunking import chunk_documents
-from rag.config import default_index_path, default_model
-from rag.documents import SourceFile, find_files, load_documents
+from rag.config import Limits, default_index_path, default_model
+from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.errors import DocumentError, IndexFormatError
 from rag.store import FileRecord, Index, read_manifest, write_lock
 from rag.types import Chunk, SyncReport
@@ -19,6 +19,8 @@ from rag.types import Chunk, SyncReport
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+
+WARNINGS_SHOWN = 3  # of one kind, in a report; the rest are counted
 
 
 def _sha256(path: Path) -> str:
@@ -40,13 +42,16 @@ def sync(
     model: str | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> SyncReport:
     """Add or update the documents under ``paths`` in the index at ``index``.
 
     Files and directories (recursive) are accepted. Unchanged files are not read
     again; files deleted from a directory given here leave the index; a file that
-    cannot be read is skipped with a warning and keeps its previous chunks, if any.
-    An unchanged corpus returns without loading the model or the vectors.
+    cannot be read, or is over one of the ``limits`` (default: ``Limits.from_env()``),
+    is skipped with a warning and keeps its previous chunks, if any. An unchanged
+    corpus returns without loading the model or the vectors. Warnings of one kind are
+    listed up to three, then counted.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -55,6 +60,7 @@ def sync(
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
     progress = progress or (lambda fraction, message: None)
+    limits = limits or Limits.from_env()
     files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
     skipped, warnings = list(refused), list(refused.values())
 
@@ -73,16 +79,19 @@ def sync(
         for file in files:
             record = known.get(file.source)
             if record is not None and Path(record.root) != file.root and Path(record.root).exists():
-                warnings.append(
+                warnings.append(Notice(
+                    "files already indexed from another folder",
                     f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
-                    "rename one, or rebuild the index from their common parent folder (--rebuild)"
-                )
+                    "rename one, or rebuild the index from their common parent folder (--rebuild)",
+                ))
                 skipped.append(file.source)
                 continue
             try:
                 sha = _sha256(file.path)
             except OSError as error:  # deleted or locked since it was listed
-                warnings.append(f"{file.source}: skipped, cannot read it ({error.strerror}); try again")
+                warnings.append(Notice(
+                    "files that could not be read", f"{file.source}: skipped, cannot read it ({error.strerror}); try again"
+                ))
                 skipped.append(file.source)
                 continue
             if record is not None and record.sha256 == sha:
@@ -100,9 +109,9 @@ def sync(
         for number, (file, sha) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
-                documents, file_warnings = load_documents(file.path, file.source)
+                documents, file_warnings = load_documents(file.path, file.source, limits)
             except DocumentError as error:
-                warnings.append(str(error))
+                warnings.append(Notice(error.kind, str(error)))
                 skipped.append(file.source)
                 continue
             warnings.extend(file_warnings)
@@ -111,7 +120,7 @@ def sync(
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
         if not (loaded or removed) and manifest is not None:
-            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
+            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         from rag.embedding import get_embedder
 
@@ -147,8 +156,25 @@ def sync(
             chunks_added=len(new_chunks),
             chunks_removed=chunks_removed,
             chunks_embedded=len(to_embed),
-            warnings=tuple(warnings),
+            warnings=summarise(warnings),
         )
+
+
+def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:
+    """The first ``shown`` warnings of each kind, then "… and N more <kind>".
+
+    >>> summarise([Notice("pages with no extractable text", f"a.pdf: page {n} …") for n in range(1, 6)], 2)
+    ('a.pdf: page 1 …', 'a.pdf: page 2 …', '… and 3 more pages with no extractable text')
+    """
+    by_kind: dict[str, list[str]] = {}
+    for notice in notices:
+        by_kind.setdefault(notice.kind, []).append(notice.message)
+    lines: list[str] = []
+    for kind, messages in by_kind.items():
+        lines.extend(messages[:shown])
+        if len(messages) > shown:
+            lines.append(f"… and {len(messages) - shown:,} more {kind}")
+    return tuple(lines)
 
 
 def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:

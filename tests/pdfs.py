@@ -31,7 +31,10 @@ def text_pdf(pages: list[str]) -> bytes:
     return bytes(out)
 
 
-def encrypted_pdf(text: str, password: str = "secret") -> bytes:
+def encrypted_pdf(
+    text: str, user_password: str = "secret", owner_password: str = "owner", algorithm: str = "AES-256"
+) -> bytes:
+    """``text_pdf([text])`` encrypted by pypdf; an empty user password opens it in any viewer."""
     import io
 
     from pypdf import PdfReader, PdfWriter
@@ -39,7 +42,7 @@ def encrypted_pdf(text: str, password: str = "secret") -> bytes:
     writer = PdfWriter()
     for page in PdfReader(io.BytesIO(text_pdf([text]))).pages:
         writer.add_page(page)
-    writer.encrypt(user_password=password, owner_password=password)
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
