@@ -128,9 +128,10 @@ def sync(
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
         new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
-        to_embed = [c for c in new_chunks if _content_key(c.text) not in reusable]
-        fresh = _embed(embedder, [c.text for c in to_embed], progress)
-        vector_of = dict(zip((_content_key(c.text) for c in to_embed), fresh))
+        # Each distinct new text is embedded once, however often it recurs in this batch.
+        to_embed = list({key: c.text for c in new_chunks if (key := _content_key(c.text)) not in reusable}.items())
+        fresh = _embed(embedder, [text for _, text in to_embed], progress)
+        vector_of = dict(zip((key for key, _ in to_embed), fresh))
         additions = []
         for file, sha, chunks, pages in loaded:
             vectors = np.stack(

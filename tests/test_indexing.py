@@ -42,6 +42,20 @@ def test_a_report_lists_a_few_warnings_of_one_kind_plus_a_count(tmp_path):
     )
 
 
+def test_identical_passages_in_a_file_or_a_batch_are_embedded_once(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "copies.pdf").write_bytes(text_pdf([NOTES] * 5))
+    (docs / "notes.txt").write_text(NOTES)
+    (docs / "other.txt").write_text("Beta harbour reopened to fishing boats after the storm passed.")
+    report = sync([docs], tmp_path / "index")
+    assert (report.chunks_added, report.chunks_embedded) == (7, 2)
+    index = Index.open(tmp_path / "index")
+    pages = [c for c in index.chunks if c.source == "copies.pdf"]
+    assert [c.page for c in pages] == [1, 2, 3, 4, 5]  # every page is still found, with its page number
+    assert all((index.vector(c.chunk_id) == index.vector(pages[0].chunk_id)).all() for c in pages)
+
+
 def test_a_file_over_a_limit_is_refused_and_keeps_what_was_indexed(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
