@@ -7,7 +7,9 @@ import dataclasses
 import json
 import logging
 import sys
+import time
 from pathlib import Path
+from typing import Callable, TextIO
 
 from rag.errors import RagError
 
@@ -34,10 +36,53 @@ def _one_line(text: str, width: int = 300) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+class ProgressLine:
+    """Progress of a long ``rag index`` on stderr, so a big file is never a silent wait.
+
+    Nothing is shown for the first ``delay`` seconds: a quick sync prints only its
+    summary. After that, on a terminal one line is rewritten in place (at most five
+    times a second) and wiped at the end; in a pipe or a log, a new line at most every
+    ``every`` seconds.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, delay: float = 2.0, every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.delay, self.every, self.clock = delay, every, clock
+        self.started = clock()
+        self.last = float("-inf")
+        self.width = 0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = self.clock()
+        if now - self.started < self.delay or now - self.last < (0.2 if self.tty else self.every):
+            return
+        self.last = now
+        line = f"[{fraction:4.0%}] {message}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
 def cmd_index(args) -> int:
     from rag.indexing import sync
 
-    report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild)
+    progress = ProgressLine()
+    try:
+        report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild, progress=progress)
+    finally:
+        progress.close()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -124,6 +125,7 @@ def sync(
 
         from rag.embedding import get_embedder
 
+        progress(0.1, "loading the embedding model")
         embedder = get_embedder(model)
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
@@ -180,7 +182,34 @@ def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, 
 
 def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:
     vectors: list[np.ndarray] = []
+    started = time.monotonic()
+    progress(0.1, embedding_message(0, len(texts), 0.0))
     for first in range(0, len(texts), batch):
-        progress(0.1 + 0.85 * first / max(1, len(texts)), f"embedding {first}/{len(texts)} passages")
         vectors.extend(embedder.encode_documents(texts[first : first + batch]))
+        done = len(vectors)
+        progress(0.1 + 0.85 * done / len(texts), embedding_message(done, len(texts), time.monotonic() - started))
     return vectors
+
+
+def embedding_message(done: int, total: int, seconds: float) -> str:
+    """``embedding 1,280/5,000 passages, 42/s, about 1 min 29 s left``.
+
+    >>> embedding_message(1280, 5000, 30.0)
+    'embedding 1,280/5,000 passages, 43/s, about 1 min 27 s left'
+    """
+    message = f"embedding {done:,}/{total:,} passages"
+    if done and seconds > 0:
+        rate = done / seconds
+        message += f", {rate:,.0f}/s"
+        if done < total:
+            message += f", about {_duration((total - done) / rate)} left"
+    return message
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

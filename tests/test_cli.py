@@ -1,8 +1,9 @@
+import io
 import json
 
 import pytest
 
-from rag.cli import main
+from rag.cli import ProgressLine, main
 
 TEXT = (
     "09 December 2024\n\n"
@@ -72,3 +73,46 @@ def test_user_mistakes_exit_2_with_a_message(indexed, capsys, argv, message):
 def test_missing_index_says_how_to_build_one(tmp_path, capsys):
     assert main(["search", "port", "--index", str(tmp_path / "nothing")]) == 2
     assert "rag index PATH... --index" in capsys.readouterr().err
+
+
+class Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def progress_lines(tty: bool, calls: list[tuple[float, float, str]]) -> str:
+    now = [0.0]
+    stream = Stream(tty)
+    line = ProgressLine(stream, clock=lambda: now[0])
+    for when, fraction, message in calls:
+        now[0] = when
+        line(fraction, message)
+    line.close()
+    return stream.getvalue()
+
+
+CALLS = [
+    (0.5, 0.1, "reading big.pdf"),  # a quick sync shows nothing
+    (2.5, 0.5, "embedding 64/128 passages, 25/s, about 3 s left"),
+    (2.6, 0.6, "embedding 80/128 passages, 26/s, about 2 s left"),  # too soon after the last
+    (3.0, 0.95, "writing the index"),
+    (13.0, 1.0, "done"),
+]
+
+
+def test_progress_on_a_terminal_rewrites_one_line_then_wipes_it():
+    first, second, last = "[ 50%] embedding 64/128 passages, 25/s, about 3 s left", "[ 95%] writing the index", "[100%] done"
+    assert progress_lines(True, CALLS) == (
+        "\r" + first + "\r" + second.ljust(len(first)) + "\r" + last.ljust(len(second)) + "\r" + " " * len(last) + "\r"
+    )
+
+
+def test_progress_in_a_log_is_a_line_every_ten_seconds():
+    assert progress_lines(False, CALLS) == (
+        "[ 50%] embedding 64/128 passages, 25/s, about 3 s left\n[100%] done\n"
+    )
+
