@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     except (RagError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a path that can't be read or written: say which, without a traceback
+        print(f"error: {error.strerror or error}: {error.filename or ''}; check the path and its permissions",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

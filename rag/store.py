@@ -20,6 +20,7 @@ import functools
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -67,11 +68,26 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Manifest":
-        files = {
-            source: FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1))
-            for source, r in data.get("files", {}).items()
-        }
-        return cls(**{**data, "files": files})
+        """The manifest in ``data``; ValueError naming the first field of the wrong type."""
+        _expect(data, dict, "the manifest")
+        for name, kind in (("model", str), ("dimension", int), ("next_id", int), ("updated", str), ("files", dict)):
+            if name in data:
+                _expect(data[name], kind, name)
+        files = {}
+        for source, r in data.get("files", {}).items():
+            _expect(r, dict, f"files[{source!r}]")
+            for name, kind in (("root", str), ("sha256", str), ("chunk_ids", list), ("pages", int)):
+                _expect(r.get(name, 1), kind, f"files[{source!r}].{name}")
+            for chunk_id in r["chunk_ids"]:
+                _expect(chunk_id, int, f"files[{source!r}].chunk_ids")
+            files[source] = FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "files": files})
+
+
+def _expect(value: Any, kind: type, name: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{name} should be {kind.__name__}, not {type(value).__name__}")
 
 
 def _rebuild_hint(path: Path) -> str:
@@ -92,13 +108,35 @@ def _faiss():
     return faiss
 
 
+_VERSION_NAME = re.compile(r"v[0-9A-Za-z_-]+")
+
+
 def live_version(path: Path) -> str | None:
     """The name of the live version folder of the index at ``path``, or None."""
     try:
-        return (path / _CURRENT).read_text().strip() or None
+        name = (path / _CURRENT).read_text().strip()
     except FileNotFoundError:
         # Version folders without CURRENT are builds that never went live: no index yet.
         return None
+    except NotADirectoryError:
+        raise IndexFormatError(_not_a_folder(path)) from None
+    except IsADirectoryError:
+        raise IndexFormatError(
+            f"{path}: {_CURRENT} should be a file naming the live version but is a folder; move it out "
+            f"of the index folder, then {_rebuild_hint(path)}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexFormatError(f"{path}: cannot read {_CURRENT} ({error}); {_rebuild_hint(path)}") from error
+    if name and not _VERSION_NAME.fullmatch(name):
+        raise IndexFormatError(f"{path}: {_CURRENT} does not name a version folder ({name[:40]!r}); {_rebuild_hint(path)}")
+    return name or None
+
+
+def _not_a_folder(path: Path) -> str:
+    return (
+        f"{path} is a file, not an index folder; pass the folder that holds the index "
+        "(--index DIR), or the name of a new folder to build one in"
+    )
 
 
 def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
@@ -113,6 +151,8 @@ def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
         data = json.loads((path / version / "manifest.json").read_text())
     except (OSError, ValueError) as error:
         raise IndexFormatError(f"{path}: cannot read the index manifest ({error}); {_rebuild_hint(path)}") from error
+    if not isinstance(data, dict):
+        raise IndexFormatError(f"{path}: the index manifest is not a JSON object; {_rebuild_hint(path)}")
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"{path}: index format {data.get('format_version')} is not the format this version "
@@ -123,14 +163,25 @@ def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
             f"{path}: the index was chunked by chunker version {data.get('chunker_version')}, "
             f"this version chunks with {CHUNKER_VERSION}; {_rebuild_hint(path)}"
         )
-    return Manifest.from_json(data)
+    try:
+        return Manifest.from_json(data)
+    except ValueError as error:
+        raise IndexFormatError(f"{path}: the index manifest is damaged ({error}); {_rebuild_hint(path)}") from error
 
 
 @contextlib.contextmanager
 def write_lock(path: Path) -> Iterator[None]:
     """Serialise writers of one index, across threads and processes."""
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / "LOCK", "a") as handle:
+    if path.exists() and not path.is_dir():
+        raise IndexFormatError(_not_a_folder(path))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handle = open(path / "LOCK", "a")
+    except OSError as error:
+        raise IndexFormatError(
+            f"cannot use {path} as an index folder ({error.strerror}: {error.filename}); choose another with --index DIR"
+        ) from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -178,7 +229,7 @@ class Index:
         version = path / name
         try:
             chunks = [
-                Chunk(**json.loads(line))
+                _chunk(json.loads(line))
                 for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
             ]
             vectors = faiss.read_index(str(version / "vectors.faiss"))
@@ -315,6 +366,17 @@ class Index:
         for staging in self.path.glob(".tmp-v*"):
             shutil.rmtree(staging, ignore_errors=True)
         (self.path / f".{_CURRENT}.tmp").unlink(missing_ok=True)
+
+
+def _chunk(data: Any) -> Chunk:
+    """A Chunk from one line of chunks.jsonl; ValueError or TypeError when it is not one."""
+    chunk = Chunk(**data)
+    for name, kind in (("chunk_id", int), ("source", str), ("text", str), ("start", int), ("end", int)):
+        _expect(getattr(chunk, name), kind, f"chunk {name}")
+    for name, kind in (("page", int), ("date", str)):
+        if getattr(chunk, name) is not None:
+            _expect(getattr(chunk, name), kind, f"chunk {name}")
+    return chunk
 
 
 def _folder_size(folder: Path) -> int:

@@ -70,6 +70,22 @@ def test_user_mistakes_exit_2_with_a_message(indexed, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["search", "port"], ["ask", "which port?"], ["info"], ["index", "DOCS"]])
+def test_an_index_path_that_is_a_file_exits_2_with_a_message(tmp_path, capsys, command):
+    (tmp_path / "README.md").write_text("text")
+    (tmp_path / "docs").mkdir()
+    command = [str(tmp_path / "docs") if part == "DOCS" else part for part in command]
+    assert main(command + ["--index", str(tmp_path / "README.md")]) == 2
+    assert "README.md is a file, not an index folder" in capsys.readouterr().err
+
+
+def test_a_query_with_undecodable_bytes_exits_2_with_a_message(indexed, capsys):
+    _, index = indexed
+    query = b"port \xff".decode("utf-8", "surrogateescape")  # how Python hands over such a command-line argument
+    assert main(["search", query, "--index", str(index)]) == 2
+    assert "the query holds bytes that are not valid text" in capsys.readouterr().err
+
+
 def test_missing_index_says_how_to_build_one(tmp_path, capsys):
     assert main(["search", "port", "--index", str(tmp_path / "nothing")]) == 2
     assert "rag index PATH... --index" in capsys.readouterr().err
