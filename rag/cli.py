@@ -129,6 +129,8 @@ def cmd_ask(args) -> int:
 def cmd_info(args) -> int:
     from rag.search import open_index
 
+    if args.check:
+        return check_index(args)
     info = open_index(args.index).info()
     if args.json:
         print(json.dumps(dataclasses.asdict(info), indent=1))
@@ -139,6 +141,29 @@ def cmd_info(args) -> int:
         f"size       {info.size_bytes / 1e6:.2f} MB\nupdated    {info.updated}"
     )
     return 0
+
+
+def check_index(args) -> int:
+    """``rag info --check``: 0 when the index is sound, 1 with what is damaged, changing nothing."""
+    from rag.config import default_index_path
+    from rag.store import live_version, read_manifest, verify
+
+    path = Path(args.index) if args.index else default_index_path()
+    if not (path / "CURRENT").exists() and live_version(path) is None:  # a file, or no index: not damage
+        raise RagError(f"no index at {path}; build one with: rag index PATH... --index {path}")
+    problems = verify(path)
+    if args.json:
+        print(json.dumps({"path": str(path), "ok": not problems, "problems": problems}, indent=1))
+    elif problems:
+        print(f"{path}: the index is damaged", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print(f"rebuild it: rag index PATH... --index {path} --rebuild", file=sys.stderr)
+    else:
+        manifest = read_manifest(path)
+        passages = sum(len(r.chunk_ids) for r in manifest.files.values())
+        print(f"{path}: ok ({len(manifest.files)} documents, {passages} passages, each with its vector)")
+    return 1 if problems else 0
 
 
 def cmd_eval(args) -> int:
@@ -186,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("info", help="documents, passages, model and size of an index")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--check", action="store_true", help="verify the index (changes nothing); exit 1 if damaged")
     _add_index_option(p)
     p.set_defaults(run=cmd_info)
 

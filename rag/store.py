@@ -393,3 +393,86 @@ def _fsync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def verify(path: str | Path) -> list[str]:
+    """What is damaged in the live version of the index at ``path``; [] when it is sound.
+
+    Reads only, without the write lock: checks that the manifest, chunks.jsonl and
+    vectors.faiss are there and readable, and that the passages of the manifest, the
+    chunks and the vectors are the same ones. ``rag info --check`` prints the result.
+    """
+    path = Path(path)
+    try:
+        name = live_version(path)
+    except IndexFormatError as error:
+        return [str(error)]
+    if name is None:
+        return [f"no index at {path} (no {_CURRENT} file)"]
+    version = path / name
+    problems = [
+        f"{name}/{file} is {'missing' if not (version / file).is_file() else 'empty'}"
+        for file in ("manifest.json", "chunks.jsonl", "vectors.faiss")
+        if not (version / file).is_file() or (version / file).stat().st_size == 0
+    ]
+    if problems and len(problems) == 3:  # not even a version folder
+        return problems
+    try:
+        manifest = read_manifest(path, name)
+    except IndexFormatError as error:
+        problems.append(str(error))
+        manifest = None
+    chunk_ids = _verify_chunks(version / "chunks.jsonl", problems)
+    vector_ids = _verify_vectors(version / "vectors.faiss", manifest, problems)
+    if chunk_ids is not None and vector_ids is not None and set(chunk_ids) != set(vector_ids):
+        problems.append(
+            f"vectors and passages disagree: {len(vector_ids):,} vectors for {len(chunk_ids):,} passages "
+            f"({len(set(chunk_ids) ^ set(vector_ids)):,} ids are in one and not the other)"
+        )
+    if manifest is not None and chunk_ids is not None:
+        listed = [i for record in manifest.files.values() for i in record.chunk_ids]
+        missing, orphans = set(listed) - set(chunk_ids), set(chunk_ids) - set(listed)
+        if missing:
+            problems.append(f"{len(missing):,} passages listed in the manifest are missing from chunks.jsonl")
+        if orphans:
+            problems.append(f"{len(orphans):,} passages in chunks.jsonl belong to no file of the manifest")
+        if len(listed) != len(set(listed)):
+            problems.append("the manifest lists some passages under two files")
+        if chunk_ids and max(chunk_ids) >= manifest.next_id:
+            problems.append(f"passage id {max(chunk_ids)} is not below the manifest's next_id {manifest.next_id}")
+    return problems
+
+
+def _verify_chunks(file: Path, problems: list[str]) -> list[int] | None:
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f"cannot read chunks.jsonl ({error})")
+        return None
+    ids: list[int] = []
+    bad = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            ids.append(_chunk(json.loads(line)).chunk_id)
+        except (ValueError, TypeError) as error:
+            bad.append(f"line {number} ({error})")
+    if bad:
+        more = f" and {len(bad) - 3:,} more" if len(bad) > 3 else ""
+        problems.append(f"chunks.jsonl has lines that are not passages: {', '.join(bad[:3])}{more}")
+    if len(ids) != len(set(ids)):
+        problems.append("chunks.jsonl holds some passage ids twice")
+    return ids
+
+
+def _verify_vectors(file: Path, manifest: Manifest | None, problems: list[str]) -> list[int] | None:
+    faiss = _faiss()
+    try:
+        vectors = faiss.read_index(str(file))
+        ids = faiss.vector_to_array(vectors.id_map).tolist()
+    except (RuntimeError, AttributeError, OSError):
+        if file.is_file() and file.stat().st_size:  # a missing or empty file is reported already
+            problems.append("vectors.faiss is unreadable (cut short, or not a FAISS index with ids)")
+        return None
+    if manifest is not None and vectors.d != manifest.dimension:
+        problems.append(f"vectors have {vectors.d} dimensions, the manifest says {manifest.dimension}")
+    return ids

@@ -285,3 +285,50 @@ def test_chunks_of_wrong_types_are_a_clear_error(tmp_path, line):
     (version / "chunks.jsonl").write_text("\n".join([line] + lines[1:]) + "\n")
     with pytest.raises(IndexFormatError, match="the index is damaged"):
         Index.open(path)
+
+
+def cut(file, keep):
+    data = file.read_bytes()
+    file.write_bytes(data[: keep(len(data))])
+
+
+DAMAGE = {
+    "vectors emptied": (lambda v: cut(v / "vectors.faiss", lambda n: 0), "vectors.faiss is empty"),
+    "vectors cut in half": (lambda v: cut(v / "vectors.faiss", lambda n: n // 2), "vectors.faiss is unreadable"),
+    "vectors' last bytes cut": (lambda v: cut(v / "vectors.faiss", lambda n: n - 8), "vectors.faiss is unreadable"),
+    "vectors deleted": (lambda v: (v / "vectors.faiss").unlink(), "vectors.faiss is missing"),
+    "chunks emptied": (lambda v: cut(v / "chunks.jsonl", lambda n: 0),
+                       "vectors and passages disagree: 5 vectors for 0 passages"),
+    "chunks cut mid-line": (lambda v: cut(v / "chunks.jsonl", lambda n: n // 2),
+                            "chunks.jsonl has lines that are not passages: line 3"),
+    "last chunk dropped": (lambda v: (v / "chunks.jsonl").write_text("".join((v / "chunks.jsonl").read_text()
+                                                                              .splitlines(True)[:-1])),
+                           "1 passages listed in the manifest are missing from chunks.jsonl"),
+    "manifest cut": (lambda v: cut(v / "manifest.json", lambda n: n // 2), "cannot read the index manifest"),
+}
+
+
+@pytest.mark.parametrize("damage, expected", DAMAGE.values(), ids=DAMAGE.keys())
+def test_verify_names_what_is_damaged_and_changes_nothing(tmp_path, damage, expected):
+    from rag.store import verify
+
+    path, version = saved_synthetic_index(tmp_path)
+    assert verify(path) == []
+    damage(version)
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()}
+    problems = verify(path)
+    assert any(expected in problem for problem in problems), problems
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()} == before
+    with pytest.raises(IndexFormatError):  # what verify calls damaged, opening refuses too
+        Index.open(path)
+
+
+def test_verify_finds_vectors_that_belong_to_no_passage(tmp_path):
+    from rag.store import verify
+
+    index, vectors = synthetic_index(tmp_path / "index", n=5)
+    index.vectors.remove_ids(np.array([4], dtype="int64"))
+    index.vectors.add_with_ids(vectors[4:5], np.array([99], dtype="int64"))  # same count, wrong id
+    index.save()
+    assert verify(tmp_path / "index") == ["vectors and passages disagree: 5 vectors for 5 passages "
+                                          "(2 ids are in one and not the other)"]
