@@ -223,42 +223,78 @@ def _needs_password(source: str) -> DocumentError:
     )
 
 
-def _load_pdf(path: Path, source: str, limits: Limits) -> tuple[list[Document], list[Notice]]:
+# A page's drawing instructions may run to many times its text (figures, kerning), but
+# one that expands to ten times all the text the file may hold is a bomb: pypdf would
+# parse all of it before yielding any text (20 s for a page of 39 MB, measured by
+# scripts/hostile_inputs.py), where decompressing it to measure takes 0.2 s.
+_CONTENT_PER_TEXT = 10
+
+
+def _open_pdf(path: Path, source: str, limits: Limits):
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
 
-    pages: list[str] = []
+    reader = PdfReader(path)  # tries the empty password: owner-password-only PDFs open
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise _needs_password(source)
+    # The declared count first: pypdf takes 16 s to list 30,000 pages, 0.4 s to read the count.
+    count = _declared_pages(reader)
+    if count <= limits.max_pages:
+        count = len(reader.pages)  # the real count, should the declared one lie
+    if count > limits.max_pages:
+        raise DocumentError(
+            f"{source}: {count:,} pages, over the limit of {limits.max_pages:,} pages per PDF; "
+            "split the PDF, or raise the limit (RAG_MAX_PAGES)",
+            kind="files over a size limit",
+        )
+    return reader
+
+
+def _declared_pages(reader) -> int:
     try:
-        size = path.stat().st_size
-        # Never more text than the ratio allows: a compression bomb is stopped within seconds.
-        budget = int(min(limits.max_chars, limits.max_ratio * size))
-        reader = PdfReader(path)  # tries the empty password: owner-password-only PDFs open
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _needs_password(source)
-        count = len(reader.pages)
-        if count > limits.max_pages:
-            raise DocumentError(
-                f"{source}: {count:,} pages, over the limit of {limits.max_pages:,} pages per PDF; "
-                "split the PDF, or raise the limit (RAG_MAX_PAGES)",
-                kind="files over a size limit",
-            )
-        total = done = 0
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # a damaged page tree: the pages are counted one by one instead
+        return 0
 
-        def count_text(text: str, *_) -> None:
-            nonlocal total
-            total += len(text)
-            if total > budget:
-                raise _TextBudgetExceeded
 
-        for page in reader.pages:
+def _content_size(page) -> int:
+    try:
+        content = page.get_contents()
+        return len(content.get_data()) if content is not None else 0
+    except Exception:  # left to extract_text, which is more lenient with broken content
+        return 0
+
+
+def _extract_pages(reader, source: str, size: int, limits: Limits) -> list[str]:
+    """Each page's text; DocumentError as soon as the text passes the file's budget."""
+    budget = int(min(limits.max_chars, limits.max_ratio * size))
+    setting = "RAG_MAX_CHARS" if budget == limits.max_chars else "RAG_MAX_TEXT_RATIO"
+    pages: list[str] = []
+    done = counted = 0
+
+    def count_text(text: str, *_) -> None:
+        nonlocal counted
+        counted += len(text)
+        if counted > budget:
+            raise _TextBudgetExceeded
+
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            content = _content_size(page)
+            if content > _CONTENT_PER_TEXT * budget:
+                raise DocumentError(
+                    f"{source}: page {number} expands to {content:,} bytes of page content, far more than the "
+                    f"{budget:,} characters of text this file may hold: a compression bomb? If you trust it, "
+                    f"raise the limit ({setting})",
+                    kind="files over a size limit",
+                )
             text = page.extract_text(visitor_text=count_text) or ""
             pages.append(text)
             done += len(text)
-            total = done  # the callback sees most of the text, not the spacing pypdf adds
-            if total > budget:
+            counted = done  # the callback sees most of the text, not the spacing pypdf adds
+            if done > budget:
                 raise _TextBudgetExceeded
     except _TextBudgetExceeded:
-        if budget == limits.max_chars:
+        if setting == "RAG_MAX_CHARS":
             raise _too_long(source, f"more than {budget:,} characters of text", limits) from None
         raise DocumentError(
             f"{source}: this PDF of {size:,} bytes holds more than {budget:,} characters of text, "
@@ -266,6 +302,14 @@ def _load_pdf(path: Path, source: str, limits: Limits) -> tuple[list[Document], 
             "repetitive file; if you trust it, raise the limit (RAG_MAX_TEXT_RATIO)",
             kind="files over a size limit",
         ) from None
+    return pages
+
+
+def _load_pdf(path: Path, source: str, limits: Limits) -> tuple[list[Document], list[Notice]]:
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PyPdfError
+
+    try:
+        pages = _extract_pages(_open_pdf(path, source, limits), source, path.stat().st_size, limits)
     except DocumentError:
         raise
     except FileNotDecryptedError as error:

@@ -168,6 +168,21 @@ def test_pdf_over_the_page_limit_is_refused_before_reading_pages(tmp_path):
     assert len(load_documents(pdf, "blank.pdf", Limits(max_pages=11))[0]) == 1
 
 
+def test_pdf_whose_page_count_lies_is_still_counted(tmp_path):
+    pdf = write(tmp_path / "liar.pdf", text_pdf(["Only text here."] + [""] * 10).replace(b"/Count 11", b"/Count 1 "))
+    with pytest.raises(DocumentError, match=r"liar.pdf: 11 pages, over the limit of 10 pages per PDF"):
+        load_documents(pdf, "liar.pdf", Limits(max_pages=10))
+
+
+def test_pdf_page_that_expands_far_beyond_the_text_allowed_is_refused_before_parsing(tmp_path):
+    pdf = write(tmp_path / "page-bomb.pdf", text_pdf(["All work and no play.\n" * 2_000], compress=True))
+    with pytest.raises(DocumentError, match=r"page-bomb.pdf: page 1 expands to [\d,]+ bytes of page content, far "
+                                            r"more than the 1,000 characters of text this file may hold: a compression "
+                                            r"bomb\? If you trust it, raise the limit \(RAG_MAX_CHARS\)"):
+        load_documents(pdf, "page-bomb.pdf", Limits(max_chars=1_000))
+    assert len(load_documents(pdf, "page-bomb.pdf", Limits(max_chars=50_000, max_ratio=100))[0][0].text) > 40_000
+
+
 def test_pdf_over_the_character_limit_is_refused(tmp_path):
     pdf = write(tmp_path / "long.pdf", text_pdf(["A sentence of text on a page."] * 20))
     with pytest.raises(DocumentError, match=r"long.pdf: more than 100 characters of text, over the limit of 100"):
