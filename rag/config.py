@@ -32,15 +32,15 @@ class Limits:
     measures them):
 
     - ``max_chars``: 5 million characters of extracted text per file, about 2,500 pages
-      of prose. A novel is 0.5–1 M, *War and Peace* in English 3.2 M. Embedding runs at
-      roughly 13,000 characters a second on this project's 2-core machine, so a file at
-      the limit takes about 6 minutes to index; a 200 MB text file (4 hours) is refused
-      before it is even read.
+      of prose. A novel is 0.5–1 M, *War and Peace* in English 3.2 M. Embedding on this
+      project's 2-core machine manages 16 passages a CPU-second, so a file at the limit
+      (about 10,000 passages) takes 5 to 30 minutes to index, by load; a 200 MB text file
+      (about 4 hours) is refused before it is even read.
     - ``max_pages``: 5,000 pages per PDF, three times a long book; a PDF of 30,000 blank
       pages is refused before any page is read.
     - ``max_ratio``: 10 characters of text per byte of file. Text files have at most 1;
-      real PDFs here have 0.2–0.3 and the densest text-only PDF we could make (compressed,
-      no fonts embedded) 1.7; a compression bomb has hundreds.
+      real PDFs here have 0.2–0.3 and the densest text-only PDFs we could make (compressed,
+      no fonts embedded) 1.8; compression bombs have dozens to hundreds.
     """
 
     max_chars: int = 5_000_000  # $RAG_MAX_CHARS

@@ -120,7 +120,9 @@ def sync(
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
-        if not (loaded or removed) and manifest is not None:
+        # Nothing to write, unless a rebuild must replace the index: with no index yet and
+        # nothing readable (every file refused), no empty index is built, nor the model loaded.
+        if not (loaded or removed) and not rebuild:
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         from rag.embedding import get_embedder

@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/hostile_inputs.py decoding       # which encodings come back right
     .venv/bin/python scripts/hostile_inputs.py limits [DIR]   # time to refuse bombs, to pass big books
+    .venv/bin/python scripts/hostile_inputs.py ratio PDF...   # characters of text per byte of file
 
 Bombs and books are written to DIR (default: a temporary folder). Timings are medians
 of three runs of ``load_documents`` with the default limits (``rag.config.Limits``).
@@ -122,10 +123,20 @@ def limits(folder: Path) -> None:
         print(f"{name:28} {path.stat().st_size:>12,} {seconds:7.2f} {cpu:6.2f}  {outcome}")
 
 
+def ratio(paths: list[str]) -> None:
+    for name in paths:
+        path = Path(name)
+        documents, _ = load_documents(path, path.name, Limits(max_chars=10**9, max_pages=10**6, max_ratio=10**6))
+        chars = sum(len(d.text) for d in documents)
+        print(f"{path}: {chars:,} characters / {path.stat().st_size:,} bytes = {chars / path.stat().st_size:.2f}")
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "decoding"
     if command == "decoding":
         decoding()
+    elif command == "ratio":
+        ratio(sys.argv[2:])
     elif command == "limits":
         limits(Path(sys.argv[2]) if len(sys.argv) > 2 else Path(tempfile.mkdtemp(prefix="rag-hostile-")))
     else:

@@ -69,3 +69,12 @@ def test_a_file_over_a_limit_is_refused_and_keeps_what_was_indexed(tmp_path):
         "split the file, or raise the limit (RAG_MAX_CHARS)",
     )
     assert [c.text for c in Index.open(tmp_path / "index").chunks] == [NOTES]
+
+
+def test_refusing_every_file_builds_no_empty_index(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "huge.txt").write_text("x" * 5_000)
+    report = sync([docs], tmp_path / "index", limits=Limits(max_chars=1_000))
+    assert report.skipped == ("huge.txt",) and not report.changed
+    assert not (tmp_path / "index" / "CURRENT").exists()
