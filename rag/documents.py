@@ -172,7 +172,8 @@ def decode_text(data: bytes, name: str) -> tuple[str, list[Notice]]:
         decoded = _decode_utf8(data)
         if decoded is None:
             encoding = _guess_encoding(data)
-            text, replaced = data.decode(encoding, "replace"), 0
+            text = data.decode(encoding, "replace")
+            replaced = text.count("\ufffd")  # bytes the code page leaves undefined
             notices.append(Notice(
                 "files not in UTF-8",
                 f"{name}: not UTF-8; read as {encoding} (a guess); if some letters look wrong, "

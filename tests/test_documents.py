@@ -133,6 +133,14 @@ def test_files_that_are_not_utf8_at_all_go_to_the_detector(text, encoding):
                        "save the file as UTF-8 and index it again"]
 
 
+def test_bytes_the_guessed_code_page_leaves_undefined_are_counted(monkeypatch):
+    monkeypatch.setattr("rag.documents._guess_encoding", lambda data: "cp1252")  # as when the detector finds nothing
+    text, notices = decoded("café crème, déjà vu. ".encode("cp1252") + b"\x81")
+    assert text == "café crème, déjà vu. \ufffd"
+    assert notices[1] == ("f.txt: 1 invalid byte replaced with \ufffd (the rest is cp1252); "
+                          "save the file as UTF-8 to keep those characters")
+
+
 def test_text_decoding_never_fails_on_a_bad_byte():
     assert decoded("café".encode("utf-8")) == ("café", [])
     assert decoded("café".encode("cp1252"))[0] == "café"
