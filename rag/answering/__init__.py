@@ -175,7 +175,7 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     finds the sentence saying who captured the prison, and its name of the right type
     (the bridge); the second retrieves with that name and the rest of the question.
     """
-    from rag.answering.question import _NOUN_LABELS, _singular
+    from rag.answering.question import noun_labels
     from rag.lexical import tokenize
     from rag.search import retrieve
 
@@ -183,8 +183,7 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     match = _RELATIVE.search(analysis.text)
     if match is None or not tried.ranked or analysis.intent in ("overview", "day", "list"):
         return None
-    noun = _singular(match.group(2).lower())
-    labels = _NOUN_LABELS.get(noun)
+    labels = noun_labels(match.group(2))
     if labels is None:
         return None
     bridge_analysis = analyze(analysis.text[match.start():], store.gazetteer, store.known_dates)

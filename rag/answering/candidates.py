@@ -32,7 +32,6 @@ FEATURES = (
     "answer_type",  # holds an entity of the asked type that the question does not hold
     "type_missing",  # a type is asked for and the sentence has none of it
     "names_missing",  # share of the question's names neither the sentence nor its paragraph before it mention
-    "passage_rank",  # 1 / rank of its passage
     "passage_similarity",  # cosine of the question's and the passage's embeddings
     "first",  # the passage's first sentence (a lead states the news)
     "length",  # characters / 400, at most 1: fragments rarely answer
@@ -158,7 +157,6 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             float(typed and bool(answers)),
             float(typed and not answers),
             missing,
-            1.0 / hit.rank,
             passage_similarity[hit.chunk_id],
             float(position == 0),
             min(1.0, (e - s) / 400),

@@ -9,6 +9,7 @@ index holds, so "who granted assad asylum?" finds Assad without capital letters.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -128,11 +129,32 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         expected=expected,
         names=tuple(names),
         dates=tuple(d for d, _, _ in dates),
-        keywords=tuple(dict.fromkeys(tokenize([text])[0])),
+        keywords=_keywords(text),
         topic=_topic(text, dates),
         head_noun=head,
         follow_up=bool(_FOLLOW_UP_START.match(text)) or (any(w in PRONOUNS for w in words) and not names),
     )
+
+
+def noun_labels(noun: str) -> frozenset[str] | None:
+    """The entity labels a noun names ("countries" → GPE, LOC), or None for other nouns."""
+    return _NOUN_LABELS.get(_singular(noun.lower()))
+
+
+def _keywords(text: str) -> tuple[str, ...]:
+    """The words a sentence must share to be about the question: stemmed, without the
+    common English words of a full stopword list ("now", "still", "also" say nothing of
+    the topic; retrieval keeps its shorter list, which BM25's IDF already discounts)."""
+    common = _common_words()
+    words = [w for w in re.findall(r"[\w’'-]+", text) if fold(w) not in common]
+    return tuple(dict.fromkeys(tokenize([" ".join(words)])[0]))
+
+
+@functools.lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS  # NLTK's English list
+
+    return frozenset(STOPWORDS_EN_PLUS)
 
 
 def _head_noun(lowered: str) -> str | None:

@@ -28,6 +28,11 @@ from rag.evaluation import answer_contains
 
 # How many passages each question retrieves, as answer() does by default.
 K = 5
+# The share of questions the documents don't answer that the threshold is chosen for:
+# people mostly ask about what their documents hold, and a refusal of an answerable
+# question costs them as much as a wrong answer. One in five is an assumption about use,
+# not a figure fitted to any question set.
+UNANSWERABLE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -167,31 +172,38 @@ def decisions(model: AnswerModel, runs: list[Run], threshold: float | None = Non
     return result
 
 
-def best_threshold(model: AnswerModel, runs: list[Run]) -> float:
-    """The threshold that gets the most runs right.
+def best_threshold(model: AnswerModel, runs: list[Run], unanswerable_share: float = UNANSWERABLE_SHARE) -> float:
+    """The threshold that gets the most runs right, runs with their paragraph hidden
+    weighted to make up ``unanswerable_share`` of all.
 
     A run as asked is right when it is answered correctly; a run with its paragraph
     hidden is right when it abstains, or answers correctly from another paragraph.
     Ties go to the lowest threshold (answer more).
     """
-    scored = []  # (confidence, right if answered, right if abstained)
+    asked = sum(not r.hidden for r in runs)
+    hidden = sum(r.hidden for r in runs)
+    weight = unanswerable_share / (1 - unanswerable_share) * asked / max(1, hidden)
+    scored = []  # (confidence, worth when answered, worth when abstaining)
     for run in runs:
         top = _top(model, run)
         if top is None:
             continue
         best, second, right = top
         confidence = -1.0 if run.gated else model.confidence(best, second)
-        scored.append((confidence, right, run.hidden and not right))
+        if run.hidden:
+            scored.append((confidence, weight * right, weight * (not right)))
+        else:
+            scored.append((confidence, float(right), 0.0))
     scored.sort()
     # Threshold at each confidence in turn: runs below it abstain, the rest answer.
-    answered_right = sum(right for _, right, _ in scored)
-    abstained_right = 0
-    best, best_right = 0.0, answered_right
-    for confidence, right, right_to_abstain in scored:
-        answered_right -= right
-        abstained_right += right_to_abstain
-        if answered_right + abstained_right > best_right:
-            best, best_right = confidence + 1e-9, answered_right + abstained_right
+    answered = sum(worth for _, worth, _ in scored)
+    abstained = 0.0
+    best, best_worth = 0.0, answered
+    for confidence, worth_answered, worth_abstained in scored:
+        answered -= worth_answered
+        abstained += worth_abstained
+        if answered + abstained > best_worth + 1e-12:
+            best, best_worth = confidence + 1e-9, answered + abstained
     return max(0.0, best)
 
 
