@@ -123,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("index", help="add or update documents (.txt, .md, .pdf; files or folders)")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--model", help="embedding model: all-MiniLM-L6-v2 or a local sentence-transformers folder")
+    p.add_argument(
+        "--model",
+        help="embedding model: all-MiniLM-L6-v2 (default), a local sentence-transformers folder, "
+        "or hash (a torch-free stand-in for tests)",
+    )
     p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
     _add_index_option(p)
     p.set_defaults(run=cmd_index)

@@ -8,6 +8,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The built-in stand-in model (rag.hash_embedding): torch-free and instant, for tests and
+# benchmarks of everything but the embedding. Never a default.
+HASH_MODEL = "hash"
 
 
 def default_index_path() -> Path:
@@ -16,5 +19,6 @@ def default_index_path() -> Path:
 
 
 def default_model() -> str:
-    """The embedding model: $RAG_MODEL (a local sentence-transformers folder), else MiniLM."""
+    """The embedding model: $RAG_MODEL (``hash``, or a local sentence-transformers folder), else MiniLM."""
     return os.environ.get("RAG_MODEL", DEFAULT_MODEL)
+

@@ -113,9 +113,9 @@ def sync(
         if not (loaded or removed) and manifest is not None:
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
 
-        from rag.embedding import get_embedder
+        from rag.embedding import get_document_embedder
 
-        embedder = get_embedder(model)
+        embedder = get_document_embedder(model)
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
         new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real model and a real index of the default corpus, built once."""
+"""Shared fixtures: the real model and a real index of the default corpus, built once;
+the same index built with the torch-free ``hash`` model, for tests of everything else."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 DEVSET = PROJECT / "eval" / "devset.jsonl"
+
+
+@pytest.fixture(scope="session")
+def hash_index(tmp_path_factory) -> Path:
+    """An index of the default corpus built with the ``hash`` stand-in model: no torch,
+    about a second. For unit tests of chunking, storage, search and answers that need
+    real passages but not a semantic embedding.
+
+    >>> hits = search("who granted Assad asylum?", index=hash_index)   # doctest: +SKIP
+    """
+    from rag import sync
+
+    path = tmp_path_factory.mktemp("hash-index")
+    sync([CORPUS], path, model="hash")
+    return path
 
 
 @pytest.fixture(scope="session")

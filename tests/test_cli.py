@@ -72,3 +72,16 @@ def test_user_mistakes_exit_2_with_a_message(indexed, capsys, argv, message):
 def test_missing_index_says_how_to_build_one(tmp_path, capsys):
     assert main(["search", "port", "--index", str(tmp_path / "nothing")]) == 2
     assert "rag index PATH... --index" in capsys.readouterr().err
+
+
+def test_index_with_the_hash_model(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "news.txt").write_text(TEXT)
+    index = tmp_path / "index"
+    assert main(["index", str(docs), "--index", str(index), "--model", "hash"]) == 0
+    capsys.readouterr()
+    assert main(["info", "--index", str(index), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "hash"
+    assert main(["search", "harbour cargo ships", "--index", str(index), "--json"]) == 0
+    assert "northern port" in json.loads(capsys.readouterr().out)[0]["text"]
