@@ -22,3 +22,12 @@ def default_model() -> str:
     """The embedding model: $RAG_MODEL (``hash``, or a local sentence-transformers folder), else MiniLM."""
     return os.environ.get("RAG_MODEL", DEFAULT_MODEL)
 
+
+def cache_path() -> Path:
+    """Where derived model files (the ONNX query encoder) are kept: $RAG_CACHE, else ~/.cache/rag.
+
+    Per user rather than per index, so one export serves every index built with the same weights.
+    """
+    if "RAG_CACHE" in os.environ:
+        return Path(os.environ["RAG_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).expanduser() / "rag"

@@ -1,9 +1,11 @@
 """Sentence embeddings, never from the network: which encoder serves a model name.
 
-Two encoders give L2-normalised float32 vectors through one interface
+Three encoders give L2-normalised float32 vectors through one interface
 (``dimension``, ``encode_query(text) -> (1, d)``, ``encode_documents(texts) -> (n, d)``):
 
-- ``SentenceTransformerEncoder``: the model itself (torch).
+- ``SentenceTransformerEncoder``: the model itself (torch). It embeds the index.
+- ``OnnxEncoder`` (rag.onnx_encoder): the same weights exported to ONNX, run by
+  onnxruntime; same vectors, no torch. It encodes queries and answer sentences.
 - ``HashEncoder`` (rag.hash_embedding): the ``hash`` stand-in model for tests.
 
 ``get_embedder`` picks the query-time one; ``get_document_embedder`` the index-time one.
@@ -121,6 +123,9 @@ def get_document_embedder(model: str) -> Encoder:
 def get_embedder(model: str) -> Encoder:
     """The encoder for queries and answer sentences, one per model and process.
 
+    Without torch where it can be: the ONNX export of the model when the indexing
+    process made one, else sentence-transformers, with one log line saying why.
+
     >>> get_embedder("hash").encode_query("who granted Assad asylum?").shape
     (1, 384)
     """
@@ -130,4 +135,42 @@ def get_embedder(model: str) -> Encoder:
 
 @functools.lru_cache(maxsize=4)
 def _query_embedder(model: str) -> Encoder:
+    if model == HASH_MODEL:
+        return get_document_embedder(model)
+    path = resolve_model_path(model)
+    from rag import onnx_encoder
+
+    status = onnx_encoder.find_export(path)
+    if status.usable:
+        try:
+            return onnx_encoder.OnnxEncoder(status.folder, model)
+        except Exception as error:  # noqa: BLE001 - a broken cache file must not stop search
+            problem = f"its ONNX export in {status.folder} does not load ({type(error).__name__}: {error})"
+            onnx_encoder.mark_broken(status.folder, problem)
+            status = status._replace(usable=False, problem=problem)
+    hint = "" if status.final else "; `rag index PATH...` makes the export"
+    log.warning(
+        "encoding queries with sentence-transformers (several seconds to load) for %s: %s%s",
+        model, status.problem, hint,
+    )
     return get_document_embedder(model)
+
+
+def prepare_query_encoder(model: str) -> None:
+    """Index time: make sure queries against this model can be encoded without torch.
+
+    Cheap when the ONNX export exists; otherwise it loads the model (if not loaded yet)
+    and exports it once into the cache. Failing to export only logs a warning.
+    """
+    if model == HASH_MODEL:
+        return
+    from rag import onnx_encoder
+
+    path = resolve_model_path(model)
+    status = onnx_encoder.find_export(path)
+    if status.usable or status.final:
+        return
+    document_embedder = get_document_embedder(model)
+    if onnx_encoder.ensure_export(path, lambda: document_embedder.model).usable:
+        with _factory_lock:
+            _query_embedder.cache_clear()  # this process may have fallen back before the export

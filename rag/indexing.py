@@ -110,10 +110,12 @@ def sync(
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
-        if not (loaded or removed) and manifest is not None:
-            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
+        from rag.embedding import get_document_embedder, prepare_query_encoder
 
-        from rag.embedding import get_document_embedder
+        if not (loaded or removed) and manifest is not None:
+            # An index built before queries ran on onnxruntime gets its export here.
+            prepare_query_encoder(model)
+            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
 
         embedder = get_document_embedder(model)
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
@@ -136,6 +138,8 @@ def sync(
         progress(0.95, "writing the index")
         new_store = store.replace_files(removed + updated, additions)
         new_store.save()
+        progress(0.97, "preparing the query encoder")
+        prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
         chunks_removed = sum(len(known[s].chunk_ids) for s in removed + updated)
         return SyncReport(

@@ -26,9 +26,9 @@ started = time.perf_counter()
 marks = {}
 import sentence_transformers  # the heaviest import, timed on its own
 marks["imports"] = time.perf_counter() - started
-from rag.embedding import get_embedder
+from rag.embedding import get_document_embedder
 from rag.config import default_model
-get_embedder(default_model()).model
+get_document_embedder(default_model()).model
 marks["model load"] = time.perf_counter() - started
 import rag
 def progress(fraction, message):

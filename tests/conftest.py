@@ -3,6 +3,7 @@ the same index built with the torch-free ``hash`` model, for tests of everything
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,21 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 DEVSET = PROJECT / "eval" / "devset.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """A private model cache ($RAG_CACHE, inherited by subprocesses): the session's first
+    index with the real model exports the ONNX query encoder into it; the user's cache is
+    neither read nor written."""
+    path = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get("RAG_CACHE")
+    os.environ["RAG_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("RAG_CACHE", None)
+    else:
+        os.environ["RAG_CACHE"] = previous
 
 
 @pytest.fixture(scope="session")
