@@ -86,7 +86,7 @@ def test_hash_index_searches_without_torch_or_onnxruntime(hash_index):
         import sys, rag
         hits = rag.search("who granted Assad asylum?", index={str(hash_index)!r})
         answer = rag.answer("who granted Assad asylum?", index={str(hash_index)!r})
-        print(len(hits), sorted(m for m in ("torch", "onnxruntime", "sentence_transformers") if m in sys.modules))
+        print(len(hits), sorted(m for m in ("torch", "onnxruntime", "sentence_transformers", "bm25s") if m in sys.modules))
     """)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "5 []"
@@ -141,7 +141,7 @@ def test_a_fresh_process_searches_and_answers_without_torch(corpus_index):
         import sys, rag
         hit = rag.search("who granted Assad asylum?", index={str(corpus_index)!r})[0]
         result = rag.answer("who granted Assad asylum?", index={str(corpus_index)!r})
-        heavy = ("torch", "sentence_transformers", "transformers", "gradio", "ui")
+        heavy = ("torch", "sentence_transformers", "transformers", "gradio", "ui", "bm25s", "scipy")
         print(hit.date, result.found, sorted(m for m in heavy if m in sys.modules))
     """)
     assert out.returncode == 0, out.stderr
