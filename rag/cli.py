@@ -109,9 +109,34 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    from ui.app import serve
+def _warm_up(index) -> None:
+    """Open the index and load the query encoder, so the app's first question doesn't wait."""
+    from rag.search import search
 
+    try:
+        search("warm up", k=1, index=index)
+    except (RagError, OSError) as error:  # the app reports it on the page, where it can be fixed
+        logging.getLogger(__name__).warning("the index is not ready: %s", error)
+
+
+def cmd_serve(args) -> int:
+    import threading
+
+    # Loading the index and the encoder overlaps with importing gradio (seconds); the
+    # address is printed only once both are done, when the app can answer at once.
+    warm = threading.Thread(target=_warm_up, args=(args.index,), daemon=True)
+    warm.start()
+    try:
+        from ui.app import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("gradio", "gradio_client"):
+            raise
+        raise RagError(
+            f"the web app needs gradio, which is not installed ({error}); install the app extra: "
+            "pip install -e '.[app]' (or run `make run`)"
+        ) from error
+    finally:
+        warm.join()
     serve(host=args.host, port=args.port, index=args.index)
     return 0
 
