@@ -246,7 +246,9 @@ def ensure_export(model_path: Path, load_model: Callable[[], Any]) -> ExportStat
             log.warning("%s: queries keep using sentence-transformers, as %s", model_path, error)
         except Exception as error:  # noqa: BLE001 - the index is fine without the export
             shutil.rmtree(staging, ignore_errors=True)
-            hint = " (pip install onnx)" if isinstance(error, ImportError) else ""
+            # torch wraps the missing onnx package in its own OnnxExporterError.
+            missing = isinstance(error, ImportError) or isinstance(error.__cause__, ImportError)
+            hint = "; pip install onnx" if missing else ""
             log.warning("could not export the ONNX query encoder of %s: %s%s", model_path, error, hint)
             return find_export(model_path)
         else:

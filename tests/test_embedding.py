@@ -252,3 +252,25 @@ def test_a_model_that_cannot_be_reproduced_is_marked_once(tmp_path, monkeypatch,
 def test_get_embedder_of_the_hash_model_is_the_hash_encoder():
     assert isinstance(get_embedder("hash"), HashEncoder)
     assert get_embedder("hash") is get_embedder("hash")
+
+
+def test_an_export_that_fails_for_want_of_onnx_says_so_and_is_tried_again(tmp_path, monkeypatch, caplog):
+    from rag import onnx_encoder
+
+    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+
+    def no_onnx(loaded, folder):
+        try:
+            raise ModuleNotFoundError("No module named 'onnx'", name="onnx")
+        except ImportError as error:  # torch's exporter wraps it like this
+            raise RuntimeError("Module onnx is not installed!") from error
+
+    monkeypatch.setattr(onnx_encoder, "_export", no_onnx)
+    with caplog.at_level(logging.WARNING, logger="rag.onnx_encoder"):
+        status = onnx_encoder.ensure_export(model, lambda: "a loaded model")
+    assert (status.usable, status.final) == (False, False)
+    assert "pip install onnx" in caplog.text
+    assert not status.folder.exists() and not list((tmp_path / "cache" / "onnx").glob(".tmp-*"))
