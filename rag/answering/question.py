@@ -152,7 +152,7 @@ def _keywords(text: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=1)
 def _common_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS  # NLTK's English list
+    from rag.lexical import STOPWORDS_EN_PLUS  # NLTK's English list
 
     return frozenset(STOPWORDS_EN_PLUS)
 
