@@ -81,6 +81,9 @@ _FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
 # Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
 _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
 PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
+# These point back to someone even in a question that names other things ("what did he
+# write on Telegram?"); "it" and "there" often point nowhere ("is it true …", "is there …").
+_PERSONAL_PRONOUNS = frozenset("he him his she her hers they them their theirs".split())
 
 _ASKING_WORDS = frozenset(
     """what which who whom whose where when why how many much did does do was were is are the a an of in on
@@ -132,7 +135,9 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         keywords=_keywords(text),
         topic=_topic(text, dates),
         head_noun=head,
-        follow_up=bool(_FOLLOW_UP_START.match(text)) or (any(w in PRONOUNS for w in words) and not names),
+        follow_up=bool(_FOLLOW_UP_START.match(text))
+        or any(w in _PERSONAL_PRONOUNS for w in words)
+        or (any(w in PRONOUNS for w in words) and not names),
     )
 
 
