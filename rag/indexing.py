@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from pathlib import Path
@@ -123,6 +124,7 @@ def sync(
         fresh = _embed(embedder, [c.text for c in to_embed], progress)
         vector_of = dict(zip((_content_key(c.text) for c in to_embed), fresh))
         additions = []
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         for file, sha, chunks, pages in loaded:
             vectors = np.stack(
                 [
@@ -130,12 +132,11 @@ def sync(
                     for key in map(_content_key, (c.text for c in chunks))
                 ]
             ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
-            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=pages)
+            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=pages, added=now)
             additions.append((file.source, record, chunks, vectors))
 
         progress(0.95, "writing the index")
-        new_store = store.replace_files(removed + updated, additions)
-        new_store.save()
+        _write(store, removed + updated, additions)
         progress(1.0, "done")
         chunks_removed = sum(len(known[s].chunk_ids) for s in removed + updated)
         return SyncReport(
@@ -149,6 +150,46 @@ def sync(
             chunks_embedded=len(to_embed),
             warnings=tuple(warnings),
         )
+
+
+def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncReport:
+    """Remove documents (by source name, as ``Hit.source`` gives it) from the index at ``index``.
+
+    Only the index changes: the files stay where they are, and syncing their folder
+    again adds them back. A name the index does not hold is a ``ValueError`` and
+    changes nothing. The model is never loaded.
+
+    >>> delete(["notes.txt"], "my-index/").removed        # doctest: +SKIP
+    ('notes.txt',)
+    """
+    if isinstance(sources, str):
+        sources = [sources]
+    sources = list(dict.fromkeys(sources))
+    index = Path(index) if index is not None else default_index_path()
+    if not sources:
+        raise ValueError("no document named; pass source names as search() hits give them, e.g. ['notes.txt']")
+    no_index = IndexFormatError(f"no index at {index}; build one with: rag index PATH... --index {index}")
+    if read_manifest(index) is None:  # before the lock, which would create the folder
+        raise no_index
+    with write_lock(index):
+        manifest = read_manifest(index)
+        if manifest is None:
+            raise no_index
+        unknown = [source for source in sources if source not in manifest.files]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
+                "nothing was removed (Index.document_facts() lists the names it holds)"
+            )
+        _write(Index.open(index), sources, [])
+    return SyncReport(
+        removed=tuple(sources), chunks_removed=sum(len(manifest.files[source].chunk_ids) for source in sources)
+    )
+
+
+def _write(store: Index, removed: list[str], additions: list) -> Index:
+    """The one way both sync and delete change an index: drop ``removed``, add ``additions``, swap in."""
+    return store.replace_files(removed, additions).save()
 
 
 def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:

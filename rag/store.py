@@ -24,14 +24,14 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import numpy as np
 
 from rag.chunking import CHUNKER_VERSION
 from rag.errors import IndexFormatError
-from rag.types import Chunk, IndexInfo
+from rag.types import Chunk, DocumentFacts, IndexInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class FileRecord:
     sha256: str
     chunk_ids: tuple[int, ...]
     pages: int = 1
+    added: str = ""  # ISO timestamp of when this version of the file was indexed; "" in older indexes
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Manifest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Manifest":
         files = {
-            source: FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1))
+            source: FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), r.get("added", ""))
             for source, r in data.get("files", {}).items()
         }
         return cls(**{**data, "files": files})
@@ -193,6 +194,30 @@ class Index:
     def documents(self) -> dict[str, Path]:
         """Every indexed source, with the folder it was indexed from."""
         return {source: Path(record.root) for source, record in self.manifest.files.items()}
+
+    def document_facts(self) -> list[DocumentFacts]:
+        """Every indexed document, by name: its type, pages, passages, date range and when it was added.
+
+        >>> [(d.source, d.passages, d.date_from) for d in open_index().document_facts()]   # doctest: +SKIP
+        [('assad-in-moscow-as-it-happened.txt', 129, '2024-12-07')]
+        """
+        dates: dict[str, list[str]] = {}
+        for chunk in self.chunks:
+            if chunk.date:
+                dates.setdefault(chunk.source, []).append(chunk.date)
+        return [
+            DocumentFacts(
+                source=source,
+                kind=PurePosixPath(source).suffix.lstrip(".").lower(),
+                pages=record.pages,
+                passages=len(record.chunk_ids),
+                date_from=min(dates[source]) if source in dates else None,
+                date_to=max(dates[source]) if source in dates else None,
+                added=record.added,
+                folder=record.root,
+            )
+            for source, record in sorted(self.manifest.files.items())
+        ]
 
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self._position[chunk_id]]
