@@ -296,6 +296,11 @@ def test_a_card_opens_the_text_around_it_and_the_whole_document(page):
 
 def test_changing_a_filter_asks_the_current_question_again(page):
     ask(page, "who granted Assad asylum?")
+    page.click("#rag-filters .label-wrap")
+    slider = page.locator("#rag-k input[type=range]")
+    slider.focus()
+    slider.press("ArrowRight")  # by keyboard, too
+    expect(page.locator("#rag-turn-1 summary")).to_have_text("All retrieved passages (6)")
     set_filter(page, "date-from", "2025-01-01")
     expect(page.locator("#rag-chat .rag-turn")).to_contain_text("No passage matches these filters")
     assert turns(page) == 1  # the same question, asked again: not a new turn
@@ -352,6 +357,19 @@ def test_upload_ask_then_delete_and_the_answer_is_gone(page, tmp_path):
     expect(page.locator("#rag-chat .rag-turn")).not_to_contain_text("teal")  # the answer on screen is gone
     assert documents(page) == before
     assert "teal" not in ask(page, "what colour was the Zorbulon lighthouse painted?")
+
+
+def test_a_file_over_the_limit_fails_on_its_own(browser, corpus_index, launch_app, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index)
+    context, page = open_app(browser, launch_app(build_demo(index, max_upload_mb=0.002)))
+    big = tmp_path / "big.txt"
+    big.write_text("The Harlow bell tower leans. " * 200)  # 5.8 kB, over 2 kB
+    small = tmp_path / "small.txt"
+    small.write_text("The Harlow bell tower was restored in 1988.\n")
+    report = upload(page, big, small)
+    context.close()
+    assert "Not added: big.txt: 5.8 kB is over the 0.002 MB limit" in report and "Added: small.txt" in report
 
 
 def test_a_name_clash_fails_only_that_file(page, tmp_path):

@@ -297,7 +297,7 @@ def test_bad_files_fail_one_by_one_and_nothing_is_written_for_them(tmp_path):
     reasons = [f.reason for f in report.files]
     assert reasons[0] == ".docx files can't be indexed; upload .txt, .md or .pdf files."
     assert reasons[1].startswith("files without an extension") and reasons[2].startswith(".exe files")
-    assert reasons[3] == "0.0 MB is over the 0.002 MB limit; split it, or raise RAG_MAX_UPLOAD_MB."
+    assert reasons[3] == "3.0 kB is over the 0.002 MB limit; split it, or raise RAG_MAX_UPLOAD_MB."
     assert report.sync is None and not index.exists()
 
 
@@ -448,10 +448,10 @@ def test_importing_the_app_opens_no_index_and_loads_no_model():
 def test_upload_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "7.5")
     assert app.max_upload_mb_from_env() == 7.5
-    assert build_demo("/nonexistent").launch_defaults["max_file_size"] == "7500000b"
+    assert build_demo("/nonexistent").launch_defaults["max_file_size"] == "30000000b"  # 4 x, see below
     monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "lots")
     assert app.max_upload_mb_from_env() == 50
-    assert build_demo("/nonexistent", max_upload_mb=2).launch_defaults["max_file_size"] == "2000000b"
+    assert build_demo("/nonexistent", max_upload_mb=2).launch_defaults["max_file_size"] == "8000000b"
 
 
 def test_the_app_binds_to_loopback_and_sends_no_analytics():

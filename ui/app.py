@@ -69,6 +69,7 @@ def corpus_examples() -> list[str]:
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 ALL_DOCUMENTS = "All documents"
+TRANSFER_LIMIT_FACTOR = 4  # gradio receives files up to 4 times the upload limit, and no larger
 
 def _html_panel(value: str, elem_id: str, js: str | None = None, **kwargs) -> gr.HTML:
     """An HTML panel styled by the card CSS; its HTML comes from ui/render.py, escaped."""
@@ -380,7 +381,7 @@ def build_demo(
         chat.example_select(on_example, inputs=[*filters_in, turns_state],
                             outputs=[*conversation, question, status, filters_box], **asking)
         gr.on(
-            triggers=[date_from.submit, date_from.blur, date_to.submit, date_to.blur, k.release, source.input],
+            triggers=[date_from.submit, date_from.blur, date_to.submit, date_to.blur, k.input, k.release, source.input],
             fn=on_filters,
             inputs=[*filters_in, turns_state],
             outputs=[*conversation, status, filters_box],
@@ -409,7 +410,9 @@ def build_demo(
     demo.launch_defaults = {
         "theme": build_theme(),
         "css": LAYOUT_CSS,
-        "max_file_size": f"{int(limit * 1_000_000)}b",
+        # Gradio refuses a whole upload when one file is over its max_file_size, so it only stops
+        # absurd sizes; the limit itself is checked file by file (ui/uploads.py), each with its reason.
+        "max_file_size": f"{int(limit * TRANSFER_LIMIT_FACTOR * 1_000_000)}b",
         "footer_links": ["api", "settings"],
     }
     return demo

@@ -151,10 +151,8 @@ def _check(path: Path, name: str, max_upload_mb: float) -> str:
     except OSError:
         return "the upload can't be read; try again."
     if size > max_upload_mb * 1_000_000:
-        return (
-            f"{size / 1_000_000:.1f} MB is over the {max_upload_mb:g} MB limit; "
-            "split it, or raise RAG_MAX_UPLOAD_MB."
-        )
+        shown = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+        return f"{shown} is over the {max_upload_mb:g} MB limit; split it, or raise RAG_MAX_UPLOAD_MB."
     return ""
 
 
