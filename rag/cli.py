@@ -7,7 +7,9 @@ import dataclasses
 import json
 import logging
 import sys
+import time
 from pathlib import Path
+from typing import Callable, TextIO
 
 from rag.errors import RagError
 
@@ -34,10 +36,53 @@ def _one_line(text: str, width: int = 300) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+class ProgressLine:
+    """Progress of a long ``rag index`` on stderr, so a big file is never a silent wait.
+
+    Nothing is shown for the first ``delay`` seconds: a quick sync prints only its
+    summary. After that, on a terminal one line is rewritten in place (at most five
+    times a second) and wiped at the end; in a pipe or a log, a new line at most every
+    ``every`` seconds.
+    """
+
+    def __init__(
+        self, stream: TextIO | None = None, delay: float = 2.0, every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.delay, self.every, self.clock = delay, every, clock
+        self.started = clock()
+        self.last = float("-inf")
+        self.width = 0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = self.clock()
+        if now - self.started < self.delay or now - self.last < (0.2 if self.tty else self.every):
+            return
+        self.last = now
+        line = f"[{fraction:4.0%}] {message}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
 def cmd_index(args) -> int:
     from rag.indexing import sync
 
-    report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild)
+    progress = ProgressLine()
+    try:
+        report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild, progress=progress)
+    finally:
+        progress.close()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
@@ -88,6 +133,8 @@ def cmd_ask(args) -> int:
 def cmd_info(args) -> int:
     from rag.search import open_index
 
+    if args.check:
+        return check_index(args)
     info = open_index(args.index).info()
     if args.json:
         print(json.dumps(dataclasses.asdict(info), indent=1))
@@ -98,6 +145,29 @@ def cmd_info(args) -> int:
         f"size       {info.size_bytes / 1e6:.2f} MB\nupdated    {info.updated}"
     )
     return 0
+
+
+def check_index(args) -> int:
+    """``rag info --check``: 0 when the index is sound, 1 with what is damaged, changing nothing."""
+    from rag.config import default_index_path
+    from rag.store import live_version, read_manifest, verify
+
+    path = Path(args.index) if args.index else default_index_path()
+    if not (path / "CURRENT").exists() and live_version(path) is None:  # a file, or no index: not damage
+        raise RagError(f"no index at {path}; build one with: rag index PATH... --index {path}")
+    problems = verify(path)
+    if args.json:
+        print(json.dumps({"path": str(path), "ok": not problems, "problems": problems}, indent=1))
+    elif problems:
+        print(f"{path}: the index is damaged", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print(f"rebuild it: rag index PATH... --index {path} --rebuild", file=sys.stderr)
+    else:
+        manifest = read_manifest(path)
+        passages = sum(len(r.chunk_ids) for r in manifest.files.values())
+        print(f"{path}: ok ({len(manifest.files)} documents, {passages} passages, each with its vector)")
+    return 1 if problems else 0
 
 
 def cmd_eval(args) -> int:
@@ -145,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("info", help="documents, passages, model and size of an index")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--check", action="store_true", help="verify the index (changes nothing); exit 1 if damaged")
     _add_index_option(p)
     p.set_defaults(run=cmd_info)
 
@@ -170,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (RagError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a path that can't be read or written: say which, without a traceback
+        print(f"error: {error.strerror or error}: {error.filename or ''}; check the path and its permissions",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -75,7 +75,9 @@ def parse_date(value: str | dt.date | None, *, name: str = "date") -> str | None
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value).strip()
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a date like '2024-12-08' (a str or a datetime.date), not {type(value).__name__}")
+    text = value.strip()
     found = leading_date(text)
     if found is not None and (is_date_header(text) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)):
         return found

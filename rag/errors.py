@@ -6,7 +6,15 @@ class RagError(Exception):
 
 
 class DocumentError(RagError):
-    """A document could not be read (missing, empty, binary, corrupt, encrypted)."""
+    """A document could not be read (missing, empty, binary, corrupt, encrypted, over a limit).
+
+    ``kind`` names the reason in the plural ("encrypted PDFs"), so that a report can
+    count many refusals of one kind instead of listing each ("… and 40 more encrypted PDFs").
+    """
+
+    def __init__(self, message: str, kind: str = "files that could not be read") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class IndexFormatError(RagError):

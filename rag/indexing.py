@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from rag.chunking import chunk_documents
-from rag.config import default_index_path, default_model
-from rag.documents import SourceFile, find_files, load_documents
+from rag.config import Limits, default_index_path, default_model
+from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.errors import DocumentError, IndexFormatError
 from rag.store import FileRecord, Index, read_manifest, write_lock
 from rag.types import Chunk, SyncReport
@@ -20,6 +21,8 @@ from rag.types import Chunk, SyncReport
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+
+WARNINGS_SHOWN = 3  # of one kind, in a report; the rest are counted
 
 
 def _sha256(path: Path) -> str:
@@ -41,13 +44,16 @@ def sync(
     model: str | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> SyncReport:
     """Add or update the documents under ``paths`` in the index at ``index``.
 
     Files and directories (recursive) are accepted. Unchanged files are not read
     again; files deleted from a directory given here leave the index; a file that
-    cannot be read is skipped with a warning and keeps its previous chunks, if any.
-    An unchanged corpus returns without loading the model or the vectors.
+    cannot be read, or is over one of the ``limits`` (default: ``Limits.from_env()``),
+    is skipped with a warning and keeps its previous chunks, if any. An unchanged
+    corpus returns without loading the model or the vectors. Warnings of one kind are
+    listed up to three, then counted.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -56,6 +62,7 @@ def sync(
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
     progress = progress or (lambda fraction, message: None)
+    limits = limits or Limits.from_env()
     files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
     skipped, warnings = list(refused), list(refused.values())
 
@@ -74,16 +81,19 @@ def sync(
         for file in files:
             record = known.get(file.source)
             if record is not None and Path(record.root) != file.root and Path(record.root).exists():
-                warnings.append(
+                warnings.append(Notice(
+                    "files already indexed from another folder",
                     f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
-                    "rename one, or rebuild the index from their common parent folder (--rebuild)"
-                )
+                    "rename one, or rebuild the index from their common parent folder (--rebuild)",
+                ))
                 skipped.append(file.source)
                 continue
             try:
                 sha = _sha256(file.path)
             except OSError as error:  # deleted or locked since it was listed
-                warnings.append(f"{file.source}: skipped, cannot read it ({error.strerror}); try again")
+                warnings.append(Notice(
+                    "files that could not be read", f"{file.source}: skipped, cannot read it ({error.strerror}); try again"
+                ))
                 skipped.append(file.source)
                 continue
             if record is not None and record.sha256 == sha:
@@ -101,9 +111,9 @@ def sync(
         for number, (file, sha) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
-                documents, file_warnings = load_documents(file.path, file.source)
+                documents, file_warnings = load_documents(file.path, file.source, limits)
             except DocumentError as error:
-                warnings.append(str(error))
+                warnings.append(Notice(error.kind, str(error)))
                 skipped.append(file.source)
                 continue
             warnings.extend(file_warnings)
@@ -111,18 +121,22 @@ def sync(
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
-        if not (loaded or removed) and manifest is not None:
-            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=tuple(warnings))
+        # Nothing to write, unless a rebuild must replace the index: with no index yet and
+        # nothing readable (every file refused), no empty index is built, nor the model loaded.
+        if not (loaded or removed) and not rebuild:
+            return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         from rag.embedding import get_embedder
 
+        progress(0.1, "loading the embedding model")
         embedder = get_embedder(model)
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
         new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
-        to_embed = [c for c in new_chunks if _content_key(c.text) not in reusable]
-        fresh = _embed(embedder, [c.text for c in to_embed], progress)
-        vector_of = dict(zip((_content_key(c.text) for c in to_embed), fresh))
+        # Each distinct new text is embedded once, however often it recurs in this batch.
+        to_embed = list({key: c.text for c in new_chunks if (key := _content_key(c.text)) not in reusable}.items())
+        fresh = _embed(embedder, [text for _, text in to_embed], progress)
+        vector_of = dict(zip((key for key, _ in to_embed), fresh))
         additions = []
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         for file, sha, chunks, pages in loaded:
@@ -148,7 +162,7 @@ def sync(
             chunks_added=len(new_chunks),
             chunks_removed=chunks_removed,
             chunks_embedded=len(to_embed),
-            warnings=tuple(warnings),
+            warnings=summarise(warnings),
         )
 
 
@@ -192,9 +206,53 @@ def _write(store: Index, removed: list[str], additions: list) -> Index:
     return store.replace_files(removed, additions).save()
 
 
+def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:
+    """The first ``shown`` warnings of each kind, then "… and N more <kind>".
+
+    >>> summarise([Notice("pages with no extractable text", f"a.pdf: page {n} …") for n in range(1, 6)], 2)
+    ('a.pdf: page 1 …', 'a.pdf: page 2 …', '… and 3 more pages with no extractable text')
+    """
+    by_kind: dict[str, list[str]] = {}
+    for notice in notices:
+        by_kind.setdefault(notice.kind, []).append(notice.message)
+    lines: list[str] = []
+    for kind, messages in by_kind.items():
+        lines.extend(messages[:shown])
+        if len(messages) > shown:
+            lines.append(f"… and {len(messages) - shown:,} more {kind}")
+    return tuple(lines)
+
+
 def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:
     vectors: list[np.ndarray] = []
+    started = time.monotonic()
+    progress(0.1, embedding_message(0, len(texts), 0.0))
     for first in range(0, len(texts), batch):
-        progress(0.1 + 0.85 * first / max(1, len(texts)), f"embedding {first}/{len(texts)} passages")
         vectors.extend(embedder.encode_documents(texts[first : first + batch]))
+        done = len(vectors)
+        progress(0.1 + 0.85 * done / len(texts), embedding_message(done, len(texts), time.monotonic() - started))
     return vectors
+
+
+def embedding_message(done: int, total: int, seconds: float) -> str:
+    """``embedding 1,280/5,000 passages, 42/s, about 1 min 29 s left``.
+
+    >>> embedding_message(1280, 5000, 30.0)
+    'embedding 1,280/5,000 passages, 43/s, about 1 min 27 s left'
+    """
+    message = f"embedding {done:,}/{total:,} passages"
+    if done and seconds > 0:
+        rate = done / seconds
+        message += f", {rate:,.0f}/s"
+        if done < total:
+            message += f", about {_duration((total - done) / rate)} left"
+    return message
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

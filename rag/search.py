@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -36,6 +37,8 @@ def open_index(index: "str | Path | None" = None):
 
     if isinstance(index, Index):
         return index
+    if index is not None and not isinstance(index, (str, os.PathLike)):
+        raise ValueError(f"index must be a folder (a str or a Path), not {type(index).__name__}")
     path = Path(index) if index is not None else default_index_path()
     with _open_lock:
         if index is None and live_version(path) is None:
@@ -99,9 +102,25 @@ class _Shown:
         return True
 
 
+_NOT_TEXT = re.compile("[\ud800-\udfff]")  # lone surrogates: undecodable bytes, as Python keeps them
+
+
 def validate_query(query: str, k: int) -> str:
-    if not isinstance(query, str) or not query.strip():
+    """The query, stripped; ValueError saying what to change when it or ``k`` is unusable."""
+    if isinstance(query, (bytes, bytearray)):
+        raise ValueError("the query is bytes, not text; decode it first, e.g. query.decode('utf-8')")
+    if not isinstance(query, str):
+        raise ValueError(
+            f"the query must be a string, not {type(query).__name__}; e.g. search('when did the harbour reopen?')"
+        )
+    if not query.strip():
         raise ValueError("the query is empty; ask a question, e.g. search('when did the harbour reopen?')")
+    bad = _NOT_TEXT.search(query)
+    if bad:
+        raise ValueError(
+            f"the query holds bytes that are not valid text (character {bad.start() + 1}); type it again, "
+            "and check that the terminal or file it came from uses UTF-8"
+        )
     if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
         raise ValueError(f"k={k!r} must be a positive whole number of hits, e.g. k=5")
     return query.strip()
@@ -129,6 +148,8 @@ def search(
     ...     print(hit.rank, hit.date, hit.source, hit.text[:60])
     """
     query = validate_query(query, k)
+    if source is not None and not isinstance(source, str):
+        raise ValueError(f"source must be a file name or a glob, e.g. source='*.pdf', not {type(source).__name__}")
     date_from = parse_date(date_from, name="date_from")
     date_to = parse_date(date_to, name="date_to")
     if date_from and date_to and date_from > date_to:

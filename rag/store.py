@@ -20,6 +20,7 @@ import functools
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -68,11 +69,28 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Manifest":
-        files = {
-            source: FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), r.get("added", ""))
-            for source, r in data.get("files", {}).items()
-        }
-        return cls(**{**data, "files": files})
+        """The manifest in ``data``; ValueError naming the first field of the wrong type."""
+        _expect(data, dict, "the manifest")
+        for name, kind in (("model", str), ("dimension", int), ("next_id", int), ("updated", str), ("files", dict)):
+            if name in data:
+                _expect(data[name], kind, name)
+        files = {}
+        for source, r in data.get("files", {}).items():
+            _expect(r, dict, f"files[{source!r}]")
+            for name, kind in (("root", str), ("sha256", str), ("chunk_ids", list), ("pages", int)):
+                _expect(r.get(name, 1), kind, f"files[{source!r}].{name}")
+            for chunk_id in r["chunk_ids"]:
+                _expect(chunk_id, int, f"files[{source!r}].chunk_ids")
+            added = r.get("added", "")  # not recorded by indexes written before it was
+            _expect(added, str, f"files[{source!r}].added")
+            files[source] = FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), added)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "files": files})
+
+
+def _expect(value: Any, kind: type, name: str) -> None:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{name} should be {kind.__name__}, not {type(value).__name__}")
 
 
 def _rebuild_hint(path: Path) -> str:
@@ -93,13 +111,35 @@ def _faiss():
     return faiss
 
 
+_VERSION_NAME = re.compile(r"v[0-9A-Za-z_-]+")
+
+
 def live_version(path: Path) -> str | None:
     """The name of the live version folder of the index at ``path``, or None."""
     try:
-        return (path / _CURRENT).read_text().strip() or None
+        name = (path / _CURRENT).read_text().strip()
     except FileNotFoundError:
         # Version folders without CURRENT are builds that never went live: no index yet.
         return None
+    except NotADirectoryError:
+        raise IndexFormatError(_not_a_folder(path)) from None
+    except IsADirectoryError:
+        raise IndexFormatError(
+            f"{path}: {_CURRENT} should be a file naming the live version but is a folder; move it out "
+            f"of the index folder, then {_rebuild_hint(path)}"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise IndexFormatError(f"{path}: cannot read {_CURRENT} ({error}); {_rebuild_hint(path)}") from error
+    if name and not _VERSION_NAME.fullmatch(name):
+        raise IndexFormatError(f"{path}: {_CURRENT} does not name a version folder ({name[:40]!r}); {_rebuild_hint(path)}")
+    return name or None
+
+
+def _not_a_folder(path: Path) -> str:
+    return (
+        f"{path} is a file, not an index folder; pass the folder that holds the index "
+        "(--index DIR), or the name of a new folder to build one in"
+    )
 
 
 def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
@@ -114,6 +154,8 @@ def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
         data = json.loads((path / version / "manifest.json").read_text())
     except (OSError, ValueError) as error:
         raise IndexFormatError(f"{path}: cannot read the index manifest ({error}); {_rebuild_hint(path)}") from error
+    if not isinstance(data, dict):
+        raise IndexFormatError(f"{path}: the index manifest is not a JSON object; {_rebuild_hint(path)}")
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"{path}: index format {data.get('format_version')} is not the format this version "
@@ -124,14 +166,25 @@ def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
             f"{path}: the index was chunked by chunker version {data.get('chunker_version')}, "
             f"this version chunks with {CHUNKER_VERSION}; {_rebuild_hint(path)}"
         )
-    return Manifest.from_json(data)
+    try:
+        return Manifest.from_json(data)
+    except ValueError as error:
+        raise IndexFormatError(f"{path}: the index manifest is damaged ({error}); {_rebuild_hint(path)}") from error
 
 
 @contextlib.contextmanager
 def write_lock(path: Path) -> Iterator[None]:
     """Serialise writers of one index, across threads and processes."""
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / "LOCK", "a") as handle:
+    if path.exists() and not path.is_dir():
+        raise IndexFormatError(_not_a_folder(path))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        handle = open(path / "LOCK", "a")
+    except OSError as error:
+        raise IndexFormatError(
+            f"cannot use {path} as an index folder ({error.strerror}: {error.filename}); choose another with --index DIR"
+        ) from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -179,7 +232,7 @@ class Index:
         version = path / name
         try:
             chunks = [
-                Chunk(**json.loads(line))
+                _chunk(json.loads(line))
                 for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
             ]
             vectors = faiss.read_index(str(version / "vectors.faiss"))
@@ -342,6 +395,17 @@ class Index:
         (self.path / f".{_CURRENT}.tmp").unlink(missing_ok=True)
 
 
+def _chunk(data: Any) -> Chunk:
+    """A Chunk from one line of chunks.jsonl; ValueError or TypeError when it is not one."""
+    chunk = Chunk(**data)
+    for name, kind in (("chunk_id", int), ("source", str), ("text", str), ("start", int), ("end", int)):
+        _expect(getattr(chunk, name), kind, f"chunk {name}")
+    for name, kind in (("page", int), ("date", str)):
+        if getattr(chunk, name) is not None:
+            _expect(getattr(chunk, name), kind, f"chunk {name}")
+    return chunk
+
+
 def _folder_size(folder: Path) -> int:
     try:
         return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
@@ -356,3 +420,86 @@ def _fsync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def verify(path: str | Path) -> list[str]:
+    """What is damaged in the live version of the index at ``path``; [] when it is sound.
+
+    Reads only, without the write lock: checks that the manifest, chunks.jsonl and
+    vectors.faiss are there and readable, and that the passages of the manifest, the
+    chunks and the vectors are the same ones. ``rag info --check`` prints the result.
+    """
+    path = Path(path)
+    try:
+        name = live_version(path)
+    except IndexFormatError as error:
+        return [str(error)]
+    if name is None:
+        return [f"no index at {path} (no {_CURRENT} file)"]
+    version = path / name
+    problems = [
+        f"{name}/{file} is {'missing' if not (version / file).is_file() else 'empty'}"
+        for file in ("manifest.json", "chunks.jsonl", "vectors.faiss")
+        if not (version / file).is_file() or (version / file).stat().st_size == 0
+    ]
+    if problems and len(problems) == 3:  # not even a version folder
+        return problems
+    try:
+        manifest = read_manifest(path, name)
+    except IndexFormatError as error:
+        problems.append(str(error))
+        manifest = None
+    chunk_ids = _verify_chunks(version / "chunks.jsonl", problems)
+    vector_ids = _verify_vectors(version / "vectors.faiss", manifest, problems)
+    if chunk_ids is not None and vector_ids is not None and set(chunk_ids) != set(vector_ids):
+        problems.append(
+            f"vectors and passages disagree: {len(vector_ids):,} vectors for {len(chunk_ids):,} passages "
+            f"({len(set(chunk_ids) ^ set(vector_ids)):,} ids are in one and not the other)"
+        )
+    if manifest is not None and chunk_ids is not None:
+        listed = [i for record in manifest.files.values() for i in record.chunk_ids]
+        missing, orphans = set(listed) - set(chunk_ids), set(chunk_ids) - set(listed)
+        if missing:
+            problems.append(f"{len(missing):,} passages listed in the manifest are missing from chunks.jsonl")
+        if orphans:
+            problems.append(f"{len(orphans):,} passages in chunks.jsonl belong to no file of the manifest")
+        if len(listed) != len(set(listed)):
+            problems.append("the manifest lists some passages under two files")
+        if chunk_ids and max(chunk_ids) >= manifest.next_id:
+            problems.append(f"passage id {max(chunk_ids)} is not below the manifest's next_id {manifest.next_id}")
+    return problems
+
+
+def _verify_chunks(file: Path, problems: list[str]) -> list[int] | None:
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f"cannot read chunks.jsonl ({error})")
+        return None
+    ids: list[int] = []
+    bad = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            ids.append(_chunk(json.loads(line)).chunk_id)
+        except (ValueError, TypeError) as error:
+            bad.append(f"line {number} ({error})")
+    if bad:
+        more = f" and {len(bad) - 3:,} more" if len(bad) > 3 else ""
+        problems.append(f"chunks.jsonl has lines that are not passages: {', '.join(bad[:3])}{more}")
+    if len(ids) != len(set(ids)):
+        problems.append("chunks.jsonl holds some passage ids twice")
+    return ids
+
+
+def _verify_vectors(file: Path, manifest: Manifest | None, problems: list[str]) -> list[int] | None:
+    faiss = _faiss()
+    try:
+        vectors = faiss.read_index(str(file))
+        ids = faiss.vector_to_array(vectors.id_map).tolist()
+    except (RuntimeError, AttributeError, OSError):
+        if file.is_file() and file.stat().st_size:  # a missing or empty file is reported already
+            problems.append("vectors.faiss is unreadable (cut short, or not a FAISS index with ids)")
+        return None
+    if manifest is not None and vectors.d != manifest.dimension:
+        problems.append(f"vectors have {vectors.d} dimensions, the manifest says {manifest.dimension}")
+    return ids

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 
-def text_pdf(pages: list[str]) -> bytes:
-    """A PDF with one line of Helvetica text per page ("" makes a page with no text)."""
+
+def text_pdf(pages: list[str], compress: bool = False) -> bytes:
+    """A PDF with Helvetica text, a line per line of each page ("" makes a page with no text).
+
+    ``compress`` deflates the pages' content, as real PDFs do.
+    """
     objects: list[bytes] = []
     page_ids = [4 + 2 * i for i in range(len(pages))]
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
@@ -13,12 +18,16 @@ def text_pdf(pages: list[str]) -> bytes:
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for number, text in enumerate(pages):
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode() if text else b""
+        lines = ") Tj T* (".join(escaped.split("\n"))
+        stream = f"BT /F1 12 Tf 14 TL 72 720 Td ({lines}) Tj ET".encode("latin-1", "replace") if text else b""
+        filters = b""
+        if compress and stream:
+            stream, filters = zlib.compress(stream, 9), b" /Filter /FlateDecode"
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_ids[number] + 1} 0 R >>".encode()
         )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Length %d%s >>\nstream\n" % (len(stream), filters) + stream + b"\nendstream")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -31,7 +40,10 @@ def text_pdf(pages: list[str]) -> bytes:
     return bytes(out)
 
 
-def encrypted_pdf(text: str, password: str = "secret") -> bytes:
+def encrypted_pdf(
+    text: str, user_password: str = "secret", owner_password: str = "owner", algorithm: str = "AES-256"
+) -> bytes:
+    """``text_pdf([text])`` encrypted by pypdf; an empty user password opens it in any viewer."""
     import io
 
     from pypdf import PdfReader, PdfWriter
@@ -39,7 +51,7 @@ def encrypted_pdf(text: str, password: str = "secret") -> bytes:
     writer = PdfWriter()
     for page in PdfReader(io.BytesIO(text_pdf([text]))).pages:
         writer.add_page(page)
-    writer.encrypt(user_password=password, owner_password=password)
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

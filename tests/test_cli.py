@@ -1,8 +1,9 @@
+import io
 import json
 
 import pytest
 
-from rag.cli import main
+from rag.cli import ProgressLine, main
 
 TEXT = (
     "09 December 2024\n\n"
@@ -69,6 +70,84 @@ def test_user_mistakes_exit_2_with_a_message(indexed, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["search", "port"], ["ask", "which port?"], ["info"], ["index", "DOCS"]])
+def test_an_index_path_that_is_a_file_exits_2_with_a_message(tmp_path, capsys, command):
+    (tmp_path / "README.md").write_text("text")
+    (tmp_path / "docs").mkdir()
+    command = [str(tmp_path / "docs") if part == "DOCS" else part for part in command]
+    assert main(command + ["--index", str(tmp_path / "README.md")]) == 2
+    assert "README.md is a file, not an index folder" in capsys.readouterr().err
+
+
+def test_a_query_with_undecodable_bytes_exits_2_with_a_message(indexed, capsys):
+    _, index = indexed
+    query = b"port \xff".decode("utf-8", "surrogateescape")  # how Python hands over such a command-line argument
+    assert main(["search", query, "--index", str(index)]) == 2
+    assert "the query holds bytes that are not valid text" in capsys.readouterr().err
+
+
 def test_missing_index_says_how_to_build_one(tmp_path, capsys):
     assert main(["search", "port", "--index", str(tmp_path / "nothing")]) == 2
     assert "rag index PATH... --index" in capsys.readouterr().err
+
+
+class Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def progress_lines(tty: bool, calls: list[tuple[float, float, str]]) -> str:
+    now = [0.0]
+    stream = Stream(tty)
+    line = ProgressLine(stream, clock=lambda: now[0])
+    for when, fraction, message in calls:
+        now[0] = when
+        line(fraction, message)
+    line.close()
+    return stream.getvalue()
+
+
+CALLS = [
+    (0.5, 0.1, "reading big.pdf"),  # a quick sync shows nothing
+    (2.5, 0.5, "embedding 64/128 passages, 25/s, about 3 s left"),
+    (2.6, 0.6, "embedding 80/128 passages, 26/s, about 2 s left"),  # too soon after the last
+    (3.0, 0.95, "writing the index"),
+    (13.0, 1.0, "done"),
+]
+
+
+def test_progress_on_a_terminal_rewrites_one_line_then_wipes_it():
+    first, second, last = "[ 50%] embedding 64/128 passages, 25/s, about 3 s left", "[ 95%] writing the index", "[100%] done"
+    assert progress_lines(True, CALLS) == (
+        "\r" + first + "\r" + second.ljust(len(first)) + "\r" + last.ljust(len(second)) + "\r" + " " * len(last) + "\r"
+    )
+
+
+def test_progress_in_a_log_is_a_line_every_ten_seconds():
+    assert progress_lines(False, CALLS) == (
+        "[ 50%] embedding 64/128 passages, 25/s, about 3 s left\n[100%] done\n"
+    )
+
+
+
+def test_info_check_exits_0_on_a_sound_index_and_1_naming_the_damage(indexed, capsys):
+    _, index = indexed
+    assert main(["info", "--check", "--index", str(index)]) == 0
+    assert capsys.readouterr().out == f"{index}: ok (1 documents, 2 passages, each with its vector)\n"
+    version = index / (index / "CURRENT").read_text().strip()
+    (version / "vectors.faiss").write_bytes((version / "vectors.faiss").read_bytes()[:100])
+    assert main(["info", "--check", "--index", str(index)]) == 1
+    err = capsys.readouterr().err
+    assert "the index is damaged\n  - vectors.faiss is unreadable" in err and "--rebuild" in err
+    assert main(["info", "--check", "--json", "--index", str(index)]) == 1
+    assert json.loads(capsys.readouterr().out)["problems"] == ["vectors.faiss is unreadable (cut short, or not a FAISS index with ids)"]
+
+
+def test_info_check_without_an_index_says_how_to_build_one(tmp_path, capsys):
+    assert main(["info", "--check", "--index", str(tmp_path / "nothing")]) == 2
+    assert "no index at" in capsys.readouterr().err
+    assert not (tmp_path / "nothing").exists()

@@ -1,110 +1,80 @@
-"""delete() and Index.document_facts(): removing documents and listing them."""
+"""sync() under heavy input: limits, repeated passages, and reports that stay short."""
 
-import re
-
-import pytest
-
-from rag import DocumentFacts, IndexFormatError, delete, open_index, search, sync
-from rag.store import Index, read_manifest
+from rag import sync
+from rag.config import Limits
+from rag.documents import Notice
+from rag.indexing import summarise
+from rag.store import Index
 from tests.pdfs import text_pdf
 
-NEWS = (
-    "08 December 2024\n\n"
-    "The harbour authority reopened the northern port to cargo ships on Monday morning.\n\n"
-    "09 December 2024\n\n"
-    "Heavy snow closed the mountain pass and stranded dozens of trucks overnight.\n"
-)
-NOTES = "Gamma orchard expects a record apple harvest this autumn season.\n"
+NOTES = "Alpha station reported heavy snowfall across the northern valley on Monday."
 
 
-@pytest.fixture
-def indexed(tmp_path):
-    docs = tmp_path / "docs"
-    (docs / "reports").mkdir(parents=True)
-    (docs / "news.txt").write_text(NEWS)
-    (docs / "notes.md").write_text(NOTES)
-    (docs / "reports" / "q1.pdf").write_bytes(
-        text_pdf(["Quarterly figures show steady growth in exports.", "Imports fell slightly."])
+def test_summarise_shows_three_of_a_kind_then_counts_the_rest():
+    notices = [Notice("pages with no extractable text", f"a.pdf: page {n} has no text") for n in range(1, 30_001)]
+    notices.insert(1, Notice("files of an unsupported type", "x.png: skipped"))
+    assert summarise(notices) == (
+        "a.pdf: page 1 has no text",
+        "a.pdf: page 2 has no text",
+        "a.pdf: page 3 has no text",
+        "… and 29,997 more pages with no extractable text",
+        "x.png: skipped",
     )
-    index = tmp_path / "index"
-    sync([docs], index)
-    return docs, index
 
 
-def test_document_facts_list_every_document_with_type_pages_passages_and_dates(indexed):
-    docs, index = indexed
-    facts = {d.source: d for d in Index.open(index).document_facts()}
-    assert list(facts) == ["news.txt", "notes.md", "reports/q1.pdf"]  # by name
-    news, notes, pdf = facts.values()
-    assert (news.kind, news.pages, news.passages, news.date_from, news.date_to) == ("txt", 1, 2, "2024-12-08", "2024-12-09")
-    assert (notes.kind, notes.passages, notes.date_from, notes.date_to) == ("md", 1, None, None)
-    assert (pdf.kind, pdf.pages, pdf.passages) == ("pdf", 2, 2)
-    assert all(isinstance(d, DocumentFacts) and d.folder == str(docs) for d in facts.values())
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", news.added)
-    assert sum(d.passages for d in facts.values()) == len(Index.open(index).chunks)
+def test_a_report_lists_a_few_warnings_of_one_kind_plus_a_count(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "report.pdf").write_bytes(text_pdf([NOTES] + [""] * 6))
+    for n in range(10):
+        (docs / f"image{n}.png").write_bytes(b"\x89PNG")
+    report = sync([docs], tmp_path / "index")
+    assert report.added == ("report.pdf",) and len(report.skipped) == 10
+    assert report.warnings == (
+        "image0.png: skipped, unsupported file type '.png'; supported: .markdown, .md, .pdf, .txt",
+        "image1.png: skipped, unsupported file type '.png'; supported: .markdown, .md, .pdf, .txt",
+        "image2.png: skipped, unsupported file type '.png'; supported: .markdown, .md, .pdf, .txt",
+        "… and 7 more files of an unsupported type",
+        "report.pdf: page 2 has no extractable text — scanned?",
+        "report.pdf: page 3 has no extractable text — scanned?",
+        "report.pdf: page 4 has no extractable text — scanned?",
+        "… and 3 more pages with no extractable text",
+    )
 
 
-def test_an_updated_file_gets_a_new_added_time_and_an_unchanged_one_keeps_it(indexed, monkeypatch):
-    docs, index = indexed
-    before = {d.source: d.added for d in Index.open(index).document_facts()}
-    manifest = read_manifest(index)
-    (docs / "notes.md").write_text("Gamma orchard lost its apple harvest to an early frost.\n")
-
-    import rag.indexing
-
-    class Later(rag.indexing.dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return rag.indexing.dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=tz)
-
-    monkeypatch.setattr(rag.indexing.dt, "datetime", Later)
-    sync([docs], index)
-    after = {d.source: d.added for d in Index.open(index).document_facts()}
-    assert after["notes.md"] == "2030-01-02T03:04:05+00:00"
-    assert after["news.txt"] == before["news.txt"] == manifest.files["news.txt"].added
+def test_identical_passages_in_a_file_or_a_batch_are_embedded_once(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "copies.pdf").write_bytes(text_pdf([NOTES] * 5))
+    (docs / "notes.txt").write_text(NOTES)
+    (docs / "other.txt").write_text("Beta harbour reopened to fishing boats after the storm passed.")
+    report = sync([docs], tmp_path / "index")
+    assert (report.chunks_added, report.chunks_embedded) == (7, 2)
+    index = Index.open(tmp_path / "index")
+    pages = [c for c in index.chunks if c.source == "copies.pdf"]
+    assert [c.page for c in pages] == [1, 2, 3, 4, 5]  # every page is still found, with its page number
+    assert all((index.vector(c.chunk_id) == index.vector(pages[0].chunk_id)).all() for c in pages)
 
 
-def test_delete_removes_exactly_the_named_documents(indexed):
-    docs, index = indexed
-    before = Index.open(index)
-    report = delete(["notes.md", "reports/q1.pdf"], index)
-    assert report.removed == ("notes.md", "reports/q1.pdf") and report.chunks_removed == 3
-    assert not (report.added or report.updated or report.skipped) and report.changed
-    after = Index.open(index)
-    assert [d.source for d in after.document_facts()] == ["news.txt"]
-    assert after.vectors.ntotal == len(after.chunks) == 2
-    assert [c.chunk_id for c in after.chunks] == list(before.manifest.files["news.txt"].chunk_ids)
-    assert {h.source for h in search("apple harvest exports", 5, index=index)} == {"news.txt"}
-    assert (docs / "notes.md").exists()  # the file itself is left alone
-    # syncing its folder again adds it back
-    assert sorted(sync([docs], index).added) == ["notes.md", "reports/q1.pdf"]
+def test_a_file_over_a_limit_is_refused_and_keeps_what_was_indexed(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(NOTES)
+    sync([docs], tmp_path / "index")
+    (docs / "notes.txt").write_text(NOTES + " More text." * 100)
+    report = sync([docs], tmp_path / "index", limits=Limits(max_chars=len(NOTES) + 100))
+    assert report.skipped == ("notes.txt",) and not report.changed
+    assert report.warnings == (
+        "notes.txt: 1,175 bytes of text (at least 293 characters), over the limit of 175 characters per file; "
+        "split the file, or raise the limit (RAG_MAX_CHARS)",
+    )
+    assert [c.text for c in Index.open(tmp_path / "index").chunks] == [NOTES]
 
 
-def test_delete_reaches_a_process_that_has_the_index_open(indexed):
-    _, index = indexed
-    assert len(open_index(index).document_facts()) == 3
-    delete("news.txt", index)
-    assert [d.source for d in open_index(index).document_facts()] == ["notes.md", "reports/q1.pdf"]
-
-
-def test_deleting_an_unknown_name_changes_nothing_and_says_so(indexed):
-    _, index = indexed
-    version = (index / "CURRENT").read_text()
-    with pytest.raises(ValueError, match=r"'nope.txt' is not in the index at .*nothing was removed"):
-        delete(["news.txt", "nope.txt"], index)
-    with pytest.raises(ValueError, match="no document named"):
-        delete([], index)
-    assert (index / "CURRENT").read_text() == version
-
-
-def test_deleting_from_a_missing_index_creates_nothing(tmp_path):
-    with pytest.raises(IndexFormatError, match="no index at .*rag index PATH"):
-        delete("news.txt", tmp_path / "none")
-    assert not (tmp_path / "none").exists()
-
-
-def test_deleting_every_document_leaves_an_empty_index_that_answers_nothing(indexed):
-    _, index = indexed
-    delete(["news.txt", "notes.md", "reports/q1.pdf"], index)
-    assert Index.open(index).document_facts() == []
-    assert search("harbour", 5, index=index) == []
+def test_refusing_every_file_builds_no_empty_index(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "huge.txt").write_text("x" * 5_000)
+    report = sync([docs], tmp_path / "index", limits=Limits(max_chars=1_000))
+    assert report.skipped == ("huge.txt",) and not report.changed
+    assert not (tmp_path / "index" / "CURRENT").exists()

@@ -67,6 +67,16 @@ def test_k_larger_than_the_index_returns_everything_once(small_index):
         ({"query": "harbour", "k": -3}, "positive whole number"),
         ({"query": "harbour", "date_from": "last week"}, "YYYY-MM-DD"),
         ({"query": "harbour", "date_from": "2024-12-09", "date_to": "2024-12-01"}, "swap them"),
+        ({"query": 123}, "the query must be a string, not int"),
+        ({"query": ["harbour"]}, "the query must be a string, not list"),
+        ({"query": b"harbour"}, r"the query is bytes, not text; decode it first"),
+        ({"query": "caf\udcff"}, r"the query holds bytes that are not valid text \(character 4\)"),
+        ({"query": "lone \ud800 surrogate"}, "not valid text"),
+        ({"query": "harbour", "k": "5"}, "positive whole number"),
+        ({"query": "harbour", "k": True}, "positive whole number"),
+        ({"query": "harbour", "date_from": 20241208}, "date_from must be a date like '2024-12-08' .* not int"),
+        ({"query": "harbour", "date_to": ["2024-12-08"]}, "date_to must be a date .* not list"),
+        ({"query": "harbour", "source": 5}, "source must be a file name or a glob"),
     ],
 )
 def test_bad_arguments_are_clear_value_errors(small_index, kwargs, message):
@@ -110,3 +120,12 @@ def test_keywords_match_without_diacritics(tmp_path_factory):
     sync([root], path)
     hits = rank(Index.open(path), "Turkiye Sao", 5, mode="keyword")
     assert [h.source for h in hits] == ["a.txt"]
+
+
+def test_answer_checks_its_question_the_same_way(small_index):
+    from rag import answer
+
+    with pytest.raises(ValueError, match="must be a string, not int"):
+        answer(123, index=small_index)
+    with pytest.raises(ValueError, match="index must be a folder"):
+        search("harbour", index=5)

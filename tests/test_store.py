@@ -213,3 +213,122 @@ def test_manifest_records_model_dimension_and_hashes(tmp_path):
     import hashlib
 
     assert manifest.files["alpha.txt"].sha256 == hashlib.sha256((corpus / "alpha.txt").read_bytes()).hexdigest()
+
+
+def saved_synthetic_index(tmp_path):
+    path = tmp_path / "index"
+    index, _ = synthetic_index(path, n=5)
+    index.save()
+    return path, path / (path / "CURRENT").read_text().strip()
+
+
+def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("not an index")
+    for attempt in (lambda: Index.open(readme), lambda: sync([readme], readme)):
+        with pytest.raises(IndexFormatError, match="README.md is a file, not an index folder; pass the folder"):
+            attempt()
+    assert readme.read_text() == "not an index"
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda path, version: ((path / "CURRENT").unlink(), (path / "CURRENT").mkdir()),
+         "CURRENT should be a file naming the live version but is a folder; move it out"),
+        (lambda path, version: (path / "CURRENT").write_bytes(b"\xff\xfe garbage"), "cannot read CURRENT"),
+        (lambda path, version: (path / "CURRENT").write_text("../../etc"), "CURRENT does not name a version folder"),
+        (lambda path, version: (path / "CURRENT").write_text("v123-gone"), "cannot read the index manifest"),
+    ],
+)
+def test_a_damaged_current_pointer_is_a_clear_error(tmp_path, damage, message):
+    path, version = saved_synthetic_index(tmp_path)
+    damage(path, version)
+    with pytest.raises(IndexFormatError, match=message):
+        Index.open(path)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"files": [1, 2]}, r"files should be dict, not list"),
+        ({"model": 7}, r"model should be str, not int"),
+        ({"dimension": "16"}, r"dimension should be int, not str"),
+        ({"dimension": True}, r"dimension should be int, not bool"),
+        ({"files": {"a.txt": [1]}}, r"files\['a.txt'\] should be dict, not list"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": "12"}}}, r"chunk_ids should be list, not str"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [1.5]}}}, r"chunk_ids should be int, not float"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0"}}}, r"chunk_ids should be list, not int"),
+        ({"unknown": 1, "model": 7}, r"model should be str"),  # unknown keys are ignored, wrong ones are not
+    ],
+)
+def test_a_manifest_with_wrong_types_is_a_clear_error(tmp_path, change, message):
+    path, version = saved_synthetic_index(tmp_path)
+    manifest = json.loads((version / "manifest.json").read_text())
+    (version / "manifest.json").write_text(json.dumps({**manifest, **change}))
+    with pytest.raises(IndexFormatError, match="the index manifest is damaged .*" + message + r".*--rebuild"):
+        read_manifest(path)
+
+
+def test_a_manifest_that_is_not_an_object_is_a_clear_error(tmp_path):
+    path, version = saved_synthetic_index(tmp_path)
+    (version / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(IndexFormatError, match="the index manifest is not a JSON object"):
+        Index.open(path)
+
+
+@pytest.mark.parametrize("line", ['[1, 2]', '{"chunk_id": "0", "source": "s", "text": "t", "start": 0, "end": 1}',
+                                  '{"chunk_id": 0, "source": "s", "text": 5, "start": 0, "end": 1}', '"text"'])
+def test_chunks_of_wrong_types_are_a_clear_error(tmp_path, line):
+    path, version = saved_synthetic_index(tmp_path)
+    lines = (version / "chunks.jsonl").read_text().splitlines()
+    (version / "chunks.jsonl").write_text("\n".join([line] + lines[1:]) + "\n")
+    with pytest.raises(IndexFormatError, match="the index is damaged"):
+        Index.open(path)
+
+
+def cut(file, keep):
+    data = file.read_bytes()
+    file.write_bytes(data[: keep(len(data))])
+
+
+DAMAGE = {
+    "vectors emptied": (lambda v: cut(v / "vectors.faiss", lambda n: 0), "vectors.faiss is empty"),
+    "vectors cut in half": (lambda v: cut(v / "vectors.faiss", lambda n: n // 2), "vectors.faiss is unreadable"),
+    "vectors' last bytes cut": (lambda v: cut(v / "vectors.faiss", lambda n: n - 8), "vectors.faiss is unreadable"),
+    "vectors deleted": (lambda v: (v / "vectors.faiss").unlink(), "vectors.faiss is missing"),
+    "chunks emptied": (lambda v: cut(v / "chunks.jsonl", lambda n: 0),
+                       "vectors and passages disagree: 5 vectors for 0 passages"),
+    "chunks cut mid-line": (lambda v: cut(v / "chunks.jsonl", lambda n: n // 2),
+                            "chunks.jsonl has lines that are not passages: line 3"),
+    "last chunk dropped": (lambda v: (v / "chunks.jsonl").write_text("".join((v / "chunks.jsonl").read_text()
+                                                                              .splitlines(True)[:-1])),
+                           "1 passages listed in the manifest are missing from chunks.jsonl"),
+    "manifest cut": (lambda v: cut(v / "manifest.json", lambda n: n // 2), "cannot read the index manifest"),
+}
+
+
+@pytest.mark.parametrize("damage, expected", DAMAGE.values(), ids=DAMAGE.keys())
+def test_verify_names_what_is_damaged_and_changes_nothing(tmp_path, damage, expected):
+    from rag.store import verify
+
+    path, version = saved_synthetic_index(tmp_path)
+    assert verify(path) == []
+    damage(version)
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()}
+    problems = verify(path)
+    assert any(expected in problem for problem in problems), problems
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()} == before
+    with pytest.raises(IndexFormatError):  # what verify calls damaged, opening refuses too
+        Index.open(path)
+
+
+def test_verify_finds_vectors_that_belong_to_no_passage(tmp_path):
+    from rag.store import verify
+
+    index, vectors = synthetic_index(tmp_path / "index", n=5)
+    index.vectors.remove_ids(np.array([4], dtype="int64"))
+    index.vectors.add_with_ids(vectors[4:5], np.array([99], dtype="int64"))  # same count, wrong id
+    index.save()
+    assert verify(tmp_path / "index") == ["vectors and passages disagree: 5 vectors for 5 passages "
+                                          "(2 ids are in one and not the other)"]
