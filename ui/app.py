@@ -221,8 +221,8 @@ def build_demo(
         except gr.Error as error:
             return render_problem(plain(error)), *documents_view()[:2], gr.skip(), None
         facts, documents, choices = documents_view()
-        known = {value for _, value in choices}
-        return render_upload_report(report), facts, documents, gr.update(choices=choices, value=source if source in known else ""), None
+        still = source if source in {value for _, value in choices} else ""
+        return render_upload_report(report), facts, documents, gr.update(choices=choices, value=still), None
 
     def on_remove(source: str, turns: list[Turn], event: gr.EventData):
         data = event._data if isinstance(event._data, dict) else {}
