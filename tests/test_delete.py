@@ -108,3 +108,15 @@ def test_deleting_every_document_leaves_an_empty_index_that_answers_nothing(inde
     delete(["news.txt", "notes.md", "reports/q1.pdf"], index)
     assert Index.open(index).document_facts() == []
     assert search("harbour", 5, index=index) == []
+
+
+def test_an_added_time_of_the_wrong_type_is_a_damaged_index(indexed):
+    import json
+
+    _, index = indexed
+    manifest_path = index / (index / "CURRENT").read_text().strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["news.txt"]["added"] = 5
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match=r"added should be str, not int"):
+        Index.open(index)
