@@ -491,7 +491,7 @@ def test_the_layout_fits_desktop_and_phone(browser, pristine_url, tmp_path, name
     width, height = viewport
     context, page = open_app(browser, pristine_url, width=width, height=height)
     ask(page, "where is Assad now?")
-    ask(page, "who granted Assad asylum?")
+    ask(page, "who granted him asylum?")  # a follow-up
     page.locator("#rag-chat a.rag-cite").last.click()
     expect(page.locator("#rag-src-2-1")).to_be_in_viewport()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling

@@ -84,6 +84,7 @@ LAYOUT_CSS = """
 #rag-status:not(:has(p)) { display: none; }
 #rag-status .rag-problem { color: var(--body-text-color); border-left: 4px solid var(--error-icon-color, #dc2626);
   padding: 0.2em 0 0.2em 0.7em; margin: 0.3em 0; }
+#rag-chat [role=log] { padding-top: 2.4em; }  /* clear of the bin icon in the corner */
 #rag-chat .rag-turn p { margin: 0.25em 0; }
 #rag-chat .rag-short { font-size: var(--text-lg); }
 #rag-chat .rag-answer-text { line-height: 1.55; overflow-wrap: anywhere; }
