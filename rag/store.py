@@ -83,7 +83,7 @@ class Manifest:
                 _expect(chunk_id, int, f"files[{source!r}].chunk_ids")
             added = r.get("added", "")  # not recorded by indexes written before it was
             _expect(added, str, f"files[{source!r}].added")
-            files[source] = FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), added)
+            files[source] = FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), added=added)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{**{k: v for k, v in data.items() if k in known}, "files": files})
 
