@@ -517,6 +517,10 @@ def test_the_endpoints_have_real_parameter_and_output_names(client, served):
     assert [p["parameter_name"] for p in endpoints["/add_documents"]["parameters"]] == ["files"]
     names = [r.get("label") for e in endpoints.values() for r in e["returns"]]
     assert not [n for n in names if n and re.fullmatch(r"value_\d+", n)]
+    returns = {name: str(e["returns"]) for name, e in endpoints.items()}  # every field named, not "Any"
+    assert all(field in returns["/ask"] for field in ("question_used", "short", "strength", "citations", "passage"))
+    assert "uploaded" in returns["/documents"] and "upload_deleted" in returns["/delete_document"]
+    assert "chunk_id" in returns["/search"] and "size_bytes" in returns["/info"]
 
 
 @pytest.mark.integration

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from rag import RagError, open_index, search
-from rag.serialize import answer_to_dict, document_to_dict, hit_to_dict, report_to_dict
+from rag.serialize import (
+    AnswerDict,
+    DocumentDict,
+    HitDict,
+    SyncReportDict,
+    answer_to_dict,
+    document_to_dict,
+    hit_to_dict,
+    report_to_dict,
+)
 from ui.conversation import answers_for, parse_filters
 from ui.errors import mistake, user_error
 from ui.render import render_around, render_document, render_problem
@@ -20,6 +29,37 @@ from ui.uploads import add_documents, remove_document, uploads_folder
 from ui.viewer import Unavailable, locate
 
 MAX_QUOTES = 20  # quote spans a card may send for highlighting
+
+
+class DocumentEntry(DocumentDict):
+    uploaded: bool  # added through the app: removing it deletes its file from the uploads folder
+
+
+class RemovalDict(TypedDict):
+    source: str
+    passages_removed: int
+    upload_deleted: bool
+
+
+class FileDict(TypedDict):
+    name: str
+    status: str  # "added", "updated", "unchanged" or "failed"
+    reason: str
+
+
+class UploadDict(TypedDict):
+    files: list[FileDict]
+    sync: SyncReportDict | None
+
+
+class InfoDict(TypedDict):
+    index: str
+    documents: int
+    chunks: int
+    model: str
+    dimension: int
+    size_bytes: int
+    updated: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +71,7 @@ class Endpoints:
     max_upload_mb: float = 50.0
     hint: str = "for example “what does the report conclude?”"
 
-    def ask(self, question: str, k: Any, date_from: str, date_to: str, history: Any, source: str) -> dict:
+    def ask(self, question: str, k: Any, date_from: str, date_to: str, history: Any, source: str) -> AnswerDict:
         """``history`` (earlier questions, oldest first) answered in order, then ``question`` after them."""
         question = (question or "").strip()
         if not question:
@@ -43,7 +83,7 @@ class Endpoints:
         filters = parse_filters(k, date_from, date_to, source)
         return answer_to_dict(answers_for(history, question, filters, index=self.index))
 
-    def search(self, query: str, k: Any, date_from: str, date_to: str, source: str) -> list[dict]:
+    def search(self, query: str, k: Any, date_from: str, date_to: str, source: str) -> list[HitDict]:
         if not (query or "").strip():
             raise mistake("Type a query first, for example a few words the passage should hold.", "No query")
         filters = parse_filters(k, date_from, date_to, source)
@@ -54,33 +94,35 @@ class Endpoints:
             raise user_error(error) from None
         return [hit_to_dict(hit) for hit in hits]
 
-    def documents(self) -> list[dict]:
+    def documents(self) -> list[DocumentEntry]:
         try:
             store = open_index(self.index)
         except RagError as error:
             raise user_error(error) from None
         folder = uploads_folder(self.index, self.uploads).resolve()
         return [
-            {**document_to_dict(d), "uploaded": Path(d.folder).resolve() == folder} for d in store.document_facts()
+            DocumentEntry(**document_to_dict(d), uploaded=Path(d.folder).resolve() == folder)
+            for d in store.document_facts()
         ]
 
-    def delete_document(self, source: str) -> dict:
+    def delete_document(self, source: str) -> RemovalDict:
         removal = remove_document((source or "").strip(), index=self.index, uploads=self.uploads)
-        return {"source": removal.source, "passages_removed": removal.passages, "upload_deleted": removal.upload_deleted}
+        return RemovalDict(source=removal.source, passages_removed=removal.passages,
+                           upload_deleted=removal.upload_deleted)
 
-    def add_documents(self, files) -> dict:
+    def add_documents(self, files) -> UploadDict:
         report = add_documents(files, index=self.index, uploads=self.uploads, max_upload_mb=self.max_upload_mb)
-        return {
-            "files": [{"name": f.name, "status": f.status, "reason": f.reason} for f in report.files],
-            "sync": report_to_dict(report.sync) if report.sync is not None else None,
-        }
+        return UploadDict(
+            files=[FileDict(name=f.name, status=f.status, reason=f.reason) for f in report.files],
+            sync=report_to_dict(report.sync) if report.sync is not None else None,
+        )
 
-    def info(self) -> dict:
+    def info(self) -> InfoDict:
         try:
             facts = dataclasses.asdict(open_index(self.index).info())
         except RagError as error:
             raise user_error(error) from None
-        return {"index": facts.pop("path"), **facts}  # "path" would make gradio_client download it
+        return InfoDict(index=facts.pop("path"), **facts)  # "path" would make gradio_client download it
 
     # -- called from the sources panel's JavaScript, with [chunk_id, [[start, end], ...]] --
 

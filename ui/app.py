@@ -13,8 +13,6 @@ Scripts call the running app through named endpoints (/ask, /search, /documents,
     Client("http://127.0.0.1:7860").predict("who granted Assad asylum?", api_name="/ask")
 """
 
-from __future__ import annotations
-
 import logging
 import sys
 from pathlib import Path
@@ -25,7 +23,8 @@ import gradio as gr
 
 from rag import RagError, answer, open_index
 from rag.config import DEFAULT_CORPUS
-from ui.api import Endpoints
+from rag.serialize import AnswerDict, HitDict
+from ui.api import DocumentEntry, Endpoints, InfoDict, RemovalDict, UploadDict
 from ui.assets import CARD_CSS, DOCUMENTS_JS, LAYOUT_CSS, SOURCES_JS, STATUS_JS
 from ui.conversation import (
     DEFAULT_K,
@@ -252,7 +251,7 @@ def build_demo(
     def ask_endpoint(
         question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
         history: list[str] | None = None, source: str = "",
-    ) -> dict:
+    ) -> AnswerDict:
         """Answer a question from the indexed documents, as a follow-up of `history` (earlier questions, oldest first).
 
         Returns {question, question_used, text, short, found, strength, confidence,
@@ -262,23 +261,23 @@ def build_demo(
         return endpoints.ask(question, k, date_from, date_to, history, source)
 
     def search_endpoint(query: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
-                        source: str = "") -> list[dict]:
+                        source: str = "") -> list[HitDict]:
         """The k passages that best match the query, best first: [{rank, score, chunk_id, source, page, date, start, end, text}]."""
         return endpoints.search(query, k, date_from, date_to, source)
 
-    def documents_endpoint() -> list[dict]:
+    def documents_endpoint() -> list[DocumentEntry]:
         """Every indexed document: [{source, kind, pages, passages, date_from, date_to, added, folder, uploaded}]."""
         return endpoints.documents()
 
-    def delete_document_endpoint(source: str) -> dict:
+    def delete_document_endpoint(source: str) -> RemovalDict:
         """Remove one document from the index (an upload's file is deleted too): {source, passages_removed, upload_deleted}."""
         return endpoints.delete_document(source)
 
-    def add_documents_endpoint(files) -> dict:
+    def add_documents_endpoint(files) -> UploadDict:
         """Add .txt, .md or .pdf files: {files: [{name, status, reason}], sync: {added, updated, removed, unchanged, skipped, chunks_added, chunks_removed, chunks_embedded, warnings} or null}."""
         return endpoints.add_documents(files)
 
-    def info_endpoint() -> dict:
+    def info_endpoint() -> InfoDict:
         """Facts about the index: {index (its folder), documents, chunks, model, dimension, size_bytes, updated}."""
         return endpoints.info()
 
