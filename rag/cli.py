@@ -183,9 +183,34 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    from ui.app import serve
+def _warm_up(index) -> None:
+    """Open the index and load the query encoder, so the app's first question doesn't wait."""
+    from rag.search import search
 
+    try:
+        search("warm up", k=1, index=index)
+    except (RagError, OSError) as error:  # the app reports it on the page, where it can be fixed
+        logging.getLogger(__name__).warning("the index is not ready: %s", error)
+
+
+def cmd_serve(args) -> int:
+    import threading
+
+    # Loading the index and the encoder overlaps with importing gradio (seconds); the
+    # address is printed only once both are done, when the app can answer at once.
+    warm = threading.Thread(target=_warm_up, args=(args.index,), daemon=True)
+    warm.start()
+    try:
+        from ui.app import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in ("gradio", "gradio_client"):
+            raise
+        raise RagError(
+            f"the web app needs gradio, which is not installed ({error}); install the app extra: "
+            "pip install -e '.[app]' (or run `make run`)"
+        ) from error
+    finally:
+        warm.join()
     serve(host=args.host, port=args.port, index=args.index)
     return 0
 
@@ -197,7 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("index", help="add or update documents (.txt, .md, .pdf; files or folders)")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--model", help="embedding model: all-MiniLM-L6-v2 or a local sentence-transformers folder")
+    p.add_argument(
+        "--model",
+        help="embedding model: all-MiniLM-L6-v2 (default), a local sentence-transformers folder, "
+        "or hash (a torch-free stand-in for tests)",
+    )
     p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
     _add_index_option(p)
     p.set_defaults(run=cmd_index)

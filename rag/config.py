@@ -11,6 +11,9 @@ from rag.errors import RagError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The built-in stand-in model (rag.hash_embedding): torch-free and instant, for tests and
+# benchmarks of everything but the embedding. Never a default.
+HASH_MODEL = "hash"
 
 
 def default_index_path() -> Path:
@@ -19,7 +22,7 @@ def default_index_path() -> Path:
 
 
 def default_model() -> str:
-    """The embedding model: $RAG_MODEL (a local sentence-transformers folder), else MiniLM."""
+    """The embedding model: $RAG_MODEL (``hash``, or a local sentence-transformers folder), else MiniLM."""
     return os.environ.get("RAG_MODEL", DEFAULT_MODEL)
 
 
@@ -71,3 +74,13 @@ def _env_number(name: str, default: float, whole: bool = True) -> float:
         raise RagError(f"{name}={os.environ[name]!r} is not a positive {'whole ' if whole else ''}number; "
                        f"set it like {example}, or unset it for the default")
     return value
+
+
+def cache_path() -> Path:
+    """Where derived model files (the ONNX query encoder) are kept: $RAG_CACHE, else ~/.cache/rag.
+
+    Per user rather than per index, so one export serves every index built with the same weights.
+    """
+    if "RAG_CACHE" in os.environ:
+        return Path(os.environ["RAG_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")).expanduser() / "rag"

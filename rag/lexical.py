@@ -1,13 +1,38 @@
-"""Keyword retrieval: BM25 (bm25s) over stemmed, stopword-free tokens."""
+"""Keyword retrieval: BM25 over folded, stemmed, stopword-free tokens.
+
+bm25s builds the BM25 score matrix when an index version is written, and it is saved
+with the version (``keyword.*`` files, bm25s's own format). Queries read it back and
+score with numpy alone: importing bm25s (and scipy with it) costs ~0.3 s, a third of a
+fresh process's budget for its first search. For the same reason the tokenizer is
+this module's own; it is bm25s's algorithm (its token pattern and English stopwords,
+then PyStemmer), and a test checks that the two agree.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import math
+import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+_KEYWORD_FORMAT = 1
+# File names of the saved BM25 inside a version folder (bm25s.BM25.save's arguments).
+_FILES = {
+    "data_name": "keyword.data.npy",
+    "indices_name": "keyword.indices.npy",
+    "indptr_name": "keyword.indptr.npy",
+    "vocab_name": "keyword.vocab.json",
+    "params_name": "keyword.params.json",
+}
+_OURS = "keyword.json"  # written last: the saved BM25 is complete when this file is there
 
 
 @functools.lru_cache(maxsize=1)
@@ -28,6 +53,13 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+# bm25s.stopwords.STOPWORDS_EN (NLTK's shortest English list), copied so that queries
+# need no bm25s; tests/test_lexical.py fails if bm25s's list changes.
+STOPWORDS_EN = (
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with"
+).split()
+
 # Words that shape a question but never match its answer: "how many … did …".
 QUESTION_WORDS = frozenset(
     """what which who whom whose where when why how many much did does do done was were is are
@@ -35,12 +67,8 @@ QUESTION_WORDS = frozenset(
     any some all about according""".split()
 )
 
-
-@functools.lru_cache(maxsize=1)
-def _stopwords() -> list[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return sorted(set(STOPWORDS_EN) | QUESTION_WORDS)
+_STOPWORDS = frozenset(STOPWORDS_EN) | QUESTION_WORDS
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default token pattern
 
 
 def fold(text: str) -> str:
@@ -49,55 +77,133 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _tokens(texts: list[str], *, return_ids: bool):
-    # The index and the queries must be tokenised alike, or their words never meet.
-    return _bm25s().tokenize(
-        [fold(t) for t in texts], stopwords=_stopwords(), stemmer=_stemmer(), return_ids=return_ids, show_progress=False
-    )
-
-
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Folded, stemmed word tokens without English stopwords and question words."""
-    return _tokens(texts, return_ids=False)
+    """Folded, stemmed word tokens without English stopwords and question words.
+
+    The index and the queries go through this one function, or their words never meet.
+
+    >>> tokenize(["Who granted Assad asylum in Moscow?"])
+    [['grant', 'assad', 'asylum', 'moscow']]
+    """
+    words = [[w for w in _TOKEN.findall(fold(text)) if w not in _STOPWORDS] for text in texts]
+    stemmer = _stemmer()
+    if stemmer is None:
+        return words
+    unique = list({w: None for text in words for w in text})
+    stem = dict(zip(unique, stemmer.stemWords(unique)))
+    return [[stem[w] for w in text] for text in words]
 
 
-def _idf(tokens, size: int) -> dict[str, float]:
-    """Inverse document frequency (BM25's smoothed form) of every token of the texts."""
-    counts: dict[int, int] = {}
-    for ids in tokens.ids:
-        for token_id in set(ids):
-            counts[token_id] = counts.get(token_id, 0) + 1
-    words = {token_id: word for word, token_id in tokens.vocab.items()}
-    return {words[t]: math.log(1 + (size - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+def _idf(document_frequency: np.ndarray, vocabulary: dict[str, int], size: int) -> dict[str, float]:
+    """Inverse document frequency (BM25's smoothed form) of every token the texts hold."""
+    return {
+        word: math.log(1 + (size - int(df) + 0.5) / (int(df) + 0.5))
+        for word, token_id in vocabulary.items()
+        # bm25s adds an empty token past the matrix's columns, for texts without words.
+        if token_id < len(document_frequency) and (df := document_frequency[token_id]) > 0
+    }
+
+
+def _fingerprint(chunk_ids: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(chunk_ids, dtype="<i8").tobytes()).hexdigest()[:32]
 
 
 def keyword_index(store) -> "KeywordIndex":
-    """The BM25 index of an Index's passages, built on first use and kept with it."""
+    """The BM25 index of an Index's passages: read from its version folder, or built
+    there and then (an index written before BM25 was saved with it), and kept with it."""
     if "keyword" not in store.cache:
-        store.cache["keyword"] = KeywordIndex([c.text for c in store.chunks])
+        folder = Path(store.path) / store.version if store.version else None
+        saved = KeywordIndex.load(folder, store.ids) if folder is not None else None
+        store.cache["keyword"] = saved or KeywordIndex.build([c.text for c in store.chunks])
     return store.cache["keyword"]
 
 
 class KeywordIndex:
-    """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query."""
+    """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query.
 
-    def __init__(self, texts: list[str]) -> None:
+    The score matrix is bm25s's: one column per token, holding that token's BM25 score
+    in each text containing it (CSC ``data``/``indices``/``indptr``), so a query's scores
+    are the sum of its tokens' columns.
+    """
+
+    def __init__(self, size: int, vocabulary: dict[str, int], data, indices, indptr, *, builder=None) -> None:
+        self.size = size
+        self._vocabulary = vocabulary
+        self._data, self._indices, self._indptr = data, indices, indptr
+        self._builder = builder  # the bm25s.BM25 that made the matrix, kept to save it
+        self.idf = _idf(np.diff(indptr), vocabulary, size) if len(indptr) else {}
+
+    @classmethod
+    def _empty(cls, size: int) -> "KeywordIndex":
+        return cls(size, {}, np.zeros(0, "float32"), np.zeros(0, "int32"), np.zeros(0, "int32"))
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "KeywordIndex":
+        """Index ``texts`` with bm25s (lucene BM25, k1=1.5, b=0.75: its defaults)."""
         bm25s = _bm25s()
-        self.size = len(texts)
-        self._bm25 = bm25s.BM25()
-        tokens = _tokens(texts, return_ids=True)
+        tokens = tokenize(texts)
+        vocabulary: dict[str, int] = {}
+        ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in text] for text in tokens]
         # bm25s cannot index a collection without a single word (only stopwords, or nothing).
-        self._searchable = any(len(ids) for ids in tokens.ids)
-        if self._searchable:
-            self._bm25.index(tokens, show_progress=False)
-        self.idf = _idf(tokens, self.size)
+        if not vocabulary:
+            return cls._empty(len(texts))
+        bm25 = bm25s.BM25()
+        bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+        scores = bm25.scores
+        return cls(len(texts), dict(bm25.vocab_dict), scores["data"], scores["indices"], scores["indptr"], builder=bm25)
+
+    def save(self, folder: Path, chunk_ids: np.ndarray) -> None:
+        """Write the score matrix into the version folder ``folder`` (before it goes live).
+
+        ``chunk_ids`` (the texts' ids, in order) are fingerprinted, so that the matrix is
+        never read back for another set of passages.
+        """
+        if self._builder is None and self._vocabulary:
+            raise ValueError("only a KeywordIndex made by build() can be saved")
+        if self._builder is not None:
+            self._builder.save(str(folder), show_progress=False, **_FILES)
+        meta = {"format": _KEYWORD_FORMAT, "passages": _fingerprint(chunk_ids), "searchable": bool(self._vocabulary)}
+        (folder / _OURS).write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path, chunk_ids: np.ndarray) -> "KeywordIndex | None":
+        """The BM25 saved in ``folder`` for these passages, or None (then it is rebuilt)."""
+        size = len(chunk_ids)
+        try:
+            meta = json.loads((folder / _OURS).read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            log.warning("%s: the saved keyword index is unreadable (%s); rebuilding it in memory", folder, error)
+            return None
+        if meta.get("format") != _KEYWORD_FORMAT or meta.get("passages") != _fingerprint(chunk_ids):
+            log.warning("%s: the saved keyword index does not match the passages; rebuilding it in memory", folder)
+            return None
+        if not meta.get("searchable"):
+            return cls._empty(size)
+        try:
+            params = json.loads((folder / _FILES["params_name"]).read_text())
+            vocabulary = json.loads((folder / _FILES["vocab_name"]).read_text())
+            # Memory-mapped: a big corpus's matrix is paged in as queries touch it.
+            arrays = [np.load(folder / _FILES[name], mmap_mode="r") for name in ("data_name", "indices_name", "indptr_name")]
+        except (OSError, ValueError) as error:
+            log.warning("%s: the saved keyword index is damaged (%s); rebuilding it in memory", folder, error)
+            return None
+        if params.get("method") != "lucene" or params.get("num_docs") != size:
+            log.warning("%s: the saved keyword index is of another kind; rebuilding it in memory", folder)
+            return None
+        return cls(size, vocabulary, *arrays)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every text, in input order (zeros when no query word is known)."""
-        if not self._searchable:
-            return np.zeros(self.size, dtype="float32")
-        vocabulary = self._bm25.vocab_dict
-        tokens = [t for t in tokenize([query])[0] if t and t in vocabulary]
-        if not tokens:
-            return np.zeros(self.size, dtype="float32")
-        return np.asarray(self._bm25.get_scores(tokens), dtype="float32")
+        """BM25 score of every text, in input order (zeros when no query word is known).
+
+        bm25s's own scoring: each query token (repeats count again) adds its column.
+        """
+        scores = np.zeros(self.size, dtype="float32")
+        for token in tokenize([query])[0]:
+            token_id = self._vocabulary.get(token)
+            if token_id is None:
+                continue
+            start, end = self._indptr[token_id], self._indptr[token_id + 1]
+            np.add.at(scores, self._indices[start:end], self._data[start:end])
+        return scores

@@ -365,6 +365,11 @@ class Index:
                 for chunk in self.chunks:
                     out.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
             faiss.write_index(self.vectors, str(staging / "vectors.faiss"))
+            # BM25 is built here, where bm25s is cheap to import, so opening never has to.
+            from rag.lexical import KeywordIndex
+
+            keyword = KeywordIndex.build([chunk.text for chunk in self.chunks])
+            keyword.save(staging, self.ids)
             # The manifest goes last: a version folder with a manifest is complete.
             (staging / "manifest.json").write_text(json.dumps(self.manifest.to_json(), indent=1))
             for file in staging.iterdir():
@@ -383,6 +388,7 @@ class Index:
             raise
         self._collect_garbage(live=name)
         self.version, self.size_bytes = name, _folder_size(self.path / name)
+        self.cache["keyword"] = keyword
         return self
 
     def _collect_garbage(self, live: str) -> None:

@@ -1,24 +1,32 @@
-"""Speed of the default corpus on this machine: build, re-sync, search(), answer().
+"""Speed of the default corpus on this machine: build, re-sync, fresh and warm queries, the app.
 
     .venv/bin/python scripts/bench.py            # or: make bench
+    .venv/bin/python scripts/bench.py --quick    # skip the cold builds and the app
 
-Cold build and re-sync run in fresh processes, so they include interpreter start
-and imports, as a user waits for them. Timings are medians; the machine is noisy.
+Everything a user waits for in a new process is timed in a new process, from
+interpreter start. Timings are medians; the machine is noisy (the load average is
+printed with the figures). The ONNX query encoder is exported into a temporary
+$RAG_CACHE by the first build, so its cost is measured too.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import resource
+import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+RAG = str(Path(sys.executable).parent / "rag")
+QUESTION = "who granted Assad asylum?"
 
 BUILD = """
 import json, sys, time
@@ -26,18 +34,21 @@ started = time.perf_counter()
 marks = {}
 import sentence_transformers  # the heaviest import, timed on its own
 marks["imports"] = time.perf_counter() - started
-from rag.embedding import get_embedder
+from rag.embedding import get_document_embedder
 from rag.config import default_model
-get_embedder(default_model()).model
+get_document_embedder(default_model()).model
 marks["model load"] = time.perf_counter() - started
 import rag
 def progress(fraction, message):
+    now = time.perf_counter() - started
     if message.startswith("embedding") and "encoding starts" not in marks:
-        marks["encoding starts"] = time.perf_counter() - started
+        marks["encoding starts"] = now
     if message == "writing the index":
-        marks["encoding"] = time.perf_counter() - started
+        marks["encoding"] = now
+    if message == "preparing the query encoder":
+        marks["written"] = now
 report = rag.sync([sys.argv[1]], sys.argv[2], progress=progress)
-marks["written"] = time.perf_counter() - started
+marks["done"] = time.perf_counter() - started
 import resource
 marks["peak MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 marks["chunks"] = report.chunks_added
@@ -52,71 +63,183 @@ report = rag.sync([sys.argv[1]], sys.argv[2])
 print(time.perf_counter() - started, report.changed, "torch" in sys.modules)
 """
 
+FIRST_HIT = """
+import time
+started = time.perf_counter()
+import json, sys
+import rag
+marks = {"import rag": time.perf_counter() - started}
+from rag.search import open_index
+from rag.embedding import get_embedder
+store = open_index(sys.argv[1])
+marks["open index"] = time.perf_counter() - started
+get_embedder(store.manifest.model)
+marks["load encoder"] = time.perf_counter() - started
+hit = rag.search(sys.argv[2], index=sys.argv[1])[0]
+marks["first hit"] = time.perf_counter() - started
+heavy = [m for m in ("torch", "sentence_transformers", "bm25s", "gradio") if m in sys.modules]
+print(json.dumps({**marks, "heavy": heavy, "date": hit.date}))
+"""
 
-def run(code: str, *args: str) -> str:
+SEARCH_MEMORY = """
+import json, resource, sys
+import rag
+questions = json.loads(sys.argv[2])
+for question in questions:
+    rag.search(question, index=sys.argv[1])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch" in sys.modules)
+"""
+
+
+def run(code: str, *args: str, env=None) -> tuple[str, float]:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env
+    ).stdout
     return out, time.perf_counter() - start
 
 
+def wall(command: list[str], env=None) -> tuple[float, str]:
+    start = time.perf_counter()
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    return time.perf_counter() - start, out
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _call(port: int, api: str, data: list) -> str:
+    """One call of a named Gradio endpoint over plain HTTP (its /gradio_api/call route)."""
+    base = f"http://127.0.0.1:{port}/gradio_api/call/{api}"
+    request = urllib.request.Request(base, json.dumps({"data": data}).encode(), {"Content-Type": "application/json"})
+    event = json.loads(urllib.request.urlopen(request, timeout=60).read())["event_id"]
+    return urllib.request.urlopen(f"{base}/{event}", timeout=60).read().decode()
+
+
+def serve_ready(index: str, env) -> tuple[float, float]:
+    """Seconds from `rag serve` starting to (its page answering, its first answer received)."""
+    port = _free_port()
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [RAG, "serve", "--port", str(port), "--index", index], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError("rag serve exited")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.02)
+        listening = time.perf_counter() - started
+        answer = _call(port, "ask", [QUESTION, 5, "", ""])  # every argument: plain HTTP fills no defaults
+        assert "Putin" in answer, answer
+        return listening, time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one build, no app")
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per figure (default 7)")
+    args = parser.parse_args()
+
     from rag.evaluation import load_devset
 
     corpus = str(PROJECT / "corpus")
     questions = [q.question for q in load_devset(PROJECT / "eval" / "devset.jsonl")]
     with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "RAG_CACHE": f"{tmp}/cache"}
+        os.environ["RAG_CACHE"] = env["RAG_CACHE"]
         builds = []
-        for attempt in range(3):
-            out, wall = run(BUILD, corpus, f"{tmp}/index{attempt}")
+        for attempt in range(1 if args.quick else 3):
+            out, seconds = run(BUILD, corpus, f"{tmp}/index{attempt}", env=env)
             marks = json.loads(out)
-            marks["process"] = wall
+            marks["process"] = seconds
             builds.append(marks)
+        export = builds[0]["done"] - builds[0]["written"]  # only the first build exports
+        for marks in builds:
+            marks["process"] -= marks["done"] - marks["written"]
         build = {key: statistics.median(b[key] for b in builds) for key in builds[0]}
-        resyncs = [run(RESYNC, corpus, f"{tmp}/index0") for _ in range(5)]
+        index = f"{tmp}/index0"
+        resyncs = [run(RESYNC, corpus, index, env=env) for _ in range(5)]
         resync_call = statistics.median(float(out.split()[0]) for out, _ in resyncs)
-        resync_process = statistics.median(wall for _, wall in resyncs)
+        resync_process = statistics.median(seconds for _, seconds in resyncs)
         resync_flags = {tuple(out.split()[1:]) for out, _ in resyncs}
+
+        firsts = []
+        for _ in range(args.runs):
+            out, seconds = run(FIRST_HIT, index, QUESTION, env=env)
+            firsts.append({**json.loads(out), "process": seconds})
+        first = {key: statistics.median(f[key] for f in firsts) for key in ("import rag", "open index", "load encoder", "first hit", "process")}
+        first_heavy = sorted({m for f in firsts for m in f["heavy"]})
+        asks = [wall([RAG, "ask", QUESTION, "--index", index], env=env) for _ in range(args.runs)]
+        assert all("Putin" in out for _, out in asks), asks[0][1]
+        ask = statistics.median(seconds for seconds, _ in asks)
+        memory_out, _ = run(SEARCH_MEMORY, index, json.dumps(questions), env=env)
+        search_mb, search_torch = memory_out.split()
 
         import rag
         from rag.answer import answer
-        from rag.config import default_model
         from rag.embedding import get_embedder
+        from rag.search import open_index
 
-        query_cache = get_embedder(default_model()).encode_query
-
-        index = f"{tmp}/index0"
+        embedder = get_embedder(open_index(index).manifest.model)
         rag.search(questions[0], index=index)
         answer(questions[0], index=index)
         search_ms, answer_ms = [], []
         for _ in range(3):
-            query_cache.cache_clear()  # time the query encoding too, not a cache hit
+            embedder.encode_query.cache_clear()  # time the query encoding too, not a cache hit
             for question in questions:
                 started = time.perf_counter()
                 rag.search(question, k=5, index=index)
                 search_ms.append((time.perf_counter() - started) * 1000)
-        query_cache.cache_clear()
+        embedder.encode_query.cache_clear()
         for question in questions:
             started = time.perf_counter()
             answer(question, index=index)
             answer_ms.append((time.perf_counter() - started) * 1000)
+        serves = [] if args.quick else [serve_ready(index, env) for _ in range(3)]
+        gradio_import = [] if args.quick else [wall([sys.executable, "-c", "import gradio"], env)[0] for _ in range(3)]
 
-    def pct(values, q):
-        values = sorted(values)
-        return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
-
-    print(f"default corpus: {build['chunks']:.0f} passages; medians of 3 cold builds, 5 re-syncs")
-    print(f"cold build, process start -> index written   {build['process']:.2f} s")
+    load = os.getloadavg()[0]
+    print(f"default corpus: {build['chunks']:.0f} passages; {type(embedder).__name__} for queries; "
+          f"load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"cold build, process start -> index written   {build['process']:.2f} s  (median of {len(builds)})")
     print(f"  import sentence_transformers (+torch)      {build['imports']:.2f} s")
     print(f"  model load                                  {build['model load'] - build['imports']:.2f} s")
     print(f"  read + chunk                                {build['encoding starts'] - build['model load']:.2f} s")
     print(f"  encoding                                    {build['encoding'] - build['encoding starts']:.2f} s")
-    print(f"  writing                                     {build['written'] - build['encoding']:.2f} s")
+    print(f"  writing (vectors, chunks, BM25)             {build['written'] - build['encoding']:.2f} s")
     print(f"  peak memory (build process)                 {build['peak MB']:.0f} MB")
+    print(f"ONNX export of the query encoder (once)       {export:.2f} s")
     print(f"unchanged re-sync: sync() call                {resync_call * 1000:.0f} ms")
     print(f"unchanged re-sync: whole process              {resync_process * 1000:.0f} ms  (changed, torch imported: {sorted(resync_flags)})")
+    print(f"fresh process -> first hit                    {first['process']:.2f} s  (median of {args.runs}; torch etc. imported: {first_heavy})")
+    print(f"  import rag                                  {first['import rag']:.2f} s")
+    print(f"  open index (faiss, chunks, BM25)            {first['open index'] - first['import rag']:.2f} s")
+    print(f"  load query encoder (onnxruntime)            {first['load encoder'] - first['open index']:.2f} s")
+    print(f"  first search()                              {first['first hit'] - first['load encoder']:.2f} s")
+    print(f"fresh `rag ask` -> answer printed             {ask:.2f} s  (median of {args.runs})")
     print(f"warm search()  over {len(questions)} questions x3   p50 {statistics.median(search_ms):.1f} ms, p95 {pct(search_ms, 0.95):.1f} ms")
     print(f"warm answer()  over {len(questions)} questions      p50 {statistics.median(answer_ms):.1f} ms, p95 {pct(answer_ms, 0.95):.1f} ms")
-    print(f"peak memory (search process)                  {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory, process searching {len(questions)} questions  {float(search_mb):.0f} MB  (torch imported: {search_torch})")
+    if serves:
+        print(f"`rag serve` -> page served                    {statistics.median(s for s, _ in serves):.2f} s  (median of {len(serves)})")
+        print(f"`rag serve` -> first /ask answered            {statistics.median(a for _, a in serves):.2f} s")
+        print(f"  of which a bare `import gradio` process     {statistics.median(gradio_import):.2f} s")
 
 
 if __name__ == "__main__":

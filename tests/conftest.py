@@ -1,7 +1,9 @@
-"""Shared fixtures: the real model and a real index of the default corpus, built once."""
+"""Shared fixtures: the real model and a real index of the default corpus, built once;
+the same index built with the torch-free ``hash`` model, for tests of everything else."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,36 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 DEVSET = PROJECT / "eval" / "devset.jsonl"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """A private model cache ($RAG_CACHE, inherited by subprocesses): the session's first
+    index with the real model exports the ONNX query encoder into it; the user's cache is
+    neither read nor written."""
+    path = tmp_path_factory.mktemp("model-cache")
+    previous = os.environ.get("RAG_CACHE")
+    os.environ["RAG_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("RAG_CACHE", None)
+    else:
+        os.environ["RAG_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def hash_index(tmp_path_factory) -> Path:
+    """An index of the default corpus built with the ``hash`` stand-in model: no torch,
+    about a second. For unit tests of chunking, storage, search and answers that need
+    real passages but not a semantic embedding.
+
+    >>> hits = search("who granted Assad asylum?", index=hash_index)   # doctest: +SKIP
+    """
+    from rag import sync
+
+    path = tmp_path_factory.mktemp("hash-index")
+    sync([CORPUS], path, model="hash")
+    return path
 
 
 @pytest.fixture(scope="session")

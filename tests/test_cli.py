@@ -151,3 +151,16 @@ def test_info_check_without_an_index_says_how_to_build_one(tmp_path, capsys):
     assert main(["info", "--check", "--index", str(tmp_path / "nothing")]) == 2
     assert "no index at" in capsys.readouterr().err
     assert not (tmp_path / "nothing").exists()
+
+
+def test_index_with_the_hash_model(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "news.txt").write_text(TEXT)
+    index = tmp_path / "index"
+    assert main(["index", str(docs), "--index", str(index), "--model", "hash"]) == 0
+    capsys.readouterr()
+    assert main(["info", "--index", str(index), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "hash"
+    assert main(["search", "harbour cargo ships", "--index", str(index), "--json"]) == 0
+    assert "northern port" in json.loads(capsys.readouterr().out)[0]["text"]

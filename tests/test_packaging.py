@@ -20,9 +20,38 @@ def run_python(code: str, **env) -> str:
 def test_import_rag_loads_no_heavy_library():
     out = run_python("""
         import sys, rag
-        print(sorted(m for m in ("torch", "faiss", "gradio", "sentence_transformers", "transformers") if m in sys.modules))
+        heavy = ("torch", "faiss", "gradio", "sentence_transformers", "transformers", "onnxruntime", "bm25s", "ui")
+        print(sorted(m for m in heavy if m in sys.modules))
     """)
     assert out.strip() == "[]"
+
+
+def test_the_library_never_imports_the_web_app():
+    out = run_python("""
+        import sys, rag, rag.answer, rag.cli, rag.evaluation, rag.beir, rag.indexing, rag.search
+        print(sorted(m for m in ("ui", "gradio") if m in sys.modules))
+    """)
+    assert out.strip() == "[]"
+
+
+def test_serve_without_gradio_says_how_to_install_it(tmp_path):
+    # A None entry in sys.modules makes `import gradio` fail as if it were not installed.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['gradio'] = None; from rag.cli import main; sys.exit(main(sys.argv[1:]))",
+         "serve", "--index", str(tmp_path / "none")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "needs gradio" in result.stderr and "pip install -e '.[app]'" in result.stderr
+
+
+def test_gradio_is_an_extra_not_a_dependency():
+    import tomllib
+
+    project = tomllib.loads((CORPUS.parent / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith("gradio")]
+    assert any(d.startswith("gradio") for d in project["optional-dependencies"]["app"])
+    assert "rag-offline[app]" in project["optional-dependencies"]["test"]
 
 
 def test_index_and_search_work_with_the_network_cut_off(tmp_path):
