@@ -100,7 +100,9 @@ def cmd_search(args) -> int:
 
     hits = search(args.query, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to, source=args.source)
     if args.json:
-        print(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False, indent=1))
+        from rag.serialize import hit_to_dict
+
+        print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=1))
         return 0
     if not hits:
         print("no passages match (check the filters)")
@@ -114,7 +116,9 @@ def cmd_ask(args) -> int:
 
     result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to)
     if args.json:
-        print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=1))
+        from rag.serialize import answer_to_dict
+
+        print(json.dumps(answer_to_dict(result), ensure_ascii=False, indent=1))
         return 0
     print(result.text)
     if result.citations:

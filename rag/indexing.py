@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -115,6 +116,7 @@ def sync(
         ]
 
         loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         for number, (file, sha) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
@@ -125,7 +127,9 @@ def sync(
                 continue
             warnings.extend(file_warnings)
             profile = document_profile(documents, settings)
-            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile)
+            record = FileRecord(
+                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now
+            )
             loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
 
         updated = [f.source for f, *_ in loaded if f.source in known]
@@ -165,8 +169,7 @@ def sync(
             additions.append((file.source, record, chunks, vectors, entities))
 
         progress(0.95, "writing the index")
-        new_store = store.replace_files(removed + updated, additions)
-        new_store.save()
+        _write(store, removed + updated, additions)
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -194,6 +197,46 @@ def _tagger_name(index: Path, manifest, asked: str | None) -> str:
             f"rebuild it with: rag index PATH... --index {index} --rebuild --tagger {asked}"
         )
     return manifest.tagger
+
+
+def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncReport:
+    """Remove documents (by source name, as ``Hit.source`` gives it) from the index at ``index``.
+
+    Only the index changes: the files stay where they are, and syncing their folder
+    again adds them back. A name the index does not hold is a ``ValueError`` and
+    changes nothing. The model is never loaded.
+
+    >>> delete(["notes.txt"], "my-index/").removed        # doctest: +SKIP
+    ('notes.txt',)
+    """
+    if isinstance(sources, str):
+        sources = [sources]
+    sources = list(dict.fromkeys(sources))
+    index = Path(index) if index is not None else default_index_path()
+    if not sources:
+        raise ValueError("no document named; pass source names as search() hits give them, e.g. ['notes.txt']")
+    no_index = IndexFormatError(f"no index at {index}; build one with: rag index PATH... --index {index}")
+    if read_manifest(index) is None:  # before the lock, which would create the folder
+        raise no_index
+    with write_lock(index):
+        manifest = read_manifest(index)
+        if manifest is None:
+            raise no_index
+        unknown = [source for source in sources if source not in manifest.files]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
+                "nothing was removed (Index.document_facts() lists the names it holds)"
+            )
+        _write(Index.open(index), sources, [])
+    return SyncReport(
+        removed=tuple(sources), chunks_removed=sum(len(manifest.files[source].chunk_ids) for source in sources)
+    )
+
+
+def _write(store: Index, removed: list[str], additions: list) -> Index:
+    """The one way both sync and delete change an index: drop ``removed``, add ``additions``, swap in."""
+    return store.replace_files(removed, additions).save()
 
 
 def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:

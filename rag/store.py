@@ -25,7 +25,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import numpy as np
@@ -34,7 +34,7 @@ from rag.chunking import CHUNKER_VERSION
 from rag.entities import Entity, Gazetteer
 from rag.errors import IndexFormatError
 from rag.settings import CHUNKING, ChunkingSettings
-from rag.types import Chunk, IndexInfo
+from rag.types import Chunk, DocumentFacts, IndexInfo
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class FileRecord:
     chunk_ids: tuple[int, ...]
     pages: int = 1
     profile: str = "plain"  # how it was chunked: "news" or "plain" (rag.chunking)
+    added: str = ""  # ISO timestamp of when this version of the file was indexed; "" in older indexes
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,10 @@ class Manifest:
                     _expect(r.get(name), kind, f"files[{source!r}].{name}")
             for chunk_id in r["chunk_ids"]:
                 _expect(chunk_id, int, f"files[{source!r}].chunk_ids")
+            added = r.get("added", "")  # not recorded by indexes written before it was
+            _expect(added, str, f"files[{source!r}].added")
             files[source] = FileRecord(
-                r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), r.get("profile", "plain")
+                r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), r.get("profile", "plain"), added=added
             )
         chunking = data.get("chunking", {})
         _expect(chunking, dict, "chunking")
@@ -274,6 +277,30 @@ class Index:
     def documents(self) -> dict[str, Path]:
         """Every indexed source, with the folder it was indexed from."""
         return {source: Path(record.root) for source, record in self.manifest.files.items()}
+
+    def document_facts(self) -> list[DocumentFacts]:
+        """Every indexed document, by name: its type, pages, passages, date range and when it was added.
+
+        >>> [(d.source, d.passages, d.date_from) for d in open_index().document_facts()]   # doctest: +SKIP
+        [('assad-in-moscow-as-it-happened.txt', 129, '2024-12-07')]
+        """
+        dates: dict[str, list[str]] = {}
+        for chunk in self.chunks:
+            if chunk.date:
+                dates.setdefault(chunk.source, []).append(chunk.date)
+        return [
+            DocumentFacts(
+                source=source,
+                kind=PurePosixPath(source).suffix.lstrip(".").lower(),
+                pages=record.pages,
+                passages=len(record.chunk_ids),
+                date_from=min(dates[source]) if source in dates else None,
+                date_to=max(dates[source]) if source in dates else None,
+                added=record.added,
+                folder=record.root,
+            )
+            for source, record in sorted(self.manifest.files.items())
+        ]
 
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self._position[chunk_id]]
