@@ -7,17 +7,18 @@
 Importing this package is cheap: torch, faiss and gradio load only when used.
 """
 
-from rag.answer import answer
+from rag.answering import answer
 from rag.errors import DocumentError, IndexFormatError, RagError
-from rag.indexing import sync
+from rag.indexing import delete, sync
 from rag.search import open_index, search
-from rag.types import Answer, Chunk, Citation, Document, Hit, IndexInfo, SyncReport
+from rag.types import Answer, Chunk, Citation, Document, DocumentFacts, Hit, IndexInfo, SyncReport
 
 __all__ = [
     "Answer",
     "Chunk",
     "Citation",
     "Document",
+    "DocumentFacts",
     "DocumentError",
     "Hit",
     "IndexFormatError",
@@ -25,6 +26,7 @@ __all__ = [
     "RagError",
     "SyncReport",
     "answer",
+    "delete",
     "open_index",
     "search",
     "sync",

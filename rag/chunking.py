@@ -1,24 +1,36 @@
 """Split documents into dated passages with exact character offsets.
 
-A passage is an *entry*: a paragraph plus the paragraphs that continue it (a quote
-attributed to someone the lead-in names, a "He said …" follow-up). Date headers
-("09 December 2024") and datelines ("7 Dec, 2024 20:07 / …") date every passage
-below them until the next one. Entries longer than ``max_chars`` are cut into
-windows of whole sentences that overlap by one sentence.
+Every document is read as paragraphs; a line that is only a date ("09 December
+2024") is a header that dates every passage below it until the next one, and a
+short line without closing punctuation (a heading, as PDF pages have them) is a
+paragraph of its own. Two profiles, chosen per file and recorded in the manifest:
+
+- ``news`` (a live blog or news page: several date headers or datelines): a passage
+  is an *entry*, a paragraph plus the paragraphs that continue it (a quote
+  attributed to someone the lead-in names, a "He said …" follow-up), and a dateline
+  ("7 Dec, 2024 20:07 / …") starts an entry and dates it;
+- ``plain`` (anything else): a passage is a paragraph; a tiny one (a heading) joins
+  the paragraph after it.
+
+Passages longer than ``max_chars`` are cut into windows of whole sentences that
+overlap by one sentence.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from rag.dates import is_date_header, leading_date
 from rag.sentences import sentence_spans
+from rag.settings import CHUNKING, ChunkingSettings
 from rag.types import Chunk, Document
 
-CHUNKER_VERSION = 3  # bump whenever passages would come out differently
-MAX_CHARS = 1000
-_TINY = 60  # a paragraph this short (a title, a heading) joins the one after it
+CHUNKER_VERSION = 4  # bump whenever passages would come out differently
+
+Profile = Literal["news", "plain"]
 
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _OPENING_QUOTE = "“\"‘«"
@@ -47,7 +59,11 @@ _NAME_OR_ACRONYM = re.compile(r"\b[A-Z][\w’'-]{2,}")
 # "… told the agency": a definite reporting medium points back to the one just named.
 _BACK_REFERENCE = re.compile(r"\bthe (?:agency|paper|newspaper|outlet|daily|broadcaster|network|channel|magazine)\b")
 _CONTRACTED = frozenset("That It There What Here Who Where When How He She Let".split())
-_COMMON_NAME_SHARE = 0.1  # a name in more paragraphs than this ties nothing together
+# A heading inside a block of lines: short, no closing punctuation, the next line opens anew.
+_HEADING_LINE = 60
+_CLOSING = ".,;:!?…”\"'’)]"
+
+
 @dataclass(frozen=True)
 class _Paragraph:
     start: int
@@ -56,12 +72,45 @@ class _Paragraph:
     section: int  # bumped by every date header: entries never span two sections
 
 
-def _paragraphs(text: str, date: str | None) -> tuple[list[_Paragraph], str | None]:
+def _blocks(text: str, split_lines: bool) -> list[tuple[int, int]]:
+    """Paragraph spans; with ``split_lines``, heading and date lines inside a block
+    are blocks of their own (PDF pages come without blank lines between them)."""
+    blocks = []
+    for match in _PARAGRAPH.finditer(text):
+        start, end = match.span()
+        if not split_lines:
+            blocks.append((start, end))
+            continue
+        lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text[start:end])]
+        lines = [(start + a, start + b) for a, b in lines if text[start + a : start + b].strip()]
+        block_start = lines[0][0]
+        for (a, b), following in zip(lines, lines[1:] + [None]):
+            line = text[a:b].strip()
+            heading = following is not None and _is_heading(line, text[following[0] : following[1]].strip())
+            if heading or is_date_header(line.lstrip("#* ").rstrip("*: ")):
+                if block_start < a:
+                    blocks.append((block_start, a))
+                blocks.append((a, b))
+                block_start = following[0] if following else b
+        if block_start < lines[-1][1]:
+            blocks.append((block_start, lines[-1][1]))
+    return blocks
+
+
+def _is_heading(line: str, following: str) -> bool:
+    return (
+        len(line) < _HEADING_LINE
+        and line[-1] not in _CLOSING
+        and (line[0].isupper() or line[0].isdigit() or line[0] == "#")
+        and (following[:1].isupper() or following[:1].isdigit() or following[:1] in "#“\"")
+    )
+
+
+def _paragraphs(text: str, date: str | None, profile: Profile) -> tuple[list[_Paragraph], str | None]:
     """Paragraph spans, each with the date in force there; also the date at the end."""
     paragraphs = []
     section = 0
-    for match in _PARAGRAPH.finditer(text):
-        start, end = match.start(), match.end()
+    for start, end in _blocks(text, split_lines=profile == "plain"):
         first_line = text[start:end].split("\n", 1)[0]
         header = first_line.lstrip("#* ").rstrip("*: ")
         if is_date_header(header):
@@ -71,7 +120,7 @@ def _paragraphs(text: str, date: str | None) -> tuple[list[_Paragraph], str | No
             if rest == -1:
                 continue  # the header alone: it dates what follows, it is not a passage
             start = rest + 1
-        elif leading_date(header):
+        elif profile == "news" and leading_date(header):
             date = leading_date(header)  # a dateline stays part of its passage
         while text[start].isspace():
             start += 1
@@ -79,6 +128,20 @@ def _paragraphs(text: str, date: str | None) -> tuple[list[_Paragraph], str | No
             end -= 1
         paragraphs.append(_Paragraph(start, end, date, section))
     return paragraphs, date
+
+
+def document_profile(documents: list[Document], settings: ChunkingSettings = CHUNKING) -> Profile:
+    """"news" when a file states dates on several lines of their own (a live blog, a
+    news page with datelines), else "plain"."""
+    dated_lines = 0
+    for document in documents:
+        for line in document.text.split("\n"):
+            line = line.strip().lstrip("#* ").rstrip("*: ")
+            if line and line[0].isalnum() and leading_date(line):
+                dated_lines += 1
+                if dated_lines >= settings.news_min_dates:
+                    return "news"
+    return "plain"
 
 
 def _words(text: str) -> set[str]:
@@ -124,38 +187,41 @@ def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> b
     )
 
 
-def _common_names(text: str, paragraphs: list["_Paragraph"]) -> frozenset[str]:
-    """Names found in so many paragraphs (Syria, Israel) that sharing one means nothing."""
+def _common_names(text: str, paragraphs: list["_Paragraph"], share: float) -> frozenset[str]:
+    """Names found in so many paragraphs (the country a blog is about) that sharing one means nothing."""
     counts: dict[str, int] = {}
     for paragraph in paragraphs:
         for name in set(_NAME.findall(text[paragraph.start : paragraph.end])):
             counts[name] = counts.get(name, 0) + 1
-    limit = max(2, _COMMON_NAME_SHARE * len(paragraphs))
+    limit = max(2, share * len(paragraphs))
     return frozenset(name for name, count in counts.items() if count > limit)
 
 
-def _entries(text: str, paragraphs: list[_Paragraph], max_chars: int) -> list[_Paragraph]:
+def _entries(
+    text: str, paragraphs: list[_Paragraph], profile: Profile, settings: ChunkingSettings
+) -> list[_Paragraph]:
     entries: list[_Paragraph] = []
-    common_names = _common_names(text, paragraphs)
+    news = profile == "news"
+    common_names = _common_names(text, paragraphs, settings.common_name_share) if news else frozenset()
     pending: _Paragraph | None = None  # a tiny paragraph waiting to join the next one
     for paragraph in paragraphs:
-        if pending is not None and pending.section != paragraph.section:
-            entries.append(pending)
+        if pending is not None and pending.section != paragraph.section and news:
+            entries.append(pending)  # a blog's last short entry belongs to its own day
             pending = None
         if pending is not None:
             paragraph = _Paragraph(
-                pending.start, paragraph.end, pending.date or paragraph.date, paragraph.section
+                pending.start, paragraph.end, paragraph.date or pending.date, paragraph.section
             )
             pending = None
-        if paragraph.end - paragraph.start < _TINY:
+        if paragraph.end - paragraph.start < settings.tiny:
             pending = paragraph
             continue
-        if entries:
+        if news and entries:
             last = entries[-1]
             if (
                 last.section == paragraph.section
                 and last.date == paragraph.date  # a dateline starts a new entry
-                and paragraph.end - last.start <= max_chars
+                and paragraph.end - last.start <= settings.max_chars
                 and _continues(
                     text[last.start : last.end], text[paragraph.start : paragraph.end], common_names
                 )
@@ -203,21 +269,31 @@ def _windows(text: str, entry: _Paragraph, max_chars: int) -> list[tuple[int, in
     return windows
 
 
-def chunk_documents(documents: list[Document], max_chars: int = MAX_CHARS) -> list[Chunk]:
+def chunk_documents(
+    documents: list[Document],
+    max_chars: int | None = None,
+    *,
+    profile: Profile | None = None,
+    settings: ChunkingSettings = CHUNKING,
+) -> list[Chunk]:
     """Passages of one file's documents (its pages, in order), dates carried across pages.
 
+    ``profile`` defaults to what ``document_profile`` reads off the documents.
     ``chunk_id`` is the passage's position in the file; the store assigns real ids.
 
     >>> doc = Document("blog.txt", "09 December 2024\\n\\nPutin granted asylum.\\n\\n“Yes,” he said.")
-    >>> [(c.text, c.date) for c in chunk_documents([doc])]
+    >>> [(c.text, c.date) for c in chunk_documents([doc], profile="news")]
     [('Putin granted asylum.\\n\\n“Yes,” he said.', '2024-12-09')]
     """
+    if max_chars is not None:
+        settings = dataclasses.replace(settings, max_chars=max_chars)
+    profile = profile or document_profile(documents, settings)
     chunks: list[Chunk] = []
     date: str | None = None
     for document in documents:
-        paragraphs, date = _paragraphs(document.text, date)
-        for entry in _entries(document.text, paragraphs, max_chars):
-            for start, end in _windows(document.text, entry, max_chars):
+        paragraphs, date = _paragraphs(document.text, date, profile)
+        for entry in _entries(document.text, paragraphs, profile, settings):
+            for start, end in _windows(document.text, entry, settings.max_chars):
                 chunks.append(
                     Chunk(
                         chunk_id=len(chunks),

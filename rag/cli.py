@@ -80,7 +80,9 @@ def cmd_index(args) -> int:
 
     progress = ProgressLine()
     try:
-        report = sync(args.paths, args.index, model=args.model, rebuild=args.rebuild, progress=progress)
+        report = sync(
+            args.paths, args.index, model=args.model, tagger=args.tagger, rebuild=args.rebuild, progress=progress
+        )
     finally:
         progress.close()
     for warning in report.warnings:
@@ -98,7 +100,9 @@ def cmd_search(args) -> int:
 
     hits = search(args.query, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to, source=args.source)
     if args.json:
-        print(json.dumps([dataclasses.asdict(h) for h in hits], ensure_ascii=False, indent=1))
+        from rag.serialize import hit_to_dict
+
+        print(json.dumps([hit_to_dict(h) for h in hits], ensure_ascii=False, indent=1))
         return 0
     if not hits:
         print("no passages match (check the filters)")
@@ -108,11 +112,13 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from rag.answer import answer
+    from rag.answering import answer
 
     result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to)
     if args.json:
-        print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=1))
+        from rag.serialize import answer_to_dict
+
+        print(json.dumps(answer_to_dict(result), ensure_ascii=False, indent=1))
         return 0
     print(result.text)
     if result.citations:
@@ -175,7 +181,8 @@ def cmd_eval(args) -> int:
         print(beir.format_beir(beir.evaluate_beir(args.beir, max_queries=args.max_queries)))
         return 0
     questions = evaluation.load_devset(args.file)
-    print(evaluation.format_devset(evaluation.evaluate_devset(questions, index=args.index)))
+    report = evaluation.evaluate_devset(questions, index=args.index)
+    print(evaluation.format_devset(report, show_wrong=not args.quiet))
     return 0
 
 
@@ -223,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="embedding model: all-MiniLM-L6-v2 (default), a local sentence-transformers folder, "
         "or hash (a torch-free stand-in for tests)",
     )
+    p.add_argument(
+        "--tagger", choices=["spacy", "rules", "none"],
+        help="named entities of passages: spacy (default), rules (a test aid) or none (fastest; untyped answers)",
+    )
     p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
     _add_index_option(p)
     p.set_defaults(run=cmd_index)
@@ -248,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", default=str(Path(__file__).resolve().parent.parent / "eval" / "devset.jsonl"))
     p.add_argument("--beir", metavar="DIR", help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
     p.add_argument("--max-queries", type=int, help="evaluate only the first N BEIR queries")
+    p.add_argument("--quiet", action="store_true", help="figures only, no question ids (for a held-out set)")
     _add_index_option(p)
     p.set_defaults(run=cmd_eval)
 

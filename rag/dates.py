@@ -90,3 +90,41 @@ def human_date(iso: str) -> str:
     """'2024-12-08' → '8 December 2024'."""
     day = dt.date.fromisoformat(iso)
     return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+# A day named inside a question: "on 8 December", "December 9", "the 8th of December",
+# "Sunday 8 December 2024", "2024-12-08". The year is optional.
+_ORDINAL = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_MENTIONED_DATE = [
+    re.compile(r"\b" + _WEEKDAY + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+(?P<year>\d{4}))?\b", re.I),
+    re.compile(r"\b" + _WEEKDAY + _MONTH + r"\s+" + _ORDINAL + r"\b(?:,?\s+(?P<year>\d{4}))?", re.I),
+    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+]
+
+
+def mentioned_dates(text: str, known: "set[str] | frozenset[str]" = frozenset()) -> list[tuple[str, int, int]]:
+    """Days named in ``text``, as (ISO date, start, end), in order.
+
+    A day without a year takes the year under which ``known`` (the dates the documents
+    state) holds that day, else the latest year ``known`` holds, else this year: a
+    user asking about "8 December" means the 8 December of their documents.
+
+    >>> mentioned_dates("what happened on 8 December?", {"2024-12-08"})
+    [('2024-12-08', 17, 27)]
+    """
+    found: list[tuple[str, int, int]] = []
+    for pattern in _MENTIONED_DATE:
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for _, s, e in found):
+                continue
+            year = match["year"]
+            if year is None:
+                years = sorted({d[:4] for d in known}, reverse=True) or [str(dt.date.today().year)]
+                candidates = [_build(y, match["month"], match["day"]) for y in years]
+                year_dates = [c for c in candidates if c is not None]
+                iso = next((c for c in year_dates if c in known), year_dates[0] if year_dates else None)
+            else:
+                iso = _build(year, match["month"], match["day"])
+            if iso is not None:
+                found.append((iso, match.start(), match.end()))
+    return sorted(found, key=lambda item: item[1])

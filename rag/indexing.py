@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -10,10 +11,12 @@ from typing import Callable
 
 import numpy as np
 
-from rag.chunking import chunk_documents
-from rag.config import Limits, default_index_path, default_model
+from rag.chunking import chunk_documents, document_profile
+from rag.config import Limits, default_index_path, default_model, default_tagger
 from rag.documents import Notice, SourceFile, find_files, load_documents
+from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
+from rag.settings import CHUNKING
 from rag.store import FileRecord, Index, read_manifest, write_lock
 from rag.types import Chunk, SyncReport
 
@@ -41,6 +44,7 @@ def sync(
     index: str | Path | None = None,
     *,
     model: str | None = None,
+    tagger: str | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
     limits: Limits | None = None,
@@ -53,6 +57,9 @@ def sync(
     is skipped with a warning and keeps its previous chunks, if any. An unchanged
     corpus returns without loading the model or the vectors. Warnings of one kind are
     listed up to three, then counted.
+
+    ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
+    when an index is built and kept in its manifest; asking for others needs ``rebuild``.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -73,6 +80,8 @@ def sync(
                 f"{index} was built with the model {manifest.model!r}, not {model!r}; "
                 f"rebuild it with: rag index PATH... --index {index} --rebuild --model {model}"
             )
+        tagger = _tagger_name(index, manifest, tagger)
+        settings = manifest.chunking if manifest else CHUNKING
         known = manifest.files if manifest else {}
 
         changed: list[tuple[SourceFile, str]] = []
@@ -106,7 +115,8 @@ def sync(
             if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
         ]
 
-        loaded: list[tuple[SourceFile, str, list[Chunk], int]] = []
+        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         for number, (file, sha) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
@@ -116,7 +126,11 @@ def sync(
                 skipped.append(file.source)
                 continue
             warnings.extend(file_warnings)
-            loaded.append((file, sha, chunk_documents(documents), len(documents)))
+            profile = document_profile(documents, settings)
+            record = FileRecord(
+                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now
+            )
+            loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
@@ -132,27 +146,30 @@ def sync(
 
         progress(0.1, "loading the embedding model")
         embedder = get_document_embedder(model)
-        store = Index.open(index) if manifest is not None else Index.empty(index, model, embedder.dimension)
+        store = (
+            Index.open(index)
+            if manifest is not None
+            else Index.empty(index, model, embedder.dimension, tagger=tagger, chunking=settings)
+        )
         reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
-        new_chunks = [chunk for _, _, chunks, _ in loaded for chunk in chunks]
-        # Each distinct new text is embedded once, however often it recurs in this batch.
+        new_chunks = [chunk for _, _, chunks in loaded for chunk in chunks]
+        # Each distinct new text is tagged and embedded once, however often it recurs in this batch.
         to_embed = list({key: c.text for c in new_chunks if (key := _content_key(c.text)) not in reusable}.items())
+        progress(0.1, f"finding names in {len(to_embed)} passages")
+        tagged = dict(zip((key for key, _ in to_embed), get_tagger(tagger).tag([text for _, text in to_embed])))
         fresh = _embed(embedder, [text for _, text in to_embed], progress)
         vector_of = dict(zip((key for key, _ in to_embed), fresh))
         additions = []
-        for file, sha, chunks, pages in loaded:
+        for file, record, chunks in loaded:
+            keys = [_content_key(c.text) for c in chunks]
             vectors = np.stack(
-                [
-                    vector_of[key] if key in vector_of else store.vector(reusable[key])
-                    for key in map(_content_key, (c.text for c in chunks))
-                ]
+                [vector_of[key] if key in vector_of else store.vector(reusable[key]) for key in keys]
             ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
-            record = FileRecord(root=str(file.root), sha256=sha, chunk_ids=(), pages=pages)
-            additions.append((file.source, record, chunks, vectors))
+            entities = [tagged[key] if key in tagged else store.entities(reusable[key]) for key in keys]
+            additions.append((file.source, record, chunks, vectors, entities))
 
         progress(0.95, "writing the index")
-        new_store = store.replace_files(removed + updated, additions)
-        new_store.save()
+        _write(store, removed + updated, additions)
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -168,6 +185,58 @@ def sync(
             chunks_embedded=len(to_embed),
             warnings=summarise(warnings),
         )
+
+
+def _tagger_name(index: Path, manifest, asked: str | None) -> str:
+    """The index's tagger: the one it was built with, or the one asked for a new index."""
+    if manifest is None:
+        return get_tagger(asked or default_tagger()).name
+    if asked is not None and get_tagger(asked).name != manifest.tagger:
+        raise IndexFormatError(
+            f"{index} was tagged with {manifest.tagger!r}, not {asked!r}; "
+            f"rebuild it with: rag index PATH... --index {index} --rebuild --tagger {asked}"
+        )
+    return manifest.tagger
+
+
+def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncReport:
+    """Remove documents (by source name, as ``Hit.source`` gives it) from the index at ``index``.
+
+    Only the index changes: the files stay where they are, and syncing their folder
+    again adds them back. A name the index does not hold is a ``ValueError`` and
+    changes nothing. The model is never loaded.
+
+    >>> delete(["notes.txt"], "my-index/").removed        # doctest: +SKIP
+    ('notes.txt',)
+    """
+    if isinstance(sources, str):
+        sources = [sources]
+    sources = list(dict.fromkeys(sources))
+    index = Path(index) if index is not None else default_index_path()
+    if not sources:
+        raise ValueError("no document named; pass source names as search() hits give them, e.g. ['notes.txt']")
+    no_index = IndexFormatError(f"no index at {index}; build one with: rag index PATH... --index {index}")
+    if read_manifest(index) is None:  # before the lock, which would create the folder
+        raise no_index
+    with write_lock(index):
+        manifest = read_manifest(index)
+        if manifest is None:
+            raise no_index
+        unknown = [source for source in sources if source not in manifest.files]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
+                "nothing was removed (Index.document_facts() lists the names it holds)"
+            )
+        _write(Index.open(index), sources, [])
+    return SyncReport(
+        removed=tuple(sources), chunks_removed=sum(len(manifest.files[source].chunk_ids) for source in sources)
+    )
+
+
+def _write(store: Index, removed: list[str], additions: list) -> Index:
+    """The one way both sync and delete change an index: drop ``removed``, add ``additions``, swap in."""
+    return store.replace_files(removed, additions).save()
 
 
 def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:

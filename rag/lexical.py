@@ -60,6 +60,22 @@ STOPWORDS_EN = (
     "there these they this to was will with"
 ).split()
 
+# bm25s.stopwords.STOPWORDS_EN_PLUS (NLTK's full English list), copied for the same reason:
+# the words an answer sentence need not share with its question ("now", "also", "very").
+STOPWORDS_EN_PLUS = """
+    a about above after again against ain all am an and any are aren aren't as at be because
+    been before being below between both but by can couldn couldn't d did didn didn't do
+    does doesn doesn't doing don don't down during each few for from further had hadn hadn't
+    has hasn hasn't have haven haven't having he her here hers herself him himself his how i
+    if in into is isn isn't it it's its itself just ll m ma me mightn mightn't more most
+    mustn mustn't my myself needn needn't no nor not now o of off on once only or other our
+    ours ourselves out over own re s same shan shan't she she's should should've shouldn
+    shouldn't so some such t than that that'll the their theirs them themselves then there
+    these they this those through to too under until up ve very was wasn wasn't we were
+    weren weren't what when where which while who whom why will with won won't wouldn
+    wouldn't y you you'd you'll you're you've your yours yourself yourselves
+""".split()
+
 # Words that shape a question but never match its answer: "how many … did …".
 QUESTION_WORDS = frozenset(
     """what which who whom whose where when why how many much did does do done was were is are

@@ -45,14 +45,14 @@ def _split_block(text: str, offset: int) -> list[tuple[int, int]]:
     # A short line with no closing punctuation (a title, a dateline) ends where it ends.
     split: list[tuple[int, int]] = []
     for s, e in spans:
-        for line_break in [m.start() for m in re.finditer(r"\n", text[s:e])]:
-            line = text[s : s + line_break]
-            line_start = line.rfind("\n") + 1
-            last_line = line[line_start:].strip()
-            if last_line and len(last_line) < _SHORT_LINE and last_line[-1] not in ".,;:!?…”\"'":
-                split.append((s, s + line_break))
-                s = s + line_break
-                break
+        base = line_start = s
+        for match in re.finditer(r"\n", text[base:e]):
+            line_break = base + match.start()
+            line = text[line_start:line_break].strip()
+            if line and len(line) < _SHORT_LINE and line[-1] not in ".,;:!?…”\"'":
+                split.append((s, line_break))
+                s = line_break
+            line_start = line_break + 1
         split.append((s, e))
     return [(offset + s, offset + e) for s, e in split]
 

@@ -4,7 +4,7 @@ Layout of an index directory::
 
     CURRENT            name of the live version folder, replaced atomically
     LOCK               held while a writer builds a new version
-    v<time>-<id>/      manifest.json, chunks.jsonl, vectors.faiss
+    v<time>-<id>/      manifest.json, chunks.jsonl, entities.jsonl, vectors.faiss
 
 A writer builds a complete new version folder and only then points CURRENT at it,
 so a crash mid-build leaves the previous version live and readable.
@@ -25,18 +25,20 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import numpy as np
 
 from rag.chunking import CHUNKER_VERSION
+from rag.entities import Entity, Gazetteer
 from rag.errors import IndexFormatError
-from rag.types import Chunk, IndexInfo
+from rag.settings import CHUNKING, ChunkingSettings
+from rag.types import Chunk, DocumentFacts, IndexInfo
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: entities.jsonl beside the chunks; tagger and chunking settings in the manifest
 _CURRENT = "CURRENT"
 _KEEP_VERSIONS = 2  # the live one and the one before, for readers still holding it
 
@@ -49,6 +51,8 @@ class FileRecord:
     sha256: str
     chunk_ids: tuple[int, ...]
     pages: int = 1
+    profile: str = "plain"  # how it was chunked: "news" or "plain" (rag.chunking)
+    added: str = ""  # ISO timestamp of when this version of the file was indexed; "" in older indexes
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Manifest:
     updated: str = ""
     format_version: int = FORMAT_VERSION
     chunker_version: int = CHUNKER_VERSION
+    tagger: str = "none"  # what tagged the passages' entities (rag.entities)
+    chunking: ChunkingSettings = CHUNKING
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -76,13 +82,24 @@ class Manifest:
         files = {}
         for source, r in data.get("files", {}).items():
             _expect(r, dict, f"files[{source!r}]")
-            for name, kind in (("root", str), ("sha256", str), ("chunk_ids", list), ("pages", int)):
-                _expect(r.get(name, 1), kind, f"files[{source!r}].{name}")
+            for name, kind in (("root", str), ("sha256", str), ("chunk_ids", list), ("pages", int), ("profile", str)):
+                if name in r or name in ("root", "sha256", "chunk_ids"):
+                    _expect(r.get(name), kind, f"files[{source!r}].{name}")
             for chunk_id in r["chunk_ids"]:
                 _expect(chunk_id, int, f"files[{source!r}].chunk_ids")
-            files[source] = FileRecord(r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1))
+            added = r.get("added", "")  # not recorded by indexes written before it was
+            _expect(added, str, f"files[{source!r}].added")
+            files[source] = FileRecord(
+                r["root"], r["sha256"], tuple(r["chunk_ids"]), r.get("pages", 1), r.get("profile", "plain"), added=added
+            )
+        chunking = data.get("chunking", {})
+        _expect(chunking, dict, "chunking")
+        try:
+            settings = ChunkingSettings(**chunking)
+        except TypeError as error:
+            raise ValueError(f"chunking: {error}") from None
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{**{k: v for k, v in data.items() if k in known}, "files": files})
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "files": files, "chunking": settings})
 
 
 def _expect(value: Any, kind: type, name: str) -> None:
@@ -193,7 +210,13 @@ class Index:
     """An in-memory snapshot of one index version; never changes after it is made."""
 
     def __init__(
-        self, path: Path, manifest: Manifest, chunks: list[Chunk], vectors: Any, version: str | None = None
+        self,
+        path: Path,
+        manifest: Manifest,
+        chunks: list[Chunk],
+        vectors: Any,
+        version: str | None = None,
+        entities: list[tuple[Entity, ...]] | None = None,
     ) -> None:
         self.path = path
         self.version = version  # the version folder this snapshot was read from, if any
@@ -201,6 +224,8 @@ class Index:
         self.manifest = manifest
         self.chunks = chunks  # ordered by chunk_id
         self.vectors = vectors  # faiss.IndexIDMap2 over inner product
+        # Named entities of each chunk, offsets in its text; aligned with ``chunks``.
+        self.chunk_entities = entities if entities is not None else [() for _ in chunks]
         self._position = {chunk.chunk_id: i for i, chunk in enumerate(chunks)}
         self.ids = np.array([c.chunk_id for c in chunks], dtype="int64")
         self.dates = np.array([c.date or "" for c in chunks], dtype=object)
@@ -210,11 +235,14 @@ class Index:
     # -- reading ---------------------------------------------------------------
 
     @classmethod
-    def empty(cls, path: Path, model: str, dimension: int) -> "Index":
+    def empty(
+        cls, path: Path, model: str, dimension: int, tagger: str = "none", chunking: ChunkingSettings = CHUNKING
+    ) -> "Index":
         faiss = _faiss()
 
         vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        return cls(path, Manifest(model=model, dimension=dimension), [], vectors)
+        manifest = Manifest(model=model, dimension=dimension, tagger=tagger, chunking=chunking)
+        return cls(path, manifest, [], vectors)
 
     @classmethod
     def open(cls, path: str | Path) -> "Index":
@@ -232,21 +260,68 @@ class Index:
                 _chunk(json.loads(line))
                 for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
             ]
+            entities = [
+                tuple(Entity(*e) for e in json.loads(line))
+                for line in (version / "entities.jsonl").read_text(encoding="utf-8").splitlines()
+            ]
             vectors = faiss.read_index(str(version / "vectors.faiss"))
         except (OSError, ValueError, TypeError, RuntimeError) as error:
             raise IndexFormatError(f"{path}: the index is damaged ({error}); {_rebuild_hint(path)}") from error
-        if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension:
+        if vectors.ntotal != len(chunks) or vectors.d != manifest.dimension or len(entities) != len(chunks):
             raise IndexFormatError(
-                f"{path}: vectors and chunks disagree ({vectors.ntotal} vs {len(chunks)}); {_rebuild_hint(path)}"
+                f"{path}: vectors, chunks and entities disagree ({vectors.ntotal}, {len(chunks)}, {len(entities)}); "
+                f"{_rebuild_hint(path)}"
             )
-        return cls(path, manifest, chunks, vectors, name)
+        return cls(path, manifest, chunks, vectors, name, entities)
 
     def documents(self) -> dict[str, Path]:
         """Every indexed source, with the folder it was indexed from."""
         return {source: Path(record.root) for source, record in self.manifest.files.items()}
 
+    def document_facts(self) -> list[DocumentFacts]:
+        """Every indexed document, by name: its type, pages, passages, date range and when it was added.
+
+        >>> [(d.source, d.passages, d.date_from) for d in open_index().document_facts()]   # doctest: +SKIP
+        [('assad-in-moscow-as-it-happened.txt', 129, '2024-12-07')]
+        """
+        dates: dict[str, list[str]] = {}
+        for chunk in self.chunks:
+            if chunk.date:
+                dates.setdefault(chunk.source, []).append(chunk.date)
+        return [
+            DocumentFacts(
+                source=source,
+                kind=PurePosixPath(source).suffix.lstrip(".").lower(),
+                pages=record.pages,
+                passages=len(record.chunk_ids),
+                date_from=min(dates[source]) if source in dates else None,
+                date_to=max(dates[source]) if source in dates else None,
+                added=record.added,
+                folder=record.root,
+            )
+            for source, record in sorted(self.manifest.files.items())
+        ]
+
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[self._position[chunk_id]]
+
+    def entities(self, chunk_id: int) -> tuple[Entity, ...]:
+        """The named entities of a chunk, with offsets in its text."""
+        return self.chunk_entities[self._position[chunk_id]]
+
+    @functools.cached_property
+    def known_dates(self) -> frozenset[str]:
+        """Every date the passages carry, for reading days named without a year."""
+        return frozenset(c.date for c in self.chunks if c.date)
+
+    @functools.cached_property
+    def gazetteer(self) -> Gazetteer:
+        """Every name the passages hold, for finding them in questions."""
+        return Gazetteer(
+            (chunk.text[e.start : e.end], e.label)
+            for chunk, entities in zip(self.chunks, self.chunk_entities)
+            for e in entities
+        )
 
     def vector(self, chunk_id: int) -> np.ndarray:
         return self.vectors.reconstruct(int(chunk_id))
@@ -290,12 +365,12 @@ class Index:
     def replace_files(
         self,
         removed: list[str],
-        added: list[tuple[str, FileRecord, list[Chunk], np.ndarray]],
+        added: list[tuple[str, FileRecord, list[Chunk], np.ndarray, list[tuple[Entity, ...]]]],
     ) -> "Index":
         """A new Index with the chunks of ``removed`` sources dropped and ``added`` ones in.
 
-        Each added entry is ``(source, record, chunks, vectors)``; the chunks get fresh
-        ids here. This snapshot is left untouched: readers keep using it meanwhile.
+        Each added entry is ``(source, record, chunks, vectors, entities)``; the chunks get
+        fresh ids here. This snapshot is left untouched: readers keep using it meanwhile.
         """
         faiss = _faiss()
 
@@ -308,14 +383,17 @@ class Index:
                 dropped.update(record.chunk_ids)
         if dropped:
             vectors.remove_ids(np.array(sorted(dropped), dtype="int64"))
-        chunks = [c for c in self.chunks if c.chunk_id not in dropped]
+        kept = [i for i, c in enumerate(self.chunks) if c.chunk_id not in dropped]
+        chunks = [self.chunks[i] for i in kept]
+        entities = [self.chunk_entities[i] for i in kept]
         next_id = self.manifest.next_id
-        for source, record, new_chunks, new_vectors in added:
+        for source, record, new_chunks, new_vectors, new_entities in added:
             ids = np.arange(next_id, next_id + len(new_chunks), dtype="int64")
             next_id += len(new_chunks)
             if len(new_chunks):
                 vectors.add_with_ids(np.ascontiguousarray(new_vectors, dtype="float32"), ids)
             chunks.extend(dataclasses.replace(c, chunk_id=int(i)) for c, i in zip(new_chunks, ids))
+            entities.extend(new_entities)
             files[source] = dataclasses.replace(record, chunk_ids=tuple(int(i) for i in ids))
         manifest = dataclasses.replace(
             self.manifest,
@@ -323,7 +401,7 @@ class Index:
             next_id=next_id,
             updated=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )
-        return Index(self.path, manifest, chunks, vectors, self.version)
+        return Index(self.path, manifest, chunks, vectors, self.version, entities)
 
     def save(self) -> "Index":
         """Write this snapshot as a new version and make it the live one, atomically."""
@@ -337,6 +415,9 @@ class Index:
             with open(staging / "chunks.jsonl", "w", encoding="utf-8") as out:
                 for chunk in self.chunks:
                     out.write(json.dumps(dataclasses.asdict(chunk), ensure_ascii=False) + "\n")
+            with open(staging / "entities.jsonl", "w", encoding="utf-8") as out:
+                for entities in self.chunk_entities:
+                    out.write(json.dumps([[e.start, e.end, e.label] for e in entities]) + "\n")
             faiss.write_index(self.vectors, str(staging / "vectors.faiss"))
             # BM25 is built here, where bm25s is cheap to import, so opening never has to.
             from rag.lexical import KeywordIndex

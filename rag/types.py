@@ -118,3 +118,17 @@ class IndexInfo:
     dimension: int
     size_bytes: int
     updated: str  # ISO timestamp of the last write
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """One indexed document as ``Index.document_facts()`` lists it."""
+
+    source: str  # path relative to the folder it was indexed from, as in Hit.source
+    kind: str  # the file type, from its suffix: "txt", "md", "pdf"
+    pages: int  # pages of a PDF; 1 for a text file
+    passages: int
+    date_from: str | None  # the earliest passage date (ISO), None when no passage is dated
+    date_to: str | None  # the latest passage date
+    added: str  # ISO timestamp of when this version of the file was indexed ("" if not recorded)
+    folder: str  # the folder it was indexed from

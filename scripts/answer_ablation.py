@@ -1,15 +1,16 @@
-"""What each signal of the sentence score adds to answers on the dev set.
+"""What each signal and rule of the answer adds, measured on questions it was never fitted on.
 
-    .venv/bin/python scripts/answer_ablation.py [DEVSET] [--index DIR]
-    .venv/bin/python scripts/answer_ablation.py --beir ../shared/bench/squad2_cs224n [--max-queries N]
+    .venv/bin/python scripts/answer_ablation.py [--beir ../shared/bench/squad2_cs224n] [--max-queries N]
+    .venv/bin/python scripts/answer_ablation.py --devset eval/devset.jsonl [--index DIR]
 
-Each row drops one signal (its weight set to 0) or one rule, re-calibrates the
-abstention threshold on the same questions, and reports accuracy, false abstentions
-and abstention accuracy at that threshold, beside the shipped settings.
-
-With --beir (a BEIR folder with answers.jsonl, such as SQuAD), the questions were
-never seen while tuning: each row reports the accuracy when every question is
-answered, and the accuracy and coverage at the shipped threshold.
+For SQuAD (the default), each variant drops one feature (the model is refitted
+without it on the tuning half) or switches off one selection rule or gate, and is
+measured on the held-out half through the real answer(): accuracy of the answer
+text when every question is answered ("all answered"), answered-and-right at the
+variant's fitted threshold, coverage, how often the short answer holds the gold,
+and how often it refuses when the question's paragraph is hidden (an unanswerable
+stand-in). With --devset, the same variants are reported on a dev set (its own
+accuracy, false abstentions and abstention accuracy; never used for fitting).
 """
 
 from __future__ import annotations
@@ -22,97 +23,87 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from rag.answer import SETTINGS, compose, confidence, could_answer, score_sentences  # noqa: E402
-from rag.evaluation import Question, answer_contains, load_devset  # noqa: E402
+from rag.answering import RULES, Rules, attempt, decide  # noqa: E402
+from rag.answering.candidates import FEATURES  # noqa: E402
+from rag.answering.model import load_model  # noqa: E402
+from rag.answering.training import collect, fit, squad_questions  # noqa: E402
+from rag.evaluation import answer_contains, evaluate_devset, load_devset  # noqa: E402
+from rag.settings import ANSWER  # noqa: E402
+
+SQUAD = PROJECT.parent / "shared" / "bench" / "squad2_cs224n"
 
 
-def run(questions, index, settings, gates: bool = True) -> tuple[float, int, float, float]:
-    """Accuracy, false abstentions and abstention accuracy at the best threshold."""
-    forced = dataclasses.replace(settings, threshold=float("-inf"))
-    outcomes = []
-    for question in questions:
-        hits, candidates = score_sentences(question.question, index=index, settings=settings)
-        result = compose(question.question, hits, candidates, forced)
-        gated = gates and not could_answer(question.question, hits, candidates)
-        best = float("-inf") if gated or not candidates else confidence(candidates, settings)
-        outcomes.append((question, best, answer_contains(result.text, question.answers)))
-    best_row = None
-    for threshold in sorted({b for _, b, _ in outcomes if b > float("-inf")}):
-        correct = sum(q.answerable and ok and b >= threshold for q, b, ok in outcomes)
-        abstained = sum(not q.answerable and b < threshold for q, b, _ in outcomes)
-        false = sum(q.answerable and b < threshold for q, b, _ in outcomes)
-        row = (correct + abstained, correct, false, abstained, threshold)
-        if best_row is None or row[0] > best_row[0]:  # ties: the lowest threshold, as `rag eval`
-            best_row = row
-    answerable = sum(q.answerable for q, _, _ in outcomes)
-    unanswerable = len(outcomes) - answerable
-    _, correct, false, abstained, threshold = best_row
-    return correct / answerable, false, abstained / unanswerable, threshold
+def variants(refit):
+    """(name, model, rules, gates): the shipped answer, then one thing off at a time."""
+    shipped = load_model()
+    rows = [("shipped", shipped, RULES, True)]
+    rows += [(f"no {feature}", refit(feature), RULES, True) for feature in FEATURES]
+    rows += [
+        (f"no {rule} rule", shipped, dataclasses.replace(RULES, **{rule: False}), True)
+        for rule in (f.name for f in dataclasses.fields(Rules))
+    ]
+    rows.append(("no unmentioned-name gate", shipped, RULES, False))
+    return rows
 
 
-def run_held_out(questions, index, settings, gates: bool = True) -> tuple[float, float, float]:
-    """Accuracy answering everything; accuracy and coverage at the shipped threshold."""
-    forced = dataclasses.replace(settings, threshold=float("-inf"))
-    right, right_kept, kept = 0, 0, 0
-    for question in questions:
-        hits, candidates = score_sentences(question.question, index=index, settings=settings)
-        ok = answer_contains(compose(question.question, hits, candidates, forced).text, question.answers)
-        answered = not (gates and not could_answer(question.question, hits, candidates))
-        answered = answered and bool(candidates) and confidence(candidates, settings) >= SETTINGS.threshold
-        right += ok
-        kept += answered
-        right_kept += ok and answered
-    return right / len(questions), right_kept / len(questions), kept / len(questions)
+def held_out_row(questions, index, model, rules, gates, hidden_runs) -> tuple[float, float, float, float, float]:
+    """All answered, right at threshold, coverage, short answer right, refused when hidden."""
+    import numpy as np
 
+    from rag.answering import Attempt
+    from rag.answering.training import decisions
 
-def beir_questions(folder: str, max_queries: int | None) -> tuple[list[Question], str]:
-    """The answerable queries of a BEIR folder as dev-set questions, and its cached index."""
-    from rag.beir import build_index, load_beir
-    from rag.config import PROJECT_ROOT
-
-    data = load_beir(folder)
-    if not data.answers:
-        raise SystemExit(f"{folder} has no answers.jsonl: answer accuracy needs gold answers")
-    index = build_index(data, PROJECT_ROOT / ".cache" / "beir" / Path(folder).resolve().name)
-    ids = [q for q in data.queries if data.answers.get(q)][:max_queries]
-    questions = [Question(q, data.queries[q], "fact", (), ("|".join(data.answers[q]),)) for q in ids]
-    return questions, str(index)
+    open_settings = dataclasses.replace(ANSWER, threshold=float("-inf"))
+    every = right = answered = short = 0
+    for _, text, gold, _ in questions:
+        tried = attempt(text, index=index, model=model)
+        if not gates:
+            tried = dataclasses.replace(tried, gated=False)
+        wanted = ("|".join(gold),)
+        forced = decide(text, tried, open_settings, rules, model)
+        result = decide(text, tried, ANSWER, rules, model)
+        every += answer_contains(forced.text, wanted)
+        right += result.found and answer_contains(result.text, wanted)
+        answered += result.found
+        short += bool(result.short) and answer_contains(result.short, wanted)
+    runs = hidden_runs if gates else [dataclasses.replace(r, gated=False) for r in hidden_runs]
+    refused = [not d.answered for d in decisions(model, runs)]
+    n = len(questions)
+    return every / n, right / n, answered / n, short / n, float(np.mean(refused)) if refused else float("nan")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("devset", nargs="?", default=str(PROJECT / "eval" / "devset.jsonl"))
-    parser.add_argument("--index")
-    parser.add_argument("--beir", help="a BEIR folder with answers.jsonl (held-out questions)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beir", default=str(SQUAD))
     parser.add_argument("--max-queries", type=int)
+    parser.add_argument("--devset", help="report the variants on a dev set instead")
+    parser.add_argument("--index", help="the dev set's index (default: the project's)")
+    parser.add_argument("--workdir", type=Path, help="where the SQuAD index is cached (default .cache/beir/NAME)")
     args = parser.parse_args()
-    if args.beir:
-        questions, index = beir_questions(args.beir, args.max_queries)
-    else:
-        questions, index = load_devset(args.devset), args.index
-    variants = {
-        "shipped settings": (SETTINGS, True),
-        "no embedding similarity": (dataclasses.replace(SETTINGS, similarity=0.0), True),
-        "no keyword overlap": (dataclasses.replace(SETTINGS, overlap=0.0), True),
-        "no carried keywords": (dataclasses.replace(SETTINGS, carried=0.0), True),
-        "no name variants": (dataclasses.replace(SETTINGS, variant=0.0), True),
-        "no list items rule": (dataclasses.replace(SETTINGS, enumeration=10**6), True),
-        "no passage rank": (dataclasses.replace(SETTINGS, rank=0.0), True),
-        "no question-type cue": (dataclasses.replace(SETTINGS, cue=0.0), True),
-        "no margin in confidence": (dataclasses.replace(SETTINGS, margin=0.0), True),
-        "no abstention gates": (SETTINGS, False),
-    }
-    if args.beir:
-        print(f"{len(questions)} questions from {args.beir}")
-        print(f"{'variant':26} {'all answered':>12} {'at threshold':>12} {'coverage':>8}")
-        for name, (settings, gates) in variants.items():
-            every, at_threshold, coverage = run_held_out(questions, index, settings, gates)
-            print(f"{name:26} {every:12.3f} {at_threshold:12.3f} {coverage:8.3f}")
+
+    tune, index = squad_questions(args.beir, "tune", args.max_queries, args.workdir)
+    tune_runs = collect(tune, index)
+
+    def refit(feature):
+        return fit(tune_runs, tuple(f for f in FEATURES if f != feature))
+
+    rows = variants(refit)
+    if args.devset:
+        questions = load_devset(args.devset)
+        print(f"{len(questions)} questions from {args.devset} (never fitted on)")
+        print(f"{'variant':28} {'accuracy':>8} {'false abst.':>11} {'abst. acc.':>10} {'short':>6}")
+        for name, model, rules, gates in rows:
+            report = evaluate_devset(questions, index=args.index, rules=rules, model=model, gates=gates)
+            short = f"{report.short_accuracy:6.3f}" if report.short_accuracy is not None else f"{'-':>6}"
+            print(f"{name:28} {report.accuracy:8.3f} {report.false_abstentions:11d} {report.abstention_accuracy:10.3f} {short}")
         return
-    print(f"{'variant':26} {'accuracy':>8} {'false abst.':>11} {'abst. acc.':>10} {'threshold':>9}")
-    for name, (settings, gates) in variants.items():
-        accuracy, false, abstention, threshold = run(questions, index, settings, gates)
-        print(f"{name:26} {accuracy:8.3f} {false:11d} {abstention:10.3f} {threshold:9.2f}")
+    held, _ = squad_questions(args.beir, "held-out", args.max_queries, args.workdir)
+    hidden_runs = [r for r in collect(held, index) if r.hidden and not r.answerable]
+    print(f"held-out half of {Path(args.beir).name}: {len(held)} questions, {len(hidden_runs)} hidden-paragraph runs")
+    print(f"{'variant':28} {'all answered':>12} {'at threshold':>12} {'coverage':>8} {'short':>6} {'refused hidden':>14}")
+    for name, model, rules, gates in rows:
+        every, right, coverage, short, refused = held_out_row(held, index, model, rules, gates, hidden_runs)
+        print(f"{name:28} {every:12.3f} {right:12.3f} {coverage:8.3f} {short:6.3f} {refused:14.3f}")
 
 
 if __name__ == "__main__":

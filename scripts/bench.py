@@ -192,7 +192,7 @@ def main() -> None:
         search_mb, search_torch = memory_out.split()
 
         import rag
-        from rag.answer import answer
+        from rag.answering import answer
         from rag.embedding import get_embedder
         from rag.search import open_index
 

@@ -22,8 +22,9 @@ Russian President Vladimir Putin granted Assad asylum, Kremlin spokesman Dmitry 
 """
 
 
-def chunks_of(text, **kwargs):
+def chunks_of(text, profile="news", **kwargs):
     document = Document("blog.txt", text)
+    kwargs["profile"] = profile
     chunks = chunk_documents([document], **kwargs)
     for chunk in chunks:
         assert text[chunk.start : chunk.end] == chunk.text
@@ -132,3 +133,48 @@ def test_a_contraction_in_the_attribution_names_nobody():
         "“The airport is closed until further notice.” That’s the message travellers received on Monday, officials said.\n"
     )
     assert len(chunks_of(text)) == 2
+
+
+# -- profiles: news rules only where a file reads as news ----------------------------
+
+from rag.chunking import document_profile  # noqa: E402
+from rag.sentences import sentence_spans  # noqa: E402
+
+PDF_PAGE = (
+    "Harbour Authority Quarterly Report\n"
+    "12 March 2025\n"
+    "The harbour reopened on Monday after three weeks of repairs to the northern pier.\n"
+    "Ships queued outside the breakwater for most of the morning.\n"
+    "Traffic\n"
+    "Container traffic rose by a tenth on the quarter, the authority said.\n"
+)
+
+
+def test_a_file_with_several_date_lines_reads_as_news_and_others_as_plain():
+    assert document_profile([Document("blog.txt", BLOG)]) == "news"
+    assert document_profile([Document("r.pdf", PDF_PAGE, page=1)]) == "plain"
+    assert document_profile([Document("notes.md", "Just notes.\n\nMore notes.")]) == "plain"
+
+
+def test_a_pdf_page_gets_its_date_and_headings_stay_out_of_sentences():
+    page = Document("r.pdf", PDF_PAGE, page=1)
+    chunks = chunk_documents([page])
+    assert all(c.date == "2025-03-12" for c in chunks)
+    first = chunks[0].text  # the title joins the text under it, the date line between them
+    assert first.startswith("Harbour Authority Quarterly Report")
+    sentences = [first[s:e] for s, e in sentence_spans(first)]
+    assert "The harbour reopened on Monday after three weeks of repairs to the northern pier." in sentences
+    # a heading is joined to the text under it, never glued into a sentence of the text before
+    traffic = next(c for c in chunks if "Container traffic" in c.text)
+    assert traffic.text.startswith("Traffic\nContainer traffic")
+    for chunk in chunks:
+        assert PDF_PAGE[chunk.start : chunk.end] == chunk.text
+
+
+def test_plain_documents_get_no_news_continuation():
+    text = (
+        "The Northern Guard has issued an urgent warning to residents of several villages.\n\n"
+        "“Stay at home until further notice,” the Northern Guard spokesman announced on X.\n"
+    )
+    assert len(chunks_of(text, profile="plain")) == 2
+    assert len(chunks_of(text, profile="news")) == 1

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rag import search
-from rag.lexical import _STOPWORDS, STOPWORDS_EN, KeywordIndex, _stemmer, keyword_index, tokenize
+from rag.lexical import _STOPWORDS, STOPWORDS_EN, STOPWORDS_EN_PLUS, KeywordIndex, _stemmer, keyword_index, tokenize
 from rag.store import Index
 from tests.conftest import DEVSET
 
@@ -33,6 +33,9 @@ def test_stopwords_are_bm25s_english_list():
     from bm25s.stopwords import STOPWORDS_EN as bm25s_list
 
     assert sorted(STOPWORDS_EN) == sorted(bm25s_list)
+    from bm25s.stopwords import STOPWORDS_EN_PLUS as bm25s_full_list
+
+    assert sorted(STOPWORDS_EN_PLUS) == sorted(bm25s_full_list)
 
 
 def test_tokenize_equals_bm25s_tokenize(passages):

@@ -28,7 +28,7 @@ def test_import_rag_loads_no_heavy_library():
 
 def test_the_library_never_imports_the_web_app():
     out = run_python("""
-        import sys, rag, rag.answer, rag.cli, rag.evaluation, rag.beir, rag.indexing, rag.search
+        import sys, rag, rag.answering, rag.cli, rag.evaluation, rag.beir, rag.indexing, rag.search
         print(sorted(m for m in ("ui", "gradio") if m in sys.modules))
     """)
     assert out.strip() == "[]"

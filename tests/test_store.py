@@ -30,7 +30,7 @@ def synthetic_index(tmp_path, n=200, d=16, seed=0):
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chunks = [Chunk(i, "s.txt", f"text {i}", 0, 1) for i in range(n)]
     empty = Index.empty(tmp_path, "synthetic", d)
-    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors)])
+    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors, [()] * len(chunks))])
     return index, vectors
 
 
@@ -258,7 +258,7 @@ def test_a_damaged_current_pointer_is_a_clear_error(tmp_path, damage, message):
         ({"files": {"a.txt": [1]}}, r"files\['a.txt'\] should be dict, not list"),
         ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": "12"}}}, r"chunk_ids should be list, not str"),
         ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [1.5]}}}, r"chunk_ids should be int, not float"),
-        ({"files": {"a.txt": {"root": "/", "sha256": "0"}}}, r"chunk_ids should be list, not int"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0"}}}, r"chunk_ids should be list, not NoneType"),
         ({"unknown": 1, "model": 7}, r"model should be str"),  # unknown keys are ignored, wrong ones are not
     ],
 )

@@ -1,4 +1,4 @@
-"""The web app's handlers, called directly, and the launched app through gradio_client."""
+"""The web app's pieces called directly, and the launched app through gradio_client."""
 
 import concurrent.futures
 import os
@@ -13,33 +13,57 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from rag import Answer, Citation, Hit, open_index
+from rag import Answer, Citation, DocumentFacts, Hit, open_index
+from tests.pdfs import text_pdf
 from ui import app
-from ui.app import (
-    add_documents,
-    ask,
-    ask_json,
-    build_demo,
-    render_answer,
-    render_passages,
-    render_report,
-    safe_filename,
+from ui.app import build_demo
+from ui.conversation import (
+    MAX_TURNS,
+    Filters,
+    Turn,
+    answer_turn,
+    answers_for,
+    from_storage,
+    parse_filters,
+    rerun_all,
+    rerun_last,
+    to_storage,
 )
+from ui.render import (
+    chat_messages,
+    highlight,
+    plain_answer,
+    render_around,
+    render_document,
+    render_documents,
+    render_sources,
+    render_turn,
+    render_upload_report,
+)
+from ui.uploads import FileOutcome, UploadReport, add_documents, remove_document, safe_filename
+from ui.viewer import Unavailable, around, locate
 
 QUESTION = "who granted Assad asylum?"
+CORPUS_DOC = "assad-in-moscow-as-it-happened.txt"
 XSS = '<img src=x onerror="window.__xss=1"> <script>window.__xss=2</script>'
 
 
-def hit(text: str, *, rank: int = 1, start: int = 100, date: str | None = "2024-12-08", page: int | None = None) -> Hit:
-    return Hit(rank=rank, score=0.5 / rank, chunk_id=rank, source="doc.txt", text=text, start=start,
+def hit(text: str, *, rank: int = 1, start: int = 100, date: str | None = "2024-12-08", page: int | None = None,
+        source: str = "doc.txt") -> Hit:
+    return Hit(rank=rank, score=0.5 / rank, chunk_id=rank, source=source, text=text, start=start,
                end=start + len(text), page=page, date=date)
 
 
-def cited(question: str, passage: Hit, quote: str) -> Answer:
+def cited(question: str, passage: Hit, quote: str, **fields) -> Answer:
     offset = passage.text.index(quote)
     citation = Citation(marker=1, hit=passage, quote=quote, start=passage.start + offset,
                         end=passage.start + offset + len(quote))
-    return Answer(question=question, text=f"{quote} [1]", found=True, citations=(citation,), hits=(passage,))
+    return Answer(question=question, text=f"{quote} [1]", found=True, citations=(citation,), hits=(passage,),
+                  question_used=fields.pop("question_used", question), **fields)
+
+
+def turn(result: Answer, filters: Filters = Filters()) -> Turn:
+    return Turn(result.question, filters, answer=result)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -49,119 +73,200 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-# -- asking ------------------------------------------------------------------------
+# -- a turn in the chat ------------------------------------------------------------------
 
 
-@pytest.mark.integration
-def test_ask_returns_the_cited_answer_with_its_passage_highlighted(corpus_index):
-    answer_html, passages_html = ask(QUESTION, index=corpus_index)
-    assert "Putin" in answer_html
-    assert '<span class="rag-marker">[1]</span>' in answer_html
-    card = re.search(r'<article class="rag-card" data-marker="1">(.*?)</article>', answer_html, re.S).group(1)
-    assert re.search(r"<mark>[^<]*Putin[^<]*</mark>", card)
-    assert re.search(r"2024-12-0[89]", card)
-    assert "assad-in-moscow-as-it-happened.txt" in card
-    assert passages_html.count('class="rag-card"') == 5
-    assert "<mark>" in passages_html
+def test_a_turn_shows_quotes_with_markers_that_link_to_their_source_cards():
+    passage = hit("First sentence. The harbour reopened on Monday. Last.")
+    html_ = render_turn(turn(cited("when?", passage, "The harbour reopened on Monday.")), 3)
+    assert "<q>The harbour reopened on Monday.</q>" in html_
+    assert '<a class="rag-cite" href="#rag-src-3-1">' in html_
+    sources = render_sources([turn(cited("a", passage, "First sentence.")), turn(cited("b", passage, "Last."))] * 2)
+    assert 'id="rag-src-3-1"' in sources and sources.count('class="rag-turn-sources"') == 4
+    assert re.search(r'<section class="rag-turn-sources" id="rag-turn-4"[^>]*>', sources).group(0).count("hidden") == 0
+    assert re.search(r'<section class="rag-turn-sources" id="rag-turn-3"[^>]*>', sources).group(0).endswith("hidden>")
 
 
-@pytest.mark.integration
-def test_ask_json_is_plain_data_with_dated_citations(corpus_index):
-    result = ask_json(QUESTION, 3, index=corpus_index)
-    assert result["found"] and "Putin" in result["text"]
-    assert {"marker", "quote", "date", "source", "page", "score", "start", "end"} <= set(result["citations"][0])
-    assert result["citations"][0]["date"] in {"2024-12-08", "2024-12-09"}
-    assert [p["rank"] for p in result["passages"]] == [1, 2, 3]
+def test_the_short_answer_is_bold_only_when_there_is_one():
+    passage = hit("Putin granted the asylum, Peskov said.")
+    with_short = render_turn(turn(cited("who?", passage, passage.text, short="Putin", confidence=0.9)), 1)
+    assert '<p class="rag-short"><strong>Putin</strong></p>' in with_short
+    assert "rag-short" not in render_turn(turn(cited("who?", passage, passage.text)), 1)
 
 
-@pytest.mark.integration
-def test_date_filters_and_k_reach_the_library(corpus_index):
-    result = ask_json("what happened in Syria?", 4, "2024-12-07", "2024-12-07", index=corpus_index)
-    assert len(result["passages"]) == 4
-    assert {p["date"] for p in result["passages"]} == {"2024-12-07"}
+def test_the_question_searched_for_is_shown_only_when_it_was_rewritten():
+    passage = hit("HTS was previously known as Jabhat al-Nusra.")
+    rewritten = cited("which group did he lead before?", passage, passage.text,
+                      question_used="which group did al-Jolani lead before?")
+    assert "Searched for: “which group did al-Jolani lead before?”" in render_turn(turn(rewritten), 2)
+    assert "Searched for" not in render_turn(turn(cited("q", passage, passage.text)), 2)
 
 
-@pytest.mark.parametrize("question", ["", "   ", None])
-def test_an_empty_question_is_a_user_error(question):
-    with pytest.raises(gr.Error, match="Type a question"):
-        ask(question, index="/nonexistent-index-never-opened")
+@pytest.mark.parametrize(("confidence", "label"), [(0.95, "Strong match"), (0.3, "Partial match")])
+def test_a_plain_signal_replaces_the_raw_score(confidence, label):
+    passage = hit("The pass closed overnight.")
+    result = cited("q", passage, passage.text, confidence=confidence)
+    html_ = render_turn(turn(result), 1) + render_sources([turn(result)])
+    assert label in html_ and "score" not in html_
+    assert "passage 1 of 1 found" in html_
+    if label == "Partial match":
+        assert "check them against their sources" in html_
 
 
-@pytest.mark.parametrize(
-    ("date_from", "date_to", "message"),
-    [("yesterday", "", "From date 'yesterday' is not a date"), ("", "2024-13-45", "To date"),
-     ("2024-12-09", "2024-12-07", "swap them")],
-)
-def test_a_bad_date_is_a_user_error(corpus_index, date_from, date_to, message):
-    with pytest.raises(gr.Error) as caught:
-        ask(QUESTION, 5, date_from, date_to, index=corpus_index)
-    assert message in caught.value.message
-    assert "YYYY-MM-DD" in caught.value.message or "swap" in caught.value.message
-
-
-@pytest.mark.parametrize("k", [0, 21, 2.5, "five"])
-def test_a_bad_number_of_passages_is_a_user_error(k):
-    with pytest.raises(gr.Error, match="from 1 to 20"):
-        ask(QUESTION, k, index="/nonexistent-index-never-opened")
-
-
-def test_endpoint_errors_keep_their_wording():
-    with pytest.raises(gr.Error) as caught:
-        app.search_json("Assad", 0, index="/nonexistent-index-never-opened")
-    assert caught.value.message == "The number of passages must be a whole number from 1 to 20."
-
-
-def test_a_missing_index_is_a_user_error_that_says_how_to_build_it(tmp_path):
-    with pytest.raises(gr.Error, match="rag index"):
-        ask(QUESTION, index=tmp_path / "no-index")
-
-
-# -- rendering: untrusted text is escaped before markup is added -------------------
-
-
-def test_passage_text_and_quote_are_escaped_before_highlighting():
+def test_the_question_and_the_quotes_are_escaped_in_the_chat():
     quote = f"The factory opened {XSS} in May."
     passage = hit(f"Intro & <b>bold</b>. {quote} Outro {{{{x}}}} ${{window.__xss=3}}.")
-    answer_html = render_answer(cited("when?", passage, quote))
-    passages_html = render_passages(cited("when?", passage, quote))
-    for html_ in (answer_html, passages_html):
-        assert "<img" not in html_ and "<script" not in html_ and "<b>" not in html_
-        assert "&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in html_
-        assert "&lt;script&gt;window.__xss=2&lt;/script&gt;" in html_
-        assert "Intro &amp; &lt;b&gt;bold&lt;/b&gt;." in html_
-    assert "<mark>The factory opened &lt;img" in answer_html
-    assert answer_html.count("<mark>") == 1
-    # the answer line quotes the sentence, escaped too
-    assert "<q>The factory opened &lt;img" in answer_html
+    messages = chat_messages([turn(cited(f"when? {XSS}", passage, quote))])
+    joined = messages[0]["content"] + messages[1]["content"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "<img" not in joined and "<script" not in joined
+    assert "&lt;script&gt;window.__xss=2&lt;/script&gt;" in messages[0]["content"]
+    assert "<q>The factory opened &lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;" in joined
+
+
+def test_passage_text_and_quote_are_escaped_before_highlighting_in_the_sources():
+    quote = f"The factory opened {XSS} in May."
+    passage = hit(f"Intro & <b>bold</b>. {quote} Outro.", source=f"a{XSS}.txt")
+    sources = render_sources([turn(cited(f"q {XSS}", passage, quote))])
+    assert "<img" not in sources and "<script" not in sources and "<b>" not in sources
+    assert "<mark>The factory opened &lt;img" in sources
+    assert "Intro &amp; &lt;b&gt;bold&lt;/b&gt;." in sources
+    copy_text = re.search(r'<textarea class="rag-copy-text"[^>]*>(.*?)</textarea>', sources, re.S).group(1)
+    assert "<" not in copy_text
 
 
 def test_the_highlight_sits_exactly_on_the_quote():
-    passage = hit("First sentence here. Second one < third. Last.")
-    html_ = render_passages(cited("q", passage, "Second one < third."))
-    assert "First sentence here. <mark>Second one &lt; third.</mark> Last." in html_
+    assert highlight("First. Second < third. Last.", [(7, 22)]) == "First. <mark>Second &lt; third.</mark> Last."
 
 
 def test_a_not_found_answer_says_so_and_still_shows_the_closest_passages():
     hits = tuple(hit(f"Passage number {n} <i>.", rank=n) for n in range(1, 6))
     result = Answer(question="q", text="The indexed documents don't answer this.", found=False, hits=hits)
-    html_ = render_answer(result)
-    assert "The indexed documents don&#x27;t answer this." in html_
-    assert "Closest passages" in html_
-    assert html_.count('class="rag-card"') == 3 and "<mark>" not in html_ and "<i>" not in html_
-    assert render_passages(result).count('class="rag-card"') == 5
+    chat, sources = render_turn(turn(result), 1), render_sources([turn(result)])
+    assert "The indexed documents don&#x27;t answer this." in chat and "closest are under Sources" in chat
+    assert "Copy answer" not in chat and "Strong match" not in chat and "Partial match" not in chat
+    assert sources.count('id="rag-close-1-') == 3 and sources.count('id="rag-psg-1-') == 5
+    assert "<mark>" not in sources and "<i>" not in sources
 
 
 def test_no_passage_at_all_points_at_the_filters():
-    result = Answer(question="q", text="The indexed documents don't answer this.", found=False, hits=())
-    assert "widen the date range" in render_answer(result)
+    result = Answer(question="q", text="The indexed documents don't answer this.", found=False)
+    html_ = render_turn(turn(result, Filters(date_from="2025-01-01", source="notes.txt")), 1)
+    assert "widen the date range" in html_
+    assert "Asked with filters: dated from 2025-01-01, in notes.txt." in html_
+
+
+def test_an_error_turn_shows_the_reason_instead_of_an_answer():
+    failed = Turn("q", Filters(), error="The From date (2025-01-01) is after the To date (2024-12-01); swap them.")
+    chat, sources = render_turn(failed, 1), render_sources([failed])
+    assert "Can&#x27;t answer this." in chat and "swap them" in chat and "rag-cite" not in chat
+    assert "No sources: The From date" in sources and "rag-card" not in sources
 
 
 def test_cards_show_page_numbers_and_undated_passages():
-    html_ = render_passages(cited("q", hit("A quoted line here.", date=None, page=3), "A quoted line here."))
-    assert "page 3" in html_ and "undated" in html_
+    sources = render_sources([turn(cited("q", hit("A quoted line here.", date=None, page=3), "A quoted line here."))])
+    assert "page 3" in sources and "undated" in sources
 
 
-# -- file names ----------------------------------------------------------------------
+def test_the_copy_text_is_the_answer_with_each_citation_in_plain_text():
+    passage = hit("Putin granted the asylum, Peskov said.", date="2024-12-09", page=2, source="r.pdf")
+    text = plain_answer(turn(cited(QUESTION, passage, passage.text, short="Putin")))
+    assert text == (
+        f"Q: {QUESTION}\nPutin\nPutin granted the asylum, Peskov said. [1]\n\n"
+        "[1] 2024-12-09, r.pdf, page 2: “Putin granted the asylum, Peskov said.”"
+    )
+
+
+# -- the conversation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [((5, "yesterday", "", ""), "From date 'yesterday' is not a date I can read; use YYYY-MM-DD"),
+     ((5, "", "2024-13-45", ""), "To date '2024-13-45' is not a date"),
+     ((5, "2024-12-09", "2024-12-07", ""), "The From date (2024-12-09) is after the To date (2024-12-07); swap them."),
+     ((0, "", "", ""), "from 1 to 20"), ((2.5, "", "", ""), "from 1 to 20"), (("five", "", "", ""), "from 1 to 20")],
+)
+def test_bad_filters_are_user_errors_that_say_how_to_fix_them(form, message):
+    with pytest.raises(gr.Error) as caught:
+        parse_filters(*form)
+    assert message in caught.value.message
+
+
+def test_filters_are_normalised():
+    assert parse_filters(7.0, " 2024-12-08 ", "", " notes.txt ") == Filters(7, "2024-12-08", None, "notes.txt")
+    assert parse_filters() == Filters()
+
+
+def test_a_filter_error_replaces_the_last_answer_and_keeps_the_earlier_ones():
+    first, last = turn(cited("a", hit("One."), "One.")), turn(cited("b", hit("Two."), "Two."))
+    error = gr.Error("The From date (2025-01-01) is after the To date (2024-12-01); swap them.")
+    turns = rerun_last([first, last], error, index="/nonexistent-index-never-opened")
+    assert turns[0] is first and turns[1].question == "b" and turns[1].answer is None
+    assert "swap them" in turns[1].error
+    assert rerun_last([], error) == []
+
+
+def test_a_missing_index_is_an_error_turn_that_says_how_to_build_it(tmp_path):
+    failed = answer_turn(QUESTION, Filters(), index=tmp_path / "no-index")
+    assert failed.answer is None and "rag index" in failed.error
+
+
+def test_the_browser_keeps_questions_and_filters_only():
+    turns = [turn(cited(f"q{n}", hit("One."), "One."), Filters(3, "2024-12-08")) for n in range(MAX_TURNS + 5)]
+    stored = to_storage(turns)
+    assert len(stored) == MAX_TURNS and stored[-1] == {
+        "question": f"q{MAX_TURNS + 4}", "k": 3, "date_from": "2024-12-08", "date_to": None, "source": None}
+    assert from_storage("not a list") == [] and from_storage([{"question": ""}, 7, {"k": 3}]) == []
+
+
+@pytest.mark.integration
+def test_a_reload_answers_the_kept_conversation_again(corpus_index):
+    stored = [{"question": QUESTION, "k": 3, "date_from": "2024-12-09", "date_to": None, "source": None},
+              {"question": "When did Syria's embassy in Moscow switch to the opposition flag?", "k": "lots", "date_from": "never"}]
+    turns = from_storage(stored, index=corpus_index)
+    assert [t.question for t in turns] == [QUESTION, "When did Syria's embassy in Moscow switch to the opposition flag?"]
+    assert turns[0].filters == Filters(3, "2024-12-09") and "Putin" in turns[0].answer.text
+    assert turns[1].filters == Filters()  # unreadable filters fall back to none
+    assert turns[1].answer.found and "Moscow" in turns[1].answer.text
+
+
+@pytest.mark.integration
+def test_every_turn_is_asked_again_with_its_own_filters(corpus_index):
+    turns = [Turn(QUESTION, Filters(2)), Turn("When did Syria's embassy in Moscow switch to the opposition flag?", Filters(4, "2024-12-07", "2024-12-07"))]
+    again = rerun_all(turns, index=corpus_index)
+    assert [len(t.answer.hits) for t in again] == [2, 4]
+    assert {h.date for h in again[1].answer.hits} == {"2024-12-07"}
+
+
+def test_the_api_history_is_checked(tmp_path):
+    with pytest.raises(gr.Error, match="send at most the last 20"):
+        answers_for(["q"] * 21, QUESTION, Filters(), index=tmp_path)
+    with pytest.raises(gr.Error, match="history item 2 is empty"):
+        answers_for(["fine", " "], QUESTION, Filters(), index=tmp_path)
+
+
+# -- documents, uploads and removal ------------------------------------------------------
+
+
+def test_the_documents_list_escapes_names_and_marks_uploads():
+    documents = [
+        DocumentFacts("a.txt", "txt", 1, 129, "2024-12-07", "2024-12-09", "2024-12-10T14:03:00+00:00", "/corpus"),
+        DocumentFacts(f"b{XSS}.pdf", "pdf", 3, 1, None, None, "", "/uploads"),
+    ]
+    html_ = render_documents(documents, uploaded=[documents[1].source])
+    assert "TXT · 129 passages · dated 2024-12-07 to 2024-12-09 · added 2024-12-10 14:03 UTC" in html_
+    assert "PDF · 3 pages · 1 passage · undated" in html_ and "uploaded" in html_
+    assert "<img" not in html_ and "<script" not in html_
+    assert html_.count('class="rag-remove"') == 2 and 'data-upload="1"' in html_
+    assert "No documents yet" in render_documents([])
+
+
+def test_an_upload_report_lists_every_file_with_its_outcome():
+    report = UploadReport((FileOutcome("a.txt", "added"), FileOutcome(f"b{XSS}.md", "failed", "the file is empty")))
+    html_ = render_upload_report(report)
+    assert "Added:</span> <span class=\"rag-source\">a.txt</span>" in html_
+    assert "Not added:</span>" in html_ and "the file is empty" in html_ and "<img" not in html_
 
 
 @pytest.mark.parametrize(
@@ -182,43 +287,59 @@ def test_safe_filename(name, saved):
     assert re.fullmatch(r"[A-Za-z0-9._ -]+", saved) and not saved.startswith(".")
 
 
+def test_bad_files_fail_one_by_one_and_nothing_is_written_for_them(tmp_path):
+    index = tmp_path / "index"
+    files = [write(tmp_path / "in", "notes.docx", "whatever\n"), write(tmp_path / "in", "README", "x\n"),
+             write(tmp_path / "in", "data.pdf.exe", "x\n"), write(tmp_path / "in", "big.txt", "x" * 3000)]
+    report = add_documents(files, index=index, max_upload_mb=0.002)
+    assert [(f.name, f.status) for f in report.files] == [
+        ("notes.docx", "failed"), ("README", "failed"), ("data.pdf.exe", "failed"), ("big.txt", "failed")]
+    reasons = [f.reason for f in report.files]
+    assert reasons[0] == ".docx files can't be indexed; upload .txt, .md or .pdf files."
+    assert reasons[1].startswith("files without an extension") and reasons[2].startswith(".exe files")
+    assert reasons[3] == "3.0 kB is over the 0.002 MB limit; split it, or raise RAG_MAX_UPLOAD_MB."
+    assert report.sync is None and not index.exists()
+
+
+def test_no_files_is_a_user_error(tmp_path):
+    with pytest.raises(gr.Error, match="Choose one or more"):
+        add_documents([], index=tmp_path / "index")
+
+
 def test_an_upload_lands_inside_the_uploads_folder_whatever_its_name(writable_index, tmp_path):
     incoming = write(tmp_path / "incoming", "..évil <name>.txt", "The Brasko bridge opened on 2 June 2019.\n")
     uploads = tmp_path / "box" / "uploads"
     report = add_documents([str(incoming)], index=writable_index, uploads=uploads)
-    assert report.added == ("evil _name_.txt",)
+    assert report.files == (FileOutcome("evil _name_.txt", "added"),)
     assert sorted(p.name for p in uploads.iterdir()) == ["evil _name_.txt"]
     assert sorted(p.name for p in (tmp_path / "box").iterdir()) == ["uploads"]
 
 
-# -- adding documents -------------------------------------------------------------------
-
-
 @pytest.mark.integration
-def test_uploaded_documents_are_searchable_at_once(writable_index, tmp_path):
+def test_good_files_are_added_while_bad_ones_are_reported_next_to_them(writable_index, tmp_path):
     before = open_index(writable_index).info()
     files = [
         write(tmp_path, "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n"),
         write(tmp_path, "empty.md", ""),
+        write(tmp_path, CORPUS_DOC, "An impostor of the corpus document.\n"),
+        write(tmp_path / "again", "zorbulon.txt", "A second file of the same name.\n"),
+        write(tmp_path, "notes.docx", "x"),
     ]
     steps = []
     report = add_documents(files, index=writable_index, progress=lambda f, m: steps.append((f, m)))
-    assert report.added == ("zorbulon.txt",) and report.skipped == ("empty.md",)
-    assert any("empty" in w for w in report.warnings)
+    assert [(f.name, f.status) for f in report.files] == [
+        ("zorbulon.txt", "added"), ("empty.md", "failed"), (CORPUS_DOC, "failed"), ("zorbulon.txt", "failed"),
+        ("notes.docx", "failed")]
+    reasons = {f.reason for f in report.files if f.status == "failed"}
+    assert "the file is empty; add some text or remove it" in reasons
+    assert "a document of this name is already indexed from another folder; rename the file." in reasons
+    assert "another file of this upload is also saved as zorbulon.txt; rename one." in reasons
     assert steps and steps[-1][0] == 1.0
-    # the default uploads folder is inside the index folder; the unreadable file was taken out again
+    # the unreadable file was taken out again; the impostor never went in
     assert sorted(p.name for p in (writable_index / "uploads").iterdir()) == ["zorbulon.txt"]
     assert open_index(writable_index).info().documents == before.documents + 1
-
-    result = ask_json("what colour was the Zorbulon lighthouse painted?", index=writable_index)
-    assert result["found"] and "teal" in result["text"]
-    assert result["citations"][0]["source"] == "zorbulon.txt"
-
-    summary = render_report(report, ["zorbulon.txt", "empty.md"])
-    assert "Added 1 file: zorbulon.txt." in summary and "Skipped 1 file" in summary
     again = add_documents([files[0]], index=writable_index)
-    assert again.unchanged == ("zorbulon.txt",) and not again.added
-    assert "Already indexed, unchanged: zorbulon.txt." in render_report(again, ["zorbulon.txt"])
+    assert again.files == (FileOutcome("zorbulon.txt", "unchanged"),) and not again.changed
 
 
 @pytest.mark.integration
@@ -226,62 +347,83 @@ def test_an_unreadable_new_version_keeps_the_old_one(writable_index, tmp_path):
     add_documents([write(tmp_path / "v1", "notes.txt", "The Vellum archive moved to Ghent in 1998.\n")],
                   index=writable_index)
     report = add_documents([write(tmp_path / "v2", "notes.txt", "\x00\x01binary\x00" * 50)], index=writable_index)
-    assert report.skipped == ("notes.txt",) and not report.updated
+    assert report.files[0].status == "failed" and "binary" in report.files[0].reason
     assert (writable_index / "uploads" / "notes.txt").read_text() == "The Vellum archive moved to Ghent in 1998.\n"
     assert not [p for p in (writable_index / "uploads").iterdir() if p.name.startswith(".")]
-    assert "Ghent" in ask_json("where did the Vellum archive move?", index=writable_index)["text"]
-
-
-@pytest.mark.parametrize(
-    ("name", "message"),
-    [("notes.docx", ".docx files can't be indexed"), ("README", "Files without an extension"),
-     ("data.pdf.exe", ".exe files")],
-)
-def test_an_unsupported_file_type_is_refused_and_nothing_is_written(tmp_path, name, message):
-    index = tmp_path / "index"
-    good = write(tmp_path / "in", "fine.txt", "Fine text.\n")
-    bad = write(tmp_path / "in", name, "whatever\n")
-    with pytest.raises(gr.Error, match=re.escape(message)):
-        add_documents([good, bad], index=index)
-    assert not index.exists()
-
-
-def test_a_file_over_the_size_limit_is_refused(tmp_path):
-    index = tmp_path / "index"
-    big = write(tmp_path / "in", "big.txt", "x" * 3000)
-    with pytest.raises(gr.Error, match=r"big.txt is 0.0 MB, over the 0.002 MB limit"):
-        add_documents([big], index=index, max_upload_mb=0.002)
-    assert not index.exists()
-
-
-def test_no_files_and_duplicate_names_are_user_errors(tmp_path):
-    with pytest.raises(gr.Error, match="Choose one or more"):
-        add_documents([], index=tmp_path / "index")
-    one = write(tmp_path / "a", "same.txt", "one\n")
-    two = write(tmp_path / "b", "same.txt", "two\n")
-    with pytest.raises(gr.Error, match="both be saved as same.txt"):
-        add_documents([one, two], index=tmp_path / "index")
 
 
 @pytest.mark.integration
-def test_an_upload_may_not_replace_a_corpus_document(writable_index, tmp_path):
-    version = (writable_index / "CURRENT").read_text()
-    impostor = write(tmp_path, "assad-in-moscow-as-it-happened.txt", "Nothing happened.\n")
-    with pytest.raises(gr.Error, match="already indexed from another folder"):
-        add_documents([impostor], index=writable_index)
-    assert (writable_index / "CURRENT").read_text() == version
-    assert not (writable_index / "uploads" / impostor.name).exists()
+def test_removing_an_upload_deletes_its_file_and_a_corpus_document_keeps_its_file(writable_index, tmp_path):
+    add_documents([write(tmp_path, "zorbulon.txt", "The Zorbulon lighthouse was painted teal.\n")],
+                  index=writable_index)
+    removal = remove_document("zorbulon.txt", index=writable_index)
+    assert (removal.source, removal.passages, removal.upload_deleted) == ("zorbulon.txt", 1, True)
+    assert not (writable_index / "uploads" / "zorbulon.txt").exists()
+    assert not [p for p in (writable_index / "uploads").iterdir()]  # no staging left behind
+    corpus_file = Path(open_index(writable_index).documents()[CORPUS_DOC]) / CORPUS_DOC
+    removal = remove_document(CORPUS_DOC, index=writable_index)
+    assert removal.upload_deleted is False and removal.passages > 100 and corpus_file.exists()
+    assert open_index(writable_index).document_facts() == []
+    with pytest.raises(gr.Error, match="is not in the index"):
+        remove_document(CORPUS_DOC, index=writable_index)
+
+
+# -- the text around a passage, and the whole document -----------------------------------
+
+
+def test_around_reaches_the_neighbouring_passages_and_no_further_than_the_width():
+    text = "Zero.\n\nOne before.\n\n02 May\n\nThe passage.\n\nOne after.\n\nTwo after."
+    start, end = text.index("The passage."), text.index("The passage.") + len("The passage.")
+    left, right = around(text, start, end, text.index("One before."), text.index("One after.") + 10)
+    assert text[left:right] == "One before.\n\n02 May\n\nThe passage.\n\nOne after."
+    assert around(text, start, end, start, end) == (start, end)  # no neighbours: the passage alone
+    long = "word " * 400 + "\n\nThe passage." + "\n\n" + "more " * 400
+    start = long.index("The passage.")
+    left, right = around(long, start, start + 12, 0, len(long), width=100)
+    assert start - left <= 100 and right - start - 12 <= 100 and long[left - 1] == " " and long[right] == " "
 
 
 @pytest.mark.integration
-def test_a_document_with_markup_is_shown_as_text(writable_index, tmp_path):
-    text = f"The Quarnix widget factory opened in Tallinn {XSS} on 5 May 2020.\n"
-    add_documents([write(tmp_path, "widgets.txt", text)], index=writable_index)
-    answer_html, passages_html = ask("when did the Quarnix widget factory open?", index=writable_index)
-    for html_ in (answer_html, passages_html):
-        assert "Quarnix" in html_
-        assert "<img" not in html_ and "<script" not in html_
-        assert "&lt;script&gt;window.__xss=2&lt;/script&gt;" in html_
+def test_the_text_around_and_the_whole_document_come_from_the_file(writable_index, tmp_path):
+    text = (
+        "01 May 2020\n\nIntro <b>one</b> about the town.\n\n02 May 2020\n\nThe Quarnix factory opened in Tallinn.\n\n"
+        "03 May 2020\n\nAfterwards & later, the mayor spoke.\n"
+    )
+    add_documents([write(tmp_path, "quarnix.txt", text)], index=writable_index)
+    store = open_index(writable_index)
+    chunk = next(c for c in store.chunks if c.source == "quarnix.txt" and "Quarnix" in c.text)
+    assert "Intro" not in chunk.text and "Afterwards" not in chunk.text  # one passage per dated entry
+    located = locate(chunk.chunk_id, index=writable_index)
+    at = text.index("The Quarnix factory")
+    quote = (at, at + len("The Quarnix factory"))
+    context = render_around(located, [quote])
+    assert "Intro &lt;b&gt;one&lt;/b&gt;" in context and "Afterwards &amp; later" in context
+    assert '<span class="rag-here"><mark>The Quarnix factory</mark> opened in Tallinn.</span>' in context
+    whole = render_document(located, [quote])
+    assert whole.count("<mark>") == 1 and 'id="rag-doc-here"' in whole and "01 May 2020" in whole
+    (writable_index / "uploads" / "quarnix.txt").write_text("Something else entirely.\n")
+    with pytest.raises(Unavailable, match="has changed since it was indexed"):
+        locate(chunk.chunk_id, index=writable_index)
+    with pytest.raises(Unavailable, match="no longer in the index"):
+        locate(10**9, index=writable_index)
+
+
+@pytest.mark.integration
+def test_a_pdf_document_is_shown_page_by_page(writable_index, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(text_pdf(["Quarterly exports grew steadily.", "The Vorbel mine closed in May."]))
+    add_documents([pdf], index=writable_index)
+    chunk = next(c for c in open_index(writable_index).chunks if c.source == "report.pdf" and "Vorbel" in c.text)
+    whole = render_document(locate(chunk.chunk_id, index=writable_index), [])
+    assert "<h3>Page 1</h3>" in whole and "<h3>Page 2</h3>" in whole
+    assert whole.index('id="rag-doc-here"') > whole.index("<h3>Page 2</h3>")
+
+
+@pytest.mark.parametrize("args", ["junk", [], [True], ["12"], [1.5, []], None])
+def test_the_server_functions_refuse_malformed_requests(args):
+    endpoints = app.Endpoints("/nonexistent-index-never-opened")
+    assert "can&#x27;t be shown" in endpoints.passage_context(args)["html"]
+    assert endpoints.document_view(args)["title"] == "Document"
 
 
 # -- the app as a whole -----------------------------------------------------------------
@@ -306,10 +448,10 @@ def test_importing_the_app_opens_no_index_and_loads_no_model():
 def test_upload_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "7.5")
     assert app.max_upload_mb_from_env() == 7.5
-    assert build_demo("/nonexistent").launch_defaults["max_file_size"] == "7500000b"
+    assert build_demo("/nonexistent").launch_defaults["max_file_size"] == "30000000b"  # 4 x, see below
     monkeypatch.setenv("RAG_MAX_UPLOAD_MB", "lots")
     assert app.max_upload_mb_from_env() == 50
-    assert build_demo("/nonexistent", max_upload_mb=2).launch_defaults["max_file_size"] == "2000000b"
+    assert build_demo("/nonexistent", max_upload_mb=2).launch_defaults["max_file_size"] == "8000000b"
 
 
 def test_the_app_binds_to_loopback_and_sends_no_analytics():
@@ -322,48 +464,130 @@ def test_the_app_binds_to_loopback_and_sends_no_analytics():
     assert theme.font.startswith("system-ui") and not theme._font_css and not theme._stylesheets  # no web font
 
 
+def test_example_questions_belong_to_the_default_corpus_only(tmp_path):
+    assert QUESTION in app.corpus_examples()
+    # another index gets no examples about a corpus it does not hold
+    assert QUESTION not in str(build_demo(tmp_path / "other-index").config)
+    assert QUESTION in str(build_demo().config)
+
+
+def test_conversation_events_run_one_at_a_time():
+    """Each reads the conversation when it starts and writes it when it ends: two at once would race."""
+    demo = build_demo("/nonexistent-index-never-opened")
+    chat = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "rag-chat")
+    writers = [fn for fn in demo.fns.values() if chat in fn.outputs]
+    assert {fn.name for fn in writers} == {"on_ask", "on_example", "on_filters", "on_new", "on_load", "on_remove"}
+    assert {(fn.concurrency_id, fn.concurrency_limit) for fn in writers} == {("conversation", 1)}
+
+
+def test_serve_loads_the_index_and_the_model_before_it_listens(monkeypatch):
+    calls = []
+    monkeypatch.setattr(app, "answer", lambda *a, **k: calls.append(("answer", k["index"])))
+    monkeypatch.setattr(app, "build_demo", lambda index: type("Demo", (), {
+        "launch": lambda self, **kwargs: calls.append(("launch", kwargs["server_name"], kwargs["server_port"]))})())
+    app.serve(port=7999, index="some-index")
+    assert calls == [("answer", "some-index"), ("launch", "127.0.0.1", 7999)]
+
+
 @pytest.fixture(scope="module")
-def live_url(corpus_index, launch_app, tmp_path_factory):
-    return launch_app(build_demo(corpus_index, uploads=tmp_path_factory.mktemp("uploads")))
+def served(corpus_index, launch_app, tmp_path_factory):
+    """The app over a private copy of the corpus index (these tests add and remove documents)."""
+    index = tmp_path_factory.mktemp("served") / "index"
+    shutil.copytree(corpus_index, index)
+    return index, launch_app(build_demo(index))
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    from gradio_client import Client
+
+    return Client(served[1], verbose=False)
 
 
 @pytest.mark.integration
-def test_the_ask_endpoint_answers_scripts(live_url):
-    from gradio_client import Client
+def test_the_endpoints_have_real_parameter_and_output_names(client, served):
+    assert served[1].startswith("http://127.0.0.1:")
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/ask", "/search", "/documents", "/delete_document", "/add_documents", "/info"} <= set(endpoints)
+    assert [p["parameter_name"] for p in endpoints["/ask"]["parameters"]] == [
+        "question", "k", "date_from", "date_to", "history", "source"]
+    assert [p["parameter_name"] for p in endpoints["/search"]["parameters"]] == [
+        "query", "k", "date_from", "date_to", "source"]
+    assert [p["parameter_name"] for p in endpoints["/delete_document"]["parameters"]] == ["source"]
+    assert [p["parameter_name"] for p in endpoints["/add_documents"]["parameters"]] == ["files"]
+    names = [r.get("label") for e in endpoints.values() for r in e["returns"]]
+    assert not [n for n in names if n and re.fullmatch(r"value_\d+", n)]
+    returns = {name: str(e["returns"]) for name, e in endpoints.items()}  # every field named, not "Any"
+    assert all(field in returns["/ask"] for field in ("question_used", "short", "strength", "citations", "passage"))
+    assert "uploaded" in returns["/documents"] and "upload_deleted" in returns["/delete_document"]
+    assert "chunk_id" in returns["/search"] and "size_bytes" in returns["/info"]
 
-    assert live_url.startswith("http://127.0.0.1:")
-    client = Client(live_url, verbose=False)
+
+@pytest.mark.integration
+def test_the_ask_endpoint_answers_scripts(client):
     result = client.predict(QUESTION, api_name="/ask")
     assert "Putin" in result["text"] and result["found"] is True
+    assert {"short", "question_used", "strength", "confidence"} <= set(result)
+    assert result["question_used"] and result["strength"] in {"strong", "partial"}
     assert result["citations"][0]["date"] in {"2024-12-08", "2024-12-09"}
-    assert result["citations"][0]["source"] == "assad-in-moscow-as-it-happened.txt"
+    assert result["citations"][0]["source"] == CORPUS_DOC
+    narrowed = client.predict(QUESTION, 3, "2024-12-08", "2024-12-08", None, CORPUS_DOC, api_name="/ask")
+    assert len(narrowed["passages"]) == 3 and {p["date"] for p in narrowed["passages"]} == {"2024-12-08"}
     assert client.predict("Assad asylum", 2, api_name="/search")[0]["rank"] == 1
-    assert client.predict(api_name="/info")["documents"] == 1
+    assert client.predict(api_name="/info")["documents"] >= 1
     with pytest.raises(Exception, match="Type a question"):
         client.predict("  ", api_name="/ask")
-    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/ask", "/search", "/info", "/add_documents"} <= set(endpoints)
+    with pytest.raises(Exception, match="swap them"):
+        client.predict(QUESTION, 5, "2024-12-09", "2024-12-07", api_name="/ask")
 
 
 @pytest.mark.integration
-def test_scripts_can_add_documents(corpus_index, launch_app, tmp_path):
-    from gradio_client import Client, handle_file
+def test_the_ask_endpoint_takes_the_earlier_questions_as_history(client):
+    alone = client.predict("who granted him asylum?", api_name="/ask")
+    result = client.predict("who granted him asylum?", 5, "", "", ["where is Assad now?"], api_name="/ask")
+    assert result["question"] == "who granted him asylum?"
+    assert result["found"] and "Putin" in result["text"]
+    assert set(alone) == set(result)
+    with pytest.raises(Exception, match="history item 1 is empty"):
+        client.predict("who granted him asylum?", 5, "", "", [""], api_name="/ask")
 
-    index = tmp_path / "index"
-    shutil.copytree(corpus_index, index)
-    client = Client(launch_app(build_demo(index)), verbose=False)
+
+@pytest.mark.integration
+def test_a_follow_up_is_rewritten_with_the_first_questions_entity(client):
+    """Needs the lead's follow-up rewriting in answer(history=...); fails until it lands."""
+    result = client.predict("which group did he lead before?", history=["who leads HTS?"], api_name="/ask")
+    assert result["question_used"] != result["question"]
+    assert result["found"] and "Nusra" in result["text"]
+
+
+@pytest.mark.integration
+def test_scripts_list_add_and_delete_documents(client, served, tmp_path):
+    from gradio_client import handle_file
+
+    index = served[0]
+    listed = client.predict(api_name="/documents")
+    corpus = next(d for d in listed if d["source"] == CORPUS_DOC)
+    assert {"source", "kind", "pages", "passages", "date_from", "date_to", "added", "uploaded"} <= set(corpus)
+    assert (corpus["date_from"], corpus["date_to"], corpus["uploaded"]) == ("2024-12-07", "2024-12-09", False)
     fact = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
-    summary, facts, _ = client.predict([handle_file(str(fact))], api_name="/add_documents")
-    assert "Added 1 file: zorbulon.txt." in summary and "<dd>2</dd>" in facts
+    bad = write(tmp_path / "in", "notes.docx", "x")
+    report = client.predict([handle_file(str(fact)), handle_file(str(bad))], api_name="/add_documents")
+    assert [(f["name"], f["status"]) for f in report["files"]] == [("zorbulon.txt", "added"), ("notes.docx", "failed")]
+    assert report["sync"]["added"] == ["zorbulon.txt"]
     assert "teal" in client.predict("what colour was the Zorbulon lighthouse painted?", api_name="/ask")["text"]
-    assert (index / "uploads" / "zorbulon.txt").exists()
+    assert next(d for d in client.predict(api_name="/documents") if d["source"] == "zorbulon.txt")["uploaded"]
+    removed = client.predict("zorbulon.txt", api_name="/delete_document")
+    assert removed == {"source": "zorbulon.txt", "passages_removed": 1, "upload_deleted": True}
+    assert not (index / "uploads" / "zorbulon.txt").exists()
+    assert "zorbulon.txt" not in {d["source"] for d in client.predict(api_name="/documents")}
+    gone = client.predict("what colour was the Zorbulon lighthouse painted?", api_name="/ask")
+    assert "teal" not in gone["text"]
+    with pytest.raises(Exception, match="is not in the index"):
+        client.predict("zorbulon.txt", api_name="/delete_document")
 
 
 @pytest.mark.integration
-def test_ten_simultaneous_questions_all_get_answers(live_url):
-    from gradio_client import Client
-
-    client = Client(live_url, verbose=False)
+def test_ten_simultaneous_questions_all_get_answers(client):
     examples = app.corpus_examples()
     questions = [examples[n % len(examples)] for n in range(10)]
     start = threading.Barrier(len(questions), timeout=30)
@@ -377,10 +601,3 @@ def test_ten_simultaneous_questions_all_get_answers(live_url):
         results = [future.result(timeout=120) for future in futures]
     assert all(r["found"] and r["citations"] for r in results)
     assert [r["question"] for r in results] == questions
-
-
-def test_example_questions_belong_to_the_default_corpus_only(tmp_path):
-    assert "who granted Assad asylum?" in app.corpus_examples()
-    # another index gets no examples about a corpus it does not hold
-    assert "who granted Assad asylum?" not in str(build_demo(tmp_path / "other-index").config)
-    assert "who granted Assad asylum?" in str(build_demo().config)

@@ -1,9 +1,13 @@
 """The Gradio web app over the ``rag`` library (``ui.app``); importing this package is cheap.
 
-    ui/app.py      layout and handlers: the module-level ``demo`` and ``serve()``
-    ui/render.py   HTML for answers, citation cards, passages, upload reports, index facts
-    ui/uploads.py  checking uploaded files and adding them to the index
-    ui/errors.py   ``gr.Error`` messages for the person at the screen
+    ui/app.py           layout and handlers: the module-level ``demo`` and ``serve()``
+    ui/conversation.py  the turns of a conversation: ask, ask the last question again, restore
+    ui/api.py           the named endpoints for scripts, and the sources panel's server functions
+    ui/render.py        HTML for turns, source cards, documents, upload reports, document views
+    ui/assets.py        the app's CSS and JavaScript (no external file of any kind)
+    ui/uploads.py       adding uploaded files to the index, one by one, and removing documents
+    ui/viewer.py        the text around a passage and whole documents, read back from their files
+    ui/errors.py        ``gr.Error`` messages for the person at the screen
 """
 
 import os

@@ -1,28 +1,58 @@
-"""The Gradio web app: ask a question, read the cited answer, add documents.
+"""The Gradio web app: a conversation with your documents, their sources, and the documents themselves.
 
-Layout and handlers only; every answer, passage and index fact comes from ``rag``,
-the HTML from ``ui.render``, and adding uploads from ``ui.uploads``.
+Layout and handlers only; every answer, passage and index fact comes from ``rag``, the
+conversation's moves from ``ui.conversation``, the HTML from ``ui.render``, uploads and
+removals from ``ui.uploads``, and document text from ``ui.viewer``.
 
     python -m ui.app        # or `rag serve`, or `make run`: http://127.0.0.1:7860
 
-Scripts can call the running app (``ask``, ``search`` and ``info`` are named endpoints)::
+Scripts call the running app through named endpoints (/ask, /search, /documents,
+/delete_document, /add_documents, /info)::
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860").predict("who granted Assad asylum?", api_name="/ask")
 """
 
-import dataclasses
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 # gradio is imported after ui/__init__.py has turned its analytics off.
 import gradio as gr
 
-from rag import Answer, Hit, RagError, answer, open_index, search
+from rag import RagError, answer, open_index
 from rag.config import DEFAULT_CORPUS
-from ui.errors import mistake, user_error
-from ui.render import CARD_CSS, render_answer, render_index_facts, render_no_index, render_passages, render_report
-from ui.uploads import UPLOAD_SUFFIXES, add_documents, max_upload_mb_from_env, safe_filename, upload_path
+from rag.serialize import AnswerDict, HitDict
+from ui.api import DocumentEntry, Endpoints, InfoDict, RemovalDict, UploadDict
+from ui.assets import CARD_CSS, DOCUMENTS_JS, LAYOUT_CSS, SOURCES_JS, STATUS_JS
+from ui.conversation import (
+    DEFAULT_K,
+    MAX_K,
+    Filters,
+    Turn,
+    answer_turn,
+    failed_turn,
+    from_storage,
+    parse_filters,
+    rerun_all,
+    rerun_last,
+    to_storage,
+)
+from ui.errors import plain
+from ui.render import (
+    chat_messages,
+    render_documents,
+    render_done,
+    render_index_facts,
+    render_no_index,
+    render_problem,
+    render_sources,
+    render_upload_report,
+)
+from ui.uploads import add_documents, max_upload_mb_from_env, remove_document, uploads_folder
+
+log = logging.getLogger(__name__)
 
 
 def corpus_examples() -> list[str]:
@@ -34,128 +64,41 @@ def corpus_examples() -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-DEFAULT_K = 5
-MAX_K = 20
-
 # System fonts only: a Google or bundled web font would be one more thing to fetch.
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
+ALL_DOCUMENTS = "All documents"
+TRANSFER_LIMIT_FACTOR = 4  # gradio receives files up to 4 times the upload limit, and no larger
 
-LAYOUT_CSS = """
-#rag-header h1 { margin-bottom: 0.1em; }
-#rag-header p { margin-top: 0; color: var(--body-text-color-subdued); }
-.rag-flush .html-container { padding: 0; }
-#rag-question textarea, #rag-question input { font-size: var(--text-lg); padding: 0.6em 0.8em; }
-#rag-upload-note p { margin: 0; font-size: var(--text-sm); color: var(--body-text-color-subdued); }
-"""
+def _html_panel(value: str, elem_id: str, js: str | None = None, **kwargs) -> gr.HTML:
+    """An HTML panel styled by the card CSS; its HTML comes from ui/render.py, escaped."""
+    return gr.HTML(value, css_template=CARD_CSS, js_on_load=js, elem_id=elem_id, **kwargs)
 
 
-# -- validation --------------------------------------------------------------------
+def build_theme() -> gr.themes.Base:
+    """Gradio's default theme in blue, with system fonts and every text at 4.5:1 contrast or more."""
+    return gr.themes.Default(primary_hue="blue", font=SYSTEM_FONTS, font_mono=MONO_FONTS).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
+        link_text_color="*primary_700",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_600",
+        button_primary_background_fill_hover_dark="*primary_700",
+        link_text_color_dark="*primary_300",
+    )
 
 
-def _k(k: Any) -> int:
-    try:
-        value = int(k)
-        whole = float(k) == value and not isinstance(k, bool)
-    except (TypeError, ValueError, OverflowError):
-        whole = False
-    if not whole or not 1 <= value <= MAX_K:
-        raise mistake(f"The number of passages must be a whole number from 1 to {MAX_K}.", "Can't do that")
-    return value
-
-
-def _date(value: str | None) -> str | None:
-    value = (value or "").strip()
-    return value or None
-
-
-# -- asking ------------------------------------------------------------------------
-
-
-def ask_question(question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "", *, index=None) -> Answer:
-    """Call ``rag.answer``, turning every mistake a user can make into a ``gr.Error``."""
-    question = (question or "").strip()
-    if not question:
-        raise mistake("Type a question first, for example “when did the harbour reopen?”", "No question")
-    k = _k(k)
-    try:
-        return answer(question, k, index=index, date_from=_date(date_from), date_to=_date(date_to))
-    except (ValueError, RagError) as error:
-        raise user_error(error) from None
-
-
-def ask(question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "", *, index=None) -> tuple[str, str]:
-    """The answer with its citation cards, and every retrieved passage, as HTML."""
-    result = ask_question(question, k, date_from, date_to, index=index)
-    return render_answer(result), render_passages(result)
-
-
-def ask_json(question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "", *, index=None) -> dict:
-    """The answer as plain data: text, found, citations and passages (JSON-able)."""
-    result = ask_question(question, k, date_from, date_to, index=index)
-    return {
-        "question": result.question,
-        "text": result.text,
-        "found": result.found,
-        "citations": [
-            {
-                "marker": c.marker,
-                "quote": c.quote,
-                "date": c.hit.date,
-                "source": c.hit.source,
-                "page": c.hit.page,
-                "score": c.hit.score,
-                "start": c.start,
-                "end": c.end,
-            }
-            for c in result.citations
-        ],
-        "passages": [_hit_json(hit) for hit in result.hits],
-    }
-
-
-def _hit_json(hit: Hit) -> dict:
-    return {
-        "rank": hit.rank,
-        "score": hit.score,
-        "date": hit.date,
-        "source": hit.source,
-        "page": hit.page,
-        "start": hit.start,
-        "end": hit.end,
-        "text": hit.text,
-    }
-
-
-# -- index facts and JSON endpoints ------------------------------------------------
-
-
-def index_facts(index=None) -> str:
-    """Documents, passages, model and last update of the index, as HTML."""
-    try:
-        info = open_index(index).info()
-    except RagError as error:
-        return render_no_index(error)
-    return render_index_facts(info)
-
-
-def info_json(index=None) -> dict:
-    """IndexInfo as a dict, with ``path`` renamed ``index``: gradio_client downloads any dict holding a "path"."""
-    try:
-        facts = dataclasses.asdict(open_index(index).info())
-    except RagError as error:
-        raise user_error(error) from None
-    return {"index": facts.pop("path"), **facts}
-
-
-def search_json(query: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "", *, index=None) -> list[dict]:
-    if not (query or "").strip():
-        raise mistake("Type a query first, for example “harbour reopened”.", "No query")
-    try:
-        hits = search(query, _k(k), index=index, date_from=_date(date_from), date_to=_date(date_to))
-    except (ValueError, RagError) as error:
-        raise user_error(error) from None
-    return [_hit_json(hit) for hit in hits]
+def _filters_label(filters: Filters) -> str:
+    """The Filters heading says what is in force, so a collapsed panel hides nothing."""
+    dates = "any date"
+    if filters.date_from or filters.date_to:
+        dates = f"{filters.date_from or '…'} to {filters.date_to or '…'}"
+    return f"Filters: {filters.source or 'all documents'}, {dates}, {filters.k} passages"
 
 
 # -- the app -------------------------------------------------------------------------
@@ -174,15 +117,6 @@ class _App(gr.Blocks):
         for key, value in self.launch_defaults.items():
             kwargs.setdefault(key, value)
         return super().launch(*args, **kwargs)
-
-
-def _card_panel(elem_id: str, placeholder: str) -> gr.HTML:
-    """An HTML panel styled by the card CSS; its HTML comes from ui/render.py, escaped."""
-    return gr.HTML(placeholder, css_template=CARD_CSS, js_on_load=None, elem_id=elem_id, elem_classes=["rag-flush"])
-
-
-def build_theme() -> gr.themes.Base:
-    return gr.themes.Default(primary_hue="blue", font=SYSTEM_FONTS, font_mono=MONO_FONTS)
 
 
 def build_demo(
@@ -206,54 +140,195 @@ def build_demo(
     limit = max_upload_mb if max_upload_mb is not None else max_upload_mb_from_env()
     if limit <= 0:
         raise ValueError(f"max_upload_mb={limit!r} must be a positive number of MB")
+    hint = f"for example “{examples[0]}”" if examples else "for example “what does the report conclude?”"
 
-    def on_ask(question: str, k: float, date_from: str, date_to: str):
-        result = ask_question(question, k, date_from, date_to, index=index)
-        label = f"All retrieved passages ({len(result.hits)})"
-        return render_answer(result), render_passages(result), gr.update(label=label)
+    # -- reading the index ------------------------------------------------------------
 
-    def on_add(files, progress=gr.Progress()):
+    def documents_view() -> tuple[str, str, list[tuple[str, str]]]:
+        """Index facts, the documents list and the document filter's choices, from the live index."""
+        try:
+            store = open_index(index)
+        except RagError as error:
+            return render_no_index(error), render_documents([]), [(ALL_DOCUMENTS, "")]
+        facts = store.document_facts()
+        folder = uploads_folder(index, uploads).resolve()
+        uploaded = [d.source for d in facts if Path(d.folder).resolve() == folder]
+        choices = [(ALL_DOCUMENTS, "")] + [(d.source, d.source) for d in facts]
+        return render_index_facts(store.info()), render_documents(facts, uploaded), choices
+
+    def conversation_view(turns: list[Turn]) -> tuple[list[dict], str, list[Turn], list[dict]]:
+        return chat_messages(turns), render_sources(turns), turns, to_storage(turns)
+
+    # -- handlers -----------------------------------------------------------------------
+
+    def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+        question = (question or "").strip()
+        if not question:
+            problem = render_problem(f"Type a question first, {hint}.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
+        try:
+            filters = parse_filters(k, date_from, date_to, source)
+        except gr.Error as error:
+            turn, label = failed_turn(question, Filters(), error), gr.skip()
+        else:
+            turn, label = answer_turn(question, filters, turns, index=index), gr.update(label=_filters_label(filters))
+        return *conversation_view([*turns, turn]), "", "", label
+
+    def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], event: gr.SelectData):
+        value = event.value
+        question = value.get("text", "") if isinstance(value, dict) else str(value or "")
+        return on_ask(question, k, date_from, date_to, source, turns)
+
+    def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+        try:
+            filters = parse_filters(k, date_from, date_to, source)
+        except gr.Error as error:
+            problem = render_problem(f"Check the filters: {plain(error)}")
+            if not turns:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
+            return *conversation_view(rerun_last(turns, error, index=index)), problem, gr.skip()
+        label = gr.update(label=_filters_label(filters))
+        if not turns or (turns[-1].filters == filters and turns[-1].error is None):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "", label
+        return *conversation_view(rerun_last(turns, filters, index=index)), "", label
+
+    def on_new():
+        return *conversation_view([]), "", ""
+
+    def on_load(stored: Any):
+        turns = from_storage(stored, index=index)
+        facts, documents, choices = documents_view()
+        filters = turns[-1].filters if turns else Filters()
+        widgets = (
+            filters.k,
+            filters.date_from or "",
+            filters.date_to or "",
+            gr.update(choices=choices, value=filters.source or ""),
+            gr.update(label=_filters_label(filters)),
+        )
+        return *conversation_view(turns), facts, documents, *widgets
+
+    def on_upload(files, source: str, progress=gr.Progress()):
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
         def report_progress(fraction: float, message: str) -> None:
             progress(fraction, desc=message)
 
-        report = add_documents(files, index=index, uploads=uploads, max_upload_mb=limit, progress=report_progress)
-        uploaded = [safe_filename(upload_path(file).name) for file in files]
-        return render_report(report, uploaded), index_facts(index), None
+        try:
+            report = add_documents(files, index=index, uploads=uploads, max_upload_mb=limit, progress=report_progress)
+        except gr.Error as error:
+            return render_problem(plain(error)), *documents_view()[:2], gr.skip(), None
+        facts, documents, choices = documents_view()
+        still = source if source in {value for _, value in choices} else ""
+        return render_upload_report(report), facts, documents, gr.update(choices=choices, value=still), None
 
-    def on_load():
-        return index_facts(index)
+    def on_remove(source: str, turns: list[Turn], event: gr.EventData):
+        data = event._data if isinstance(event._data, dict) else {}
+        target = str(data.get("source", ""))
+        try:
+            removal = remove_document(target, index=index, uploads=uploads)
+        except gr.Error as error:
+            facts, documents, choices = documents_view()
+            return render_problem(plain(error)), facts, documents, gr.update(choices=choices), *([gr.skip()] * 4)
+        gone = "; its uploaded file was deleted" if removal.upload_deleted else "; its file stays where it is"
+        passages = f"{removal.passages} passage{'s' * (removal.passages != 1)}"
+        status = render_done(f"Removed {removal.source} ({passages}) from the index{gone}.")
+        facts, documents, choices = documents_view()
+        keep = "" if source == removal.source else source
+        turns = [
+            Turn(t.question, Filters(t.filters.k, t.filters.date_from, t.filters.date_to,
+                                     None if t.filters.source == removal.source else t.filters.source))
+            for t in turns
+        ]
+        return status, facts, documents, gr.update(choices=choices, value=keep), *conversation_view(
+            rerun_all(turns, index=index))
 
-    def ask_endpoint(question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "") -> dict:
-        """Answer a question from the indexed documents.
+    # -- endpoints for scripts (typed here: gradio documents them from these signatures) ----
 
-        Returns {question, text, found, citations: [{marker, quote, date, source, page, score,
-        start, end}], passages: [{rank, score, date, source, page, start, end, text}]}.
+    endpoints = Endpoints(index, uploads, limit, hint)
+
+    def ask_endpoint(
+        question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
+        history: list[str] | None = None, source: str = "",
+    ) -> AnswerDict:
+        """Answer a question from the indexed documents, as a follow-up of `history` (earlier questions, oldest first).
+
+        Returns {question, question_used, text, short, found, strength, confidence,
+        citations: [{marker, quote, source, page, date, start, end, passage}],
+        passages: [{rank, score, chunk_id, source, page, date, start, end, text}]}.
         """
-        return ask_json(question, k, date_from, date_to, index=index)
+        return endpoints.ask(question, k, date_from, date_to, history, source)
 
-    def search_endpoint(query: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "") -> list[dict]:
-        """The k passages that best match the query, best first."""
-        return search_json(query, k, date_from, date_to, index=index)
+    def search_endpoint(query: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
+                        source: str = "") -> list[HitDict]:
+        """The k passages that best match the query, best first: [{rank, score, chunk_id, source, page, date, start, end, text}]."""
+        return endpoints.search(query, k, date_from, date_to, source)
 
-    def info_endpoint() -> dict:
-        """Facts about the index: index (its folder), documents, chunks, model, dimension, size_bytes, updated."""
-        return info_json(index)
+    def documents_endpoint() -> list[DocumentEntry]:
+        """Every indexed document: [{source, kind, pages, passages, date_from, date_to, added, folder, uploaded}]."""
+        return endpoints.documents()
 
-    with _App(title="Ask your documents", analytics_enabled=False) as demo:
+    def delete_document_endpoint(source: str) -> RemovalDict:
+        """Remove one document from the index (an upload's file is deleted too): {source, passages_removed, upload_deleted}."""
+        return endpoints.delete_document(source)
+
+    def add_documents_endpoint(files) -> UploadDict:
+        """Add .txt, .md or .pdf files: {files: [{name, status, reason}], sync: {added, updated, removed, unchanged, skipped, chunks_added, chunks_removed, chunks_embedded, warnings} or null}."""
+        return endpoints.add_documents(files)
+
+    def info_endpoint() -> InfoDict:
+        """Facts about the index: {index (its folder), documents, chunks, model, dimension, size_bytes, updated}."""
+        return endpoints.info()
+
+    def passage_context(args: list) -> dict:
+        return endpoints.passage_context(args)
+
+    def document_view(args: list) -> dict:
+        return endpoints.document_view(args)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    with _App(title="Ask your documents", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        turns_state = gr.State([])
+        stored = gr.BrowserState([], storage_key="rag-conversation")
         with gr.Column(elem_id="rag-header"):
             gr.Markdown(
                 "# Ask your documents\n"
-                "Answers are sentences quoted from the indexed documents; each is cited [n] "
-                "so you can check it. Everything runs on this machine."
+                "Answers are sentences quoted from the indexed documents, each cited [n] so you can "
+                "check it; ask follow-up questions. Everything runs on this machine."
             )
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=340):
+            with gr.Column(scale=3, min_width=320, elem_id="rag-chat-column"):
+                with gr.Accordion(_filters_label(Filters()), open=False, elem_id="rag-filters") as filters_box:
+                    with gr.Row():
+                        date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", min_width=120,
+                                               elem_id="rag-date-from")
+                        date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", min_width=120,
+                                             elem_id="rag-date-to")
+                    k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to search", elem_id="rag-k")
+                    source = gr.Dropdown(choices=[(ALL_DOCUMENTS, "")], value="", label="Documents to ask",
+                                         elem_id="rag-source")
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    show_label=False,
+                    elem_id="rag-chat",
+                    height="min(60vh, 560px)",
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder="Ask a question to get an answer quoted from your documents.",
+                    buttons=[],
+                    feedback_options=None,
+                    render_markdown=False,
+                    latex_delimiters=[],
+                    sanitize_html=True,
+                    group_consecutive_messages=False,
+                )
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         label="Question",
                         show_label=False,
                         container=False,
-                        placeholder="Ask a question, then press Enter",
+                        placeholder="Ask a question",
                         lines=1,
                         max_lines=1,
                         scale=6,
@@ -261,87 +336,106 @@ def build_demo(
                         autofocus=True,
                         elem_id="rag-question",
                     )
-                    ask_button = gr.Button("Ask", variant="primary", scale=0, min_width=96, elem_id="rag-ask")
-                example_list = (
-                    gr.Examples(examples=[[q] for q in examples], inputs=[question], label="Examples")
-                    if examples
-                    else None
-                )
-                answer_html = _card_panel(
-                    "rag-answer", '<p class="rag-empty">Ask a question to get an answer quoted from your documents.</p>'
-                )
-                with gr.Accordion("All retrieved passages", open=False, elem_id="rag-passages-box") as passages_box:
-                    passages_html = _card_panel("rag-passages", '<p class="rag-empty">Nothing retrieved yet.</p>')
-            with gr.Column(scale=1, min_width=280):
-                with gr.Accordion("Filters", open=True, elem_id="rag-filters"):
-                    with gr.Row():
-                        date_from = gr.Textbox(
-                            label="From date", placeholder="YYYY-MM-DD", min_width=110, elem_id="rag-date-from"
-                        )
-                        date_to = gr.Textbox(
-                            label="To date", placeholder="YYYY-MM-DD", min_width=110, elem_id="rag-date-to"
-                        )
-                    k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Passages to search", elem_id="rag-k")
+                    ask_button = gr.Button("Ask", variant="primary", scale=0, min_width=80, elem_id="rag-ask")
+                    new_button = gr.Button("New conversation", variant="secondary", scale=0, min_width=200,
+                                           elem_id="rag-new")
+                status = gr.HTML("", js_on_load=STATUS_JS, css_template=CARD_CSS, elem_id="rag-status")
+            with gr.Column(scale=2, min_width=300, elem_id="rag-sources-column"):
+                sources = _html_panel(render_sources([]), "rag-sources", SOURCES_JS,
+                                      server_functions=[passage_context, document_view])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                with gr.Accordion("Documents", open=True, elem_id="rag-documents-box"):
+                    facts_html = _html_panel('<p class="rag-empty">Loading…</p>', "rag-facts")
+                    documents_html = _html_panel("", "rag-documents", DOCUMENTS_JS)
+            with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("Add documents", open=True, elem_id="rag-add"):
-                    gr.Markdown(f".txt, .md or .pdf files, up to {limit:g} MB each.", elem_id="rag-upload-note")
-                    files = gr.File(
-                        label="Documents to add",
-                        show_label=False,
-                        file_count="multiple",
-                        file_types=list(UPLOAD_SUFFIXES),
-                        type="filepath",
-                        height=120,
-                        elem_id="rag-files",
+                    gr.Markdown(
+                        f"Drop .txt, .md or .pdf files (up to {limit:g} MB each): they are indexed at once.",
+                        elem_id="rag-upload-note",
                     )
-                    add_button = gr.Button("Add to index", variant="secondary", elem_id="rag-add-button")
-                    report_html = _card_panel("rag-report", "")
-                with gr.Accordion("Index", open=True, elem_id="rag-index"):
-                    facts_html = _card_panel("rag-facts", '<p class="rag-empty">Loading…</p>')
+                    files = gr.File(label="Documents to add", show_label=False, file_count="multiple",
+                                    type="filepath", height=120, elem_id="rag-files")
+                    report_html = _html_panel("", "rag-report")
+        with gr.Column(visible=False):  # the /add_documents endpoint for scripts; gradio checks the files
+            api_files = gr.File(label="files", file_count="multiple", type="filepath")
+            api_report = gr.JSON(label="report")
+            api_add = gr.Button("Add", visible=False)
 
-        ask_inputs = [question, k, date_from, date_to]
-        ask_outputs = [answer_html, passages_html, passages_box]
+        # -- events ---------------------------------------------------------------------------
+
+        conversation = [chat, sources, turns_state, stored]
+        filters_in = [k, date_from, date_to, source]
+        # One conversation event at a time: each reads the conversation (gr.State) when it starts and
+        # writes it when it ends, so two at once (a filter's blur and its Enter) would lose a turn or
+        # show an older answer last. An answer takes tens of milliseconds; scripts' /ask runs apart.
+        asking = {"concurrency_limit": 1, "concurrency_id": "conversation", "api_visibility": "private"}
         gr.on(
             triggers=[question.submit, ask_button.click],
             fn=on_ask,
-            inputs=ask_inputs,
-            outputs=ask_outputs,
-            api_visibility="private",
-            concurrency_limit=4,
-            concurrency_id="ask",
+            inputs=[question, *filters_in, turns_state],
+            outputs=[*conversation, question, status, filters_box],
+            **asking,
         )
-        if example_list is not None:
-            example_list.load_input_event.then(
-                on_ask,
-                inputs=ask_inputs,
-                outputs=ask_outputs,
-                api_visibility="private",
-                concurrency_limit=4,
-                concurrency_id="ask",
-            )
-        add_button.click(
-            on_add,
-            inputs=[files],
-            outputs=[report_html, facts_html, files],
-            api_name="add_documents",
-            concurrency_limit=1,
-            concurrency_id="index",
+        chat.example_select(on_example, inputs=[*filters_in, turns_state],
+                            outputs=[*conversation, question, status, filters_box], **asking)
+        gr.on(
+            triggers=[date_from.submit, date_from.blur, date_to.submit, date_to.blur, k.input, k.release, source.input],
+            fn=on_filters,
+            inputs=[*filters_in, turns_state],
+            outputs=[*conversation, status, filters_box],
+            trigger_mode="always_last",
+            **asking,
         )
-        demo.load(on_load, outputs=[facts_html], api_visibility="private")
+        gr.on(triggers=[new_button.click, chat.clear], fn=on_new, outputs=[*conversation, status, question],
+              **asking)
+        demo.load(on_load, inputs=[stored],
+                  outputs=[*conversation, facts_html, documents_html, k, date_from, date_to, source, filters_box],
+                  **asking)
+        indexing = {"concurrency_limit": 1, "concurrency_id": "index"}
+        files.upload(on_upload, inputs=[files, source],
+                     outputs=[report_html, facts_html, documents_html, source, files],
+                     api_visibility="private", **indexing)
+        documents_html.select(on_remove, inputs=[source, turns_state],
+                              outputs=[status, facts_html, documents_html, source, *conversation], **asking)
+        api_add.click(add_documents_endpoint, inputs=[api_files], outputs=[api_report], api_name="add_documents",
+                      **indexing)
         gr.api(ask_endpoint, api_name="ask", concurrency_limit=4, concurrency_id="ask")
         gr.api(search_endpoint, api_name="search", concurrency_limit=4, concurrency_id="ask")
+        gr.api(documents_endpoint, api_name="documents")
+        gr.api(delete_document_endpoint, api_name="delete_document", **indexing)
         gr.api(info_endpoint, api_name="info")
 
     demo.launch_defaults = {
         "theme": build_theme(),
         "css": LAYOUT_CSS,
-        "max_file_size": f"{int(limit * 1_000_000)}b",
+        # Gradio refuses a whole upload when one file is over its max_file_size, so it only stops
+        # absurd sizes; the limit itself is checked file by file (ui/uploads.py), each with its reason.
+        "max_file_size": f"{int(limit * TRANSFER_LIMIT_FACTOR * 1_000_000)}b",
         "footer_links": ["api", "settings"],
     }
     return demo
 
 
+WARM_UP_QUESTION = "what is this about?"
+
+
+def warm_up(index: "str | Path | None" = None) -> None:
+    """Open the index and load the model now, so that the first question is answered at once."""
+    try:
+        answer(WARM_UP_QUESTION, 1, index=index)
+    except RagError as error:  # no index yet: the app starts anyway, and uploads start one
+        log.warning("no index to warm up: %s", error)
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860, index: "str | Path | None" = None) -> None:
-    """Start the app on http://host:port (loopback only unless told otherwise) and block."""
+    """Load the index and the model, then start the app on http://host:port and block.
+
+    It listens on loopback only unless told otherwise; the address is printed once the
+    app is ready to answer.
+    """
+    print("Loading the index and the model…", file=sys.stderr, flush=True)
+    warm_up(index)
     app = demo if index is None else build_demo(index)
     app.launch(server_name=host, server_port=port)
 

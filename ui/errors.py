@@ -19,3 +19,8 @@ def user_error(error: Exception) -> gr.Error:
         message = message.replace(name, label)
     message = message[:1].upper() + message[1:]
     return mistake(html.escape(message, quote=False), "Can't do that")
+
+
+def plain(error: gr.Error) -> str:
+    """A ``gr.Error``'s message as plain text (it is kept escaped, for toasts), to be escaped where it is shown."""
+    return html.unescape(error.message)

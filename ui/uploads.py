@@ -1,7 +1,8 @@
-"""Adding uploaded files to the index: checked, saved into the uploads folder, then synced.
+"""Adding uploaded files to the index, and removing documents: the uploads folder and the index agree.
 
-Every file is checked (type, size, name) before anything is written; uploads into one
-folder are serialised, and a failed or unreadable upload leaves the folder as it was.
+Each uploaded file is checked (type, size, name) on its own: one bad file is reported
+and the others are added. Writes to one uploads folder are serialised, and a failed or
+unreadable upload leaves the folder as it was.
 """
 
 import html
@@ -13,9 +14,11 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from rag import RagError, SyncReport, open_index, sync
+from rag import RagError, SyncReport, delete, open_index, sync
 from rag.config import default_index_path
 from ui.errors import mistake, user_error
 
@@ -95,6 +98,37 @@ def _indexed_elsewhere(names: Iterable[str], folder: Path, index) -> list[str]:
     return [name for name in names if name in documents and documents[name].resolve() != folder]
 
 
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one uploaded file."""
+
+    name: str  # the name it is saved under (see safe_filename)
+    status: Literal["added", "updated", "unchanged", "failed"]
+    reason: str = ""  # why it failed, worded for the reader (plain text)
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """Every file of one upload with its outcome, and the sync that indexed the good ones."""
+
+    files: tuple[FileOutcome, ...]
+    sync: SyncReport | None = None  # None when no file got as far as the index
+
+    @property
+    def changed(self) -> bool:
+        return self.sync is not None and self.sync.changed
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing one document did."""
+
+    source: str
+    passages: int  # passages it took out of the index
+    upload_deleted: bool  # its file was an upload and was deleted from the uploads folder
+
+
+
 def upload_path(file) -> Path:
     """The temporary path of one upload: gradio passes a str; tests may pass a Path."""
     if isinstance(file, (str, os.PathLike)):
@@ -106,37 +140,28 @@ def upload_path(file) -> Path:
     raise mistake("An upload arrived without a file; try again.", "Upload failed")
 
 
-def _validate_uploads(files, max_upload_mb: float) -> dict[str, Path]:
-    if isinstance(files, (str, os.PathLike)):
-        files = [files]
-    paths = [upload_path(f) for f in (files or [])]
-    if not paths:
-        raise mistake("Choose one or more .txt, .md or .pdf files to add first.", "No files")
-    planned: dict[str, Path] = {}
-    for path in paths:
-        name = safe_filename(path.name)
-        suffix = Path(name).suffix.lower()
-        if suffix not in UPLOAD_SUFFIXES:
-            kind = f"{suffix} files" if suffix else "Files without an extension"
-            raise mistake(
-                f"{html.escape(name)}: {kind} can't be indexed. Upload .txt, .md or .pdf files; "
-                "nothing was added.",
-                "Unsupported file type",
-            )
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise mistake(f"{html.escape(name)}: the upload can't be read; try again.", "Upload failed") from None
-        if size > max_upload_mb * 1_000_000:
-            raise mistake(
-                f"{html.escape(name)} is {size / 1_000_000:.1f} MB, over the {max_upload_mb:g} MB limit; "
-                "nothing was added. Split it, or raise RAG_MAX_UPLOAD_MB.",
-                "File too large",
-            )
-        if name in planned:
-            raise mistake(f"Two files would both be saved as {html.escape(name)}; rename one.", "Same name twice")
-        planned[name] = path
-    return planned
+def _check(path: Path, name: str, max_upload_mb: float) -> str:
+    """Why ``path`` can't be added under ``name`` (plain text), or "" when it can."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        kind = f"{suffix} files" if suffix else "files without an extension"
+        return f"{kind} can't be indexed; upload .txt, .md or .pdf files."
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "the upload can't be read; try again."
+    if size > max_upload_mb * 1_000_000:
+        shown = f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+        return f"{shown} is over the {max_upload_mb:g} MB limit; split it, or raise RAG_MAX_UPLOAD_MB."
+    return ""
+
+
+def _reason(name: str, warnings: Iterable[str]) -> str:
+    """The sync's warning about ``name``, without the file name it starts with."""
+    for warning in warnings:
+        if name in warning:
+            return re.sub(rf"^.*?{re.escape(name)}:\s*", "", warning, count=1)
+    return "it could not be read."
 
 
 def add_documents(
@@ -146,58 +171,128 @@ def add_documents(
     uploads=None,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     progress: Callable[[float, str], None] | None = None,
-) -> SyncReport:
+) -> UploadReport:
     """Save uploaded files into the uploads folder and sync that folder into the index.
 
-    Every file is checked (type, size, name) before anything is written. A file the
-    library cannot read is skipped and taken back out of the folder (an older upload
-    of the same name is put back), so the folder and the index keep agreeing.
+    Each file is checked on its own (type, size, a name no other folder's document
+    has); the ones that pass are saved and synced, the others are reported with the
+    reason. A file the library cannot read is taken back out of the folder (an older
+    upload of the same name is put back), so the folder and the index keep agreeing.
+    Raises ``gr.Error`` only when there is no file at all, or the index itself can't
+    be written.
     """
-    planned = _validate_uploads(files, max_upload_mb)
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    paths = [upload_path(f) for f in (files or [])]
+    if not paths:
+        raise mistake("Choose one or more .txt, .md or .pdf files to add first.", "No files")
+    results: list[tuple[str, FileOutcome | None]] = []  # in upload order; None: decided by the sync
+    planned: dict[str, Path] = {}
+    for path in paths:
+        name = safe_filename(path.name)
+        if name in planned:
+            reason = f"another file of this upload is also saved as {name}; rename one."
+        else:
+            reason = _check(path, name, max_upload_mb)
+        if reason:
+            results.append((name, FileOutcome(name, "failed", reason)))
+        else:
+            planned[name] = path
+            results.append((name, None))
+    folder = uploads_folder(index, uploads)
+    index_path = Path(index) if index is not None else default_index_path()
+    report = None
+    with _upload_lock(folder):
+        clashes = set(_indexed_elsewhere(planned, folder, index))
+        for name in clashes:
+            del planned[name]
+        if planned:
+            report = _save_and_sync(planned, folder, index_path, progress)
+
+    def outcome(name: str) -> FileOutcome:
+        if name in clashes:
+            reason = "a document of this name is already indexed from another folder; rename the file."
+            return FileOutcome(name, "failed", reason)
+        if name in report.skipped:
+            return FileOutcome(name, "failed", _reason(name, report.warnings))
+        if name in report.added:
+            return FileOutcome(name, "added")
+        return FileOutcome(name, "updated" if name in report.updated else "unchanged")
+
+    return UploadReport(tuple(known or outcome(name) for name, known in results), report)
+
+
+def _save_and_sync(planned: dict[str, Path], folder: Path, index_path: Path, progress) -> SyncReport:
+    """Copy ``planned`` files into ``folder`` and sync it; unreadable ones are put back out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    # Hidden (leading dot), so the library never indexes what is parked here.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    backups: dict[str, Path | None] = {}  # name -> the older upload it replaces, if any
+
+    def put_back(name: str) -> None:
+        backup, target = backups[name], folder / name
+        if backup is not None:
+            os.replace(backup, target)
+        else:
+            target.unlink(missing_ok=True)
+
+    try:
+        try:
+            for name, source in planned.items():
+                target = folder / name
+                if target.resolve().parent != folder.resolve():  # belt and braces after safe_filename
+                    raise mistake(f"{html.escape(name)}: not a usable file name.", "Bad file name")
+                backups[name] = None
+                if target.exists():
+                    backups[name] = staging / name
+                    os.replace(target, staging / name)
+                shutil.copyfile(source, staging / f"{name}.new")
+                os.replace(staging / f"{name}.new", target)
+            report = sync([folder], index_path, progress=progress)
+        except BaseException:
+            for name in backups:
+                put_back(name)
+            raise
+        for name in report.skipped:  # unreadable: the index kept what it had, so must the folder
+            if name in backups:
+                put_back(name)
+    except (ValueError, OSError, RagError) as error:
+        raise user_error(error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def remove_document(source: str, *, index=None, uploads=None) -> Removal:
+    """Take ``source`` out of the index; when it is an upload, delete its file from the uploads folder too.
+
+    A corpus document's file is left where it is (indexing its folder again adds it back).
+    """
     folder = uploads_folder(index, uploads)
     index_path = Path(index) if index is not None else default_index_path()
     with _upload_lock(folder):
-        clashes = _indexed_elsewhere(planned, folder, index)
-        if clashes:
-            raise mistake(
-                f"{html.escape(', '.join(clashes))}: a document of this name is already indexed from "
-                "another folder; rename the file and upload it again.",
-                "Name already taken",
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        # Hidden (leading dot), so the library never indexes what is parked here.
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
-        backups: dict[str, Path | None] = {}  # name -> the older upload it replaces, if any
-
-        def put_back(name: str) -> None:
-            backup, target = backups[name], folder / name
-            if backup is not None:
-                os.replace(backup, target)
-            else:
-                target.unlink(missing_ok=True)
-
         try:
-            try:
-                for name, source in planned.items():
-                    target = folder / name
-                    if target.resolve().parent != folder.resolve():  # belt and braces after safe_filename
-                        raise mistake(f"{html.escape(name)}: not a usable file name.", "Bad file name")
-                    backups[name] = None
-                    if target.exists():
-                        backups[name] = staging / name
-                        os.replace(target, staging / name)
-                    shutil.copyfile(source, staging / f"{name}.new")
-                    os.replace(staging / f"{name}.new", target)
-                report = sync([folder], index_path, progress=progress)
-            except BaseException:
-                for name in backups:
-                    put_back(name)
-                raise
-            for name in report.skipped:  # unreadable: the index kept what it had, so must the folder
-                if name in backups:
-                    put_back(name)
-        except (ValueError, OSError, RagError) as error:
+            root = open_index(index).documents().get(source)
+        except RagError as error:
             raise user_error(error) from None
+        if root is None:
+            raise mistake(f"{html.escape(source)} is not in the index (any more); the list is up to date now.",
+                          "Not indexed")
+        upload = root.resolve() == folder.resolve() and (folder / source).is_file()
+        parked = None
+        if upload:  # parked first, so a failed delete can put it back
+            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+            parked = staging / "removed"
+            os.replace(folder / source, parked)
+        try:
+            report = delete([source], index_path)
+        except BaseException as error:
+            if parked is not None:
+                os.replace(parked, folder / source)
+            if isinstance(error, (ValueError, OSError, RagError)):
+                raise user_error(error) from None
+            raise
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return report
+            if parked is not None:
+                shutil.rmtree(parked.parent, ignore_errors=True)
+    return Removal(source, report.chunks_removed, upload)

@@ -1,0 +1,212 @@
+"""answer(): the question answered in sentences quoted from the passages, each cited.
+
+No model offline can rephrase reliably, and none is needed: every sentence of an
+answer is a verbatim quote followed by its [n] marker, so an answer can never say
+what its source does not. The work is choosing what to quote, in stages that each
+live in their own module:
+
+1. ``question``: what the question asks (once): the type of answer, its names and days;
+   ``followup`` fills in "he" or "and Iran?" from the conversation;
+2. ``candidates``: the sentences of the retrieved passages, with general features;
+3. ``model``: a logistic model fitted on public QA data turns features into the
+   probability that a sentence answers, and the best into a confidence;
+4. ``select``: the best sentence, with what it can't be read without; a list's other
+   items; a denial of it; for an overview, the best sentence of each top passage;
+5. ``compose``: the cited text and the short answer — or an abstention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.answering.candidates import Candidate, candidates, unmentioned_names
+from rag.answering.compose import NOT_FOUND, abstain, compose
+from rag.answering.followup import rewrite
+from rag.answering.model import AnswerModel, load_model
+from rag.answering.question import QuestionAnalysis, analyze
+from rag.answering.select import RULES, Quote, Rules, select
+from rag.settings import ANSWER, AnswerSettings
+from rag.types import Answer, Hit
+
+__all__ = ["NOT_FOUND", "answer", "Attempt", "attempt"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Everything one question went through: for answer(), the evaluation and the fit."""
+
+    analysis: QuestionAnalysis
+    hits: list[Hit]
+    ranked: list[Candidate]  # best first, probabilities set
+    confidence: float
+    gated: bool  # a rule says the passages cannot answer, whatever the confidence
+    bridge: list[Quote]  # a two-step question's first step, quoted before the answer
+
+
+def answer(
+    question: str,
+    k: int = 5,
+    *,
+    index=None,
+    date_from=None,
+    date_to=None,
+    source: str | None = None,
+    history: Sequence[Answer] | None = None,
+    settings: AnswerSettings = ANSWER,
+    rules: Rules = RULES,
+    model: AnswerModel | None = None,
+) -> Answer:
+    """Answer ``question`` with sentences quoted from the k best passages, each cited.
+
+    ``found`` is False, with empty citations, when the passages don't answer it;
+    ``hits`` always holds the passages considered. ``history`` holds the earlier
+    answers of a conversation, oldest first, so that a follow-up ("where is he
+    now?") is read with the names they mention.
+
+    >>> result = answer("who granted Assad asylum?")      # doctest: +SKIP
+    >>> result.short, result.text                         # doctest: +SKIP
+    ('Vladimir Putin', 'Russian President Vladimir Putin was the one who granted … [1]')
+    """
+    model = model or load_model()
+    tried = attempt(
+        question, k, index=index, date_from=date_from, date_to=date_to, source=source,
+        history=history, model=model,
+    )
+    return decide(question, tried, settings, rules, model)
+
+
+def decide(
+    question: str, tried: Attempt, settings: AnswerSettings = ANSWER, rules: Rules = RULES, model: AnswerModel | None = None
+) -> Answer:
+    """The Answer for an attempt: quotes when it can answer, else an abstention."""
+    model = model or load_model()
+    analysis, hits, ranked = tried.analysis, tried.hits, tried.ranked
+    threshold = settings.threshold if settings.threshold is not None else model.threshold
+    if not ranked or tried.gated:
+        return abstain(analysis, question, hits, tried.confidence)
+    if analysis.intent not in ("overview", "day") and tried.confidence < threshold:
+        return abstain(analysis, question, hits, tried.confidence)
+    quotes = select(analysis, ranked, settings, rules)
+    if tried.bridge:
+        quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes
+    return compose(analysis, question, quotes, hits, tried.confidence, short=_short_of(analysis, quotes, tried))
+
+
+def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt) -> str | None:
+    from rag.answering.compose import short_answer
+
+    # A two-step answer's short answer comes from its second step, quoted last.
+    return short_answer(analysis, quotes[len(tried.bridge):] if tried.bridge else quotes)
+
+
+def attempt(
+    question: str,
+    k: int = 5,
+    *,
+    index=None,
+    date_from=None,
+    date_to=None,
+    source: str | None = None,
+    history: Sequence[Answer] | None = None,
+    model: AnswerModel | None = None,
+    allowed=None,
+) -> Attempt:
+    """Read the question, retrieve, and score every candidate sentence.
+
+    ``allowed`` (positions of chunks in the index) is for evaluation only: it lets a
+    script hide the passage that answers, to see what the answer does without it.
+    """
+    from rag.dates import parse_date
+    from rag.search import open_index, retrieve, validate_query
+
+    model = model or load_model()
+    question = validate_query(question, k)
+    store = open_index(index)
+    analysis = analyze(question, store.gazetteer, store.known_dates)
+    if history and analysis.follow_up:
+        analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
+    date_from, date_to = parse_date(date_from, name="date_from"), parse_date(date_to, name="date_to")
+    if analysis.intent == "day" and len(set(analysis.dates)) == 1:
+        # "What happened on 8 December?": the passages of that day, within the user's filter.
+        day = analysis.dates[0]
+        date_from, date_to = max(date_from or day, day), min(date_to or day, day)
+    query = analysis.text
+    if analysis.intent in ("overview", "day"):
+        # An overview retrieves by its topic; a day with no topic, by what is central that day.
+        query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text
+    hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
+    tried = _score(analysis, hits, store, model)
+    if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:
+        return tried  # answered in one step: a relative clause only narrows what is asked
+    bridged = _two_step(tried, k, store, model, date_from, date_to, source, allowed)
+    return bridged if bridged is not None and bridged.confidence > tried.confidence else tried
+
+
+def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerModel) -> Attempt:
+    from rag.embedding import get_embedder
+
+    query_vector = get_embedder(store.manifest.model).encode_query(analysis.text)[0]
+    found = candidates(analysis, hits, store, query_vector)
+    scored = [(model.score(c.features), c) for c in found]
+    scored.sort(key=lambda pair: -pair[0])
+    ranked = [_with_probability(c, s) for s, c in scored]
+    best = scored[0][0] if scored else float("-inf")
+    runner_up = scored[1][0] if len(scored) > 1 else None
+    confidence = model.confidence(best, runner_up) if scored else 0.0
+    gated = bool(unmentioned_names(analysis, hits))
+    return Attempt(analysis, hits, ranked, confidence, gated, [])
+
+
+def _with_probability(candidate: Candidate, score: float) -> Candidate:
+    import dataclasses
+
+    from rag.answering.candidates import logistic
+
+    return dataclasses.replace(candidate, probability=logistic(score))
+
+
+# "the group that captured …", "the man who …": a thing named by what it did.
+_RELATIVE = re.compile(r"\b(?:the|a|an)\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)\s+(?:that|who|which|whose|where)\s", re.I)
+
+
+def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date_to, source, allowed) -> Attempt | None:
+    """A question that names something by what it did, answered in two retrievals.
+
+    "In which year was the group that captured the prison listed?": the first step
+    finds the sentence saying who captured the prison, and its name of the right type
+    (the bridge); the second retrieves with that name and the rest of the question.
+    """
+    from rag.answering.question import noun_labels
+    from rag.lexical import tokenize
+    from rag.search import retrieve
+
+    analysis = tried.analysis
+    match = _RELATIVE.search(analysis.text)
+    if match is None or not tried.ranked or analysis.intent in ("overview", "day", "list"):
+        return None
+    labels = noun_labels(match.group(2))
+    if labels is None:
+        return None
+    bridge_analysis = analyze(analysis.text[match.start():], store.gazetteer, store.known_dates)
+    bridge_analysis = QuestionAnalysis(**{**bridge_analysis.__dict__, "expected": labels, "intent": "fact"})
+    first = _score(bridge_analysis, tried.hits, store, model)
+    holder = next((c for c in first.ranked if c.answers), None)
+    if holder is None:
+        return None
+    entity = max(holder.answers, key=lambda e: (e.label in labels, e.end - e.start))
+    name = holder.hit.text[entity.start : entity.end]
+    covered = set(tokenize([holder.text])[0])
+    rest = [w for w in re.findall(r"[\w’'-]+", analysis.text) if not set(tokenize([w])[0]) <= covered]
+    query = f"{name} {' '.join(rest)}"
+    hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
+    second_analysis = analyze(query, store.gazetteer, store.known_dates)
+    second_analysis = QuestionAnalysis(
+        **{**second_analysis.__dict__, "expected": analysis.expected, "intent": analysis.intent}
+    )
+    second = _score(second_analysis, hits, store, model)
+    if not second.ranked or second.ranked[0].text == holder.text:
+        return None
+    bridge = [Quote(holder, holder.start, holder.end)]
+    return Attempt(analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge)

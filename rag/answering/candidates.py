@@ -1,0 +1,204 @@
+"""Candidate sentences of the retrieved passages, each described by a few general features.
+
+The features are what any reader would weigh: does the sentence mean what the
+question means (embedding similarity), share its rarer words (IDF-weighted
+overlap), or did its paragraph name them just before (context)? Does it hold the
+kind of thing asked for (a name for "who", a number for "how many")? Does it name
+what the question names? How well did its passage rank? How they combine is not
+set here: scripts/fit_answer_model.py fits it on public QA data (rag/answering/model.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answering.question import QuestionAnalysis, mentions
+from rag.entities import Entity, entity_key
+from rag.lexical import fold, keyword_index, tokenize
+from rag.sentences import paragraph_start, sentence_spans
+from rag.types import Hit
+
+# The order of the features in every vector, and in the fitted weights.
+FEATURES = (
+    "similarity",  # cosine of the question's and the sentence's embeddings
+    "overlap",  # IDF-weighted share of the question's words in the sentence
+    "context",  # … of the rest, in its paragraph before it ("he" names who was just named)
+    "answer_type",  # holds an entity of the asked type that the question does not hold
+    "type_missing",  # a type is asked for and the sentence has none of it
+    "names_missing",  # share of the question's names neither the sentence nor its paragraph before it mention
+    "passage_similarity",  # cosine of the question's and the passage's embeddings
+    "first",  # the passage's first sentence (a lead states the news)
+    "length",  # characters / 400, at most 1: fragments rarely answer
+    # The same three against the best of the question's candidates: what counts is how a
+    # sentence compares with the others, whatever the question's own level of overlap.
+    "similarity_gap",
+    "overlap_gap",
+    "passage_similarity_gap",
+)
+
+# A "sentence" shorter than this is a heading or a fragment, not something to quote.
+MIN_SENTENCE = 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage: ``hit.text[start:end]``."""
+
+    hit: Hit
+    start: int
+    end: int
+    position: int  # the sentence's index in its passage
+    features: tuple[float, ...]
+    answers: tuple[Entity, ...]  # entities of the asked type the question doesn't hold (offsets in hit.text)
+    probability: float = 0.0  # that it answers, from the fitted model
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start : self.end]
+
+    def feature(self, name: str) -> float:
+        return self.features[FEATURES.index(name)]
+
+
+class _SentenceVectors:
+    """Embeddings of sentences, remembered across questions (passages come back often)."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, embedder, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            fresh = embedder.encode_documents(missing)
+            with self._lock:
+                self._vectors.update(zip(missing, fresh))
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            for text in texts:
+                self._vectors.move_to_end(text)
+            return np.stack([self._vectors[t] for t in texts])
+
+
+@functools.lru_cache(maxsize=4)
+def sentence_vectors(model: str) -> _SentenceVectors:
+    return _SentenceVectors()
+
+
+def _in_question(entity_text: str, analysis: QuestionAnalysis, question_words: set[str]) -> bool:
+    """True when the question already holds this entity (it can't be the answer)."""
+    key = f" {entity_key(entity_text)} "
+    if any(f" {entity_key(name)} " in key for name, _ in analysis.names):
+        return True  # "Bashar Assad" when the question asks about "Assad"
+    words = set(tokenize([entity_text])[0])
+    return bool(words) and words <= question_words
+
+
+def _sentence_spans(hit: Hit) -> list[tuple[int, int, int]]:
+    """(start, end, position) of the quotable sentences of a passage."""
+    return [(s, e, i) for i, (s, e) in enumerate(sentence_spans(hit.text)) if e - s >= MIN_SENTENCE]
+
+
+def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector: np.ndarray) -> list[Candidate]:
+    """Every quotable sentence of ``hits`` with its features, in passage order.
+
+    Overlapping windows of one entry share sentences: each is kept once, from the
+    better-ranked passage.
+    """
+    from rag.embedding import get_embedder
+
+    spans, seen = [], set()
+    for hit in hits:
+        for s, e, position in _sentence_spans(hit):
+            place = (hit.source, hit.page, hit.start + s, hit.start + e)
+            if place not in seen:
+                seen.add(place)
+                spans.append((hit, s, e, position))
+    if not spans:
+        return []
+    texts = [hit.text[s:e] for hit, s, e, _ in spans]
+    vectors = sentence_vectors(store.manifest.model).get(get_embedder(store.manifest.model), texts)
+    similarities = vectors @ query_vector
+    passage_similarity = {hit.chunk_id: float(store.vector(hit.chunk_id) @ query_vector) for hit in hits}
+
+    idf = keyword_index(store).idf
+    question_words = set(analysis.keywords)
+    question_weight = sum(idf.get(t, 1.0) for t in question_words) or 1.0
+    sentence_words = tokenize(texts)
+    lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, _, _ in spans])
+    entities = {hit.chunk_id: store.entities(hit.chunk_id) for hit in hits}
+
+    result = []
+    for (hit, s, e, position), text, similarity, words, lead_in in zip(spans, texts, similarities, sentence_words, lead_ins):
+        own = question_words & set(words)
+        carried = (question_words & set(lead_in)) - own
+        inside = [x for x in entities[hit.chunk_id] if s <= x.start and x.end <= e]
+        answers = tuple(
+            x for x in inside
+            if _matches(x.label, analysis.expected) and not _in_question(hit.text[x.start : x.end], analysis, question_words)
+        )
+        typed = bool(analysis.expected)
+        names = [name for name, _ in analysis.names]
+        before = hit.text[paragraph_start(hit.text, s) : s]
+        missing = sum(not mentions(text, n) and not mentions(before, n) for n in names) / len(names) if names else 0.0
+        features = (
+            float(similarity),
+            sum(idf.get(t, 1.0) for t in own) / question_weight,
+            sum(idf.get(t, 1.0) for t in carried) / question_weight,
+            float(typed and bool(answers)),
+            float(typed and not answers),
+            missing,
+            passage_similarity[hit.chunk_id],
+            float(position == 0),
+            min(1.0, (e - s) / 400),
+        )
+        result.append(Candidate(hit, s, e, position, features, answers))
+    return _with_gaps(result)
+
+
+def _with_gaps(found: list[Candidate]) -> list[Candidate]:
+    """Each candidate's features completed with its gaps to the best candidate."""
+    import dataclasses
+
+    if not found:
+        return found
+    columns = [FEATURES.index(name) for name in ("similarity", "overlap", "passage_similarity")]
+    best = [max(c.features[i] for c in found) for i in columns]
+    return [
+        dataclasses.replace(c, features=c.features + tuple(c.features[i] - top for i, top in zip(columns, best)))
+        for c in found
+    ]
+
+
+def _matches(label: str, expected: frozenset[str]) -> bool:
+    """An entity of an asked type; an untyped name (rules tagger) passes for any name type."""
+    if label in expected:
+        return True
+    return label == "NAME" and bool(expected - {"DATE", "TIME", "CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+
+def logistic(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, value))))
+
+
+def unmentioned_names(analysis: QuestionAnalysis, hits: list[Hit]) -> list[str]:
+    """Names in the question that no retrieved passage mentions, by any variant.
+
+    Passages that never name what the question asks about cannot answer it, however
+    close their wording: this holds for any corpus, so it is a rule, not a weight.
+    """
+    texts = [hit.text for hit in hits]
+    return [name for name, _ in analysis.names if not any(mentions(t, name) for t in texts)]
+
+
+def folded_words(text: str) -> set[str]:
+    return set(fold(text).split())

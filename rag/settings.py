@@ -1,0 +1,70 @@
+"""Every tunable constant of the pipeline, in one place, each with where it came from.
+
+Settings that shape what an index holds (chunking, the entity tagger) are saved in
+its manifest, so an index is always read the way it was written. Scripts and
+``rag eval`` pass settings objects around instead of patching module constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Tagger = Literal["spacy", "rules", "none"]
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """How documents become passages (saved with the index)."""
+
+    # Passages longer than this are cut into overlapping windows of whole sentences.
+    # MiniLM reads 256 word pieces (~1,000 characters of English); more is truncated.
+    max_chars: int = 1000
+    # A paragraph this short (a title, a heading, a byline) joins the one after it.
+    tiny: int = 60
+    # A name found in more than this share of a document's paragraphs (the country a
+    # blog is about) ties no two paragraphs together.
+    common_name_share: float = 0.1
+    # Documents with this many date headers or datelines are read as news: a live blog
+    # or news page, whose entries continue over several paragraphs.
+    news_min_dates: int = 2
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How dense and keyword rankings are fused (scripts/fusion_k.py measures rrf_k)."""
+
+    # Reciprocal rank fusion constant: k=10 beat 30 and 60 on the dev set, SciFact and SQuAD.
+    rrf_k: int = 10
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    depth: int = 100  # how deep each list is read before fusion
+    # Two passages of one page sharing more than this share of the shorter are one passage.
+    near_duplicate_overlap: float = 0.5
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How quotes are chosen and when the answer abstains.
+
+    Sentence weights and the abstention threshold are not set here by hand: they are
+    fitted on public QA data by scripts/fit_answer_model.py into
+    rag/answering/model.json. What is here are limits of composition.
+    """
+
+    # Quotes in one answer, at most: an answer is a few sentences, not a page.
+    max_quotes: int = 4
+    # An overview quotes the best sentence of this many distinct passages at most.
+    overview_passages: int = 4
+    # A neighbouring sentence joins the best one when its probability is at least this
+    # share of the best's: two adjacent sentences that both answer tell one thing.
+    neighbour_share: float = 0.6
+    # List and dispute quotes must score at least this share of the best quote.
+    companion_share: float = 0.35
+    # Abstention threshold on the answer's confidence; None takes the fitted one.
+    threshold: float | None = None
+
+
+CHUNKING = ChunkingSettings()
+RETRIEVAL = RetrievalSettings()
+ANSWER = AnswerSettings()

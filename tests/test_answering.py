@@ -1,0 +1,222 @@
+"""The answer's stages on literal inputs: question analysis, follow-ups, selection, short answers.
+
+Unit tests here need no model: they build analyses, candidates and histories by hand.
+"""
+
+import pytest
+
+from rag.answering.candidates import FEATURES, Candidate, unmentioned_names
+from rag.answering.compose import compose, short_answer
+from rag.answering.followup import rewrite
+from rag.answering.question import PEOPLE, PLACES, analyze, mentions
+from rag.answering.select import RULES, Quote, Rules, select
+from rag.entities import Entity, Gazetteer, RuleTagger
+from rag.types import Answer, Hit
+
+GAZETTEER = Gazetteer(
+    [
+        ("Bashar Assad", "PERSON"), ("Assad", "PERSON"), ("HTS", "ORG"), ("Abu Mohammad al-Jolani", "PERSON"),
+        ("Moscow", "GPE"), ("Iran", "GPE"), ("Russia", "GPE"), ("US", "GPE"), ("Jordan", "GPE"),
+    ]
+)
+DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
+
+
+# -- question analysis ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, intent, expected",
+    [
+        ("who granted Assad asylum?", "fact", PEOPLE),
+        ("Where is Assad now?", "fact", PLACES),
+        ("How many Syrians fled?", "count", frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})),
+        ("When did the embassy change its flag?", "when", frozenset({"DATE", "TIME"})),
+        ("On which day did the embassy change its flag?", "when", frozenset({"DATE", "TIME"})),
+        ("Which countries froze asylum decisions?", "list", frozenset({"GPE", "LOC"})),
+        ("which group did he lead before?", "fact", frozenset({"ORG", "NORP"})),
+        ("In which year was the group listed?", "fact", frozenset({"DATE", "TIME"})),
+        ("tell me about the airstrikes", "overview", frozenset()),
+        ("Give me an overview of the refugee situation", "overview", frozenset()),
+        ("what happened on December 7?", "day", frozenset()),
+        ("What are the curfew hours in Damascus?", "fact", frozenset()),
+        ("What are the side effects of aspirin?", "fact", frozenset()),
+    ],
+)
+def test_what_a_question_asks_for(question, intent, expected):
+    analysis = analyze(question, GAZETTEER, DAYS)
+    assert analysis.intent == intent
+    assert analysis.expected == expected
+
+
+def test_names_are_found_without_capitals_and_stop_words_are_not_names():
+    analysis = analyze("who granted assad asylum and what did us officials say?", GAZETTEER)
+    assert ("assad", "PERSON") in analysis.names
+    assert all(name != "us" for name, _ in analysis.names)  # the pronoun, not the country
+    assert ("US", "GPE") in analyze("What did the US say?", GAZETTEER).names
+
+
+def test_an_unknown_capitalised_name_is_still_a_name():
+    assert ("Saudi Arabia", "NAME") in analyze("What did Saudi Arabia say?", GAZETTEER).names
+
+
+def test_days_in_questions_take_the_year_of_the_documents():
+    assert analyze("what was reported on the 8th of December?", GAZETTEER, DAYS).dates == ("2024-12-08",)
+    analysis = analyze("What happened in Damascus on December 9?", GAZETTEER, DAYS)
+    assert analysis.dates == ("2024-12-09",)
+    assert analysis.topic == "Damascus"
+
+
+def test_follow_ups_are_recognised():
+    assert analyze("where is he now?", GAZETTEER).follow_up
+    assert analyze("and Iran?", GAZETTEER).follow_up
+    assert not analyze("where is Assad now?", GAZETTEER).follow_up
+
+
+@pytest.mark.parametrize(
+    "name, text, found",
+    [
+        ("Syria", "displaced Syrians returned", True),
+        ("Syrians", "the Syrian army", True),
+        ("Austria", "Australia has frozen applications", False),
+        ("Niger", "Nigeria said", False),
+        ("Jordan", "the Jordanian border", True),
+        ("Iran", "Iraq said", False),
+        ("Türkiye", "Turkiye hosts refugees", True),
+    ],
+)
+def test_name_variants_are_demonyms_and_plurals_not_lookalikes(name, text, found):
+    assert mentions(text, name) is found
+
+
+def hit(text, rank=1, chunk_id=None, date="2024-12-08", start=None):
+    start = 1000 * rank if start is None else start  # passages of one document, apart
+    return Hit(rank=rank, score=1.0 / rank, chunk_id=rank if chunk_id is None else chunk_id, source="a.txt",
+               text=text, start=start, end=start + len(text), date=date)
+
+
+def test_questions_naming_what_no_passage_mentions_are_refused():
+    hits = [hit("Türkiye hosts 3 million displaced Syrians, officials in Ankara said.")]
+    assert unmentioned_names(analyze("What did Jordan say?", GAZETTEER), hits) == ["Jordan"]
+    assert unmentioned_names(analyze("What did Tehran announce?", GAZETTEER), hits) == ["Tehran"]
+    assert unmentioned_names(analyze("How many Syrians live in Türkiye?", GAZETTEER), hits) == []
+
+
+# -- follow-ups -------------------------------------------------------------------------
+
+
+def turn(question, short=None):
+    return Answer(question=question, text="… [1]", found=True, short=short, question_used=question)
+
+
+def test_a_pronoun_is_replaced_by_the_last_turns_person():
+    history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
+    analysis = analyze("which group did he lead before?", GAZETTEER)
+    assert rewrite(analysis, history, GAZETTEER) == "which group did Abu Mohammad al-Jolani lead before?"
+
+
+def test_there_is_the_last_place_and_is_there_is_left_alone():
+    history = [turn("where is Assad now?", short="Moscow")]
+    assert rewrite(analyze("what happened there?", GAZETTEER), history, GAZETTEER) == "what happened Moscow?"
+    question = "is there any news?"
+    assert rewrite(analyze(question, GAZETTEER), history, GAZETTEER) == question
+
+
+def test_an_ellipsis_swaps_the_name_into_the_previous_question():
+    history = [turn("What did Russia say about Assad?")]
+    assert rewrite(analyze("and Iran?", GAZETTEER), history, GAZETTEER) == "What did Iran say about Assad?"
+
+
+def test_without_history_a_question_stays_as_it_is():
+    analysis = analyze("where is he now?", GAZETTEER)
+    assert rewrite(analysis, [], GAZETTEER) == "where is he now?"
+
+
+# -- selection and composition ----------------------------------------------------------
+
+
+def candidate(hit_, sentence, probability, answers=(), position=0):
+    start = hit_.text.index(sentence)
+    return Candidate(hit_, start, start + len(sentence), position, tuple(0.0 for _ in FEATURES),
+                     tuple(answers), probability)
+
+
+PASSAGE = (
+    "Mikhail Ulyanov, Russia’s envoy in Vienna, confirmed the news. "
+    "“Bashar Assad and his family are in Moscow,” the diplomat wrote on Telegram. "
+    "However, the Kremlin has not confirmed it."
+)
+
+
+def test_a_quote_brings_the_sentence_it_leans_on_and_the_caveat_after_it():
+    h = hit(PASSAGE)
+    quote = "“Bashar Assad and his family are in Moscow,” the diplomat wrote on Telegram."
+    best = candidate(h, quote, 0.9, position=1)
+    chosen = select(analyze("where is Assad?", GAZETTEER), [best])
+    assert chosen[0].text == PASSAGE
+    bare = select(analyze("where is Assad?", GAZETTEER), [best], rules=Rules(lean_back=False, qualification=False))
+    assert bare[0].text == quote
+
+
+def test_a_denial_is_quoted_beside_the_claim():
+    claim = hit("HTS fighters have captured a prison in Homs, Reuters has reported.", rank=1)
+    denial = hit("“There is no truth” to reports of fighters entering Homs, the ministry said.", rank=2)
+    ranked = [candidate(claim, claim.text, 0.8), candidate(denial, denial.text, 0.5)]
+    quotes = select(analyze("Did HTS get into Homs?", GAZETTEER), ranked)
+    assert [q.text for q in quotes] == [claim.text, denial.text]
+    assert len(select(analyze("Did HTS get into Homs?", GAZETTEER), ranked, rules=Rules(dispute=False))) == 1
+
+
+def test_a_list_takes_one_item_bearing_sentence_per_passage():
+    texts = [
+        "Denmark has put asylum decisions on hold.",
+        "Germany is suspending asylum procedures.",
+        "Austria has also frozen asylum applications.",
+        "The harbour reopened to cargo ships.",
+    ]
+    hits = [hit(t, rank=i + 1) for i, t in enumerate(texts)]
+    ranked = [
+        candidate(h, h.text, p, answers=(Entity(0, h.text.index(" "), "GPE"),) if i < 3 else ())
+        for i, (h, p) in enumerate(zip(hits, (0.9, 0.8, 0.7, 0.85)))
+    ]
+    ranked.sort(key=lambda c: -c.probability)
+    analysis = analyze("Which countries froze asylum decisions?", GAZETTEER)
+    quotes = select(analysis, ranked)
+    assert [q.text.split()[0] for q in quotes] == ["Denmark", "Germany", "Austria"]
+    assert short_answer(analysis, quotes) == "Denmark, Germany, Austria"
+
+
+def test_the_short_answer_is_the_asked_type_nearest_the_question_words():
+    text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
+    h = hit(text)
+    entities = tuple(Entity(text.index(n), text.index(n) + len(n), "PERSON") for n in ("Vladimir Putin", "Dmitry Peskov"))
+    analysis = analyze("who granted Assad asylum?", GAZETTEER)
+    quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
+    assert short_answer(analysis, quotes) == "Vladimir Putin"
+
+
+def test_when_answers_state_the_entry_date():
+    h = hit("The Syrian Embassy in Moscow has raised the flag of the opposition.", date="2024-12-09")
+    analysis = analyze("When did the embassy raise the opposition flag?", GAZETTEER)
+    quotes = [Quote(candidate(h, h.text, 0.9), 0, len(h.text))]
+    result = compose(analysis, analysis.text, quotes, [h], 0.9)
+    assert result.text == f"On 9 December 2024: {h.text} [1]"
+    assert result.short == "9 December 2024"
+    assert result.citations[0].start == h.start and result.citations[0].end == h.end
+
+
+def test_an_overview_quotes_the_best_sentence_of_each_top_passage():
+    hits = [hit(f"Airstrike number {i} hit a depot near the coast overnight.", rank=i) for i in range(1, 6)]
+    ranked = sorted((candidate(h, h.text, 0.1 * h.rank) for h in hits), key=lambda c: -c.probability)
+    quotes = select(analyze("tell me about the airstrikes", GAZETTEER), ranked)
+    assert [q.hit.rank for q in quotes] == [1, 2, 3, 4]  # passage order, four at most
+
+
+def test_the_rules_tagger_is_deterministic():
+    text = "On 8 December 2024, HTS leader Abu Mohammad al-Jolani said 3 million people returned."
+    entities = RuleTagger().tag([text])[0]
+    found = {(text[e.start : e.end], e.label) for e in entities}
+    assert ("8 December 2024", "DATE") in found
+    assert ("3 million", "CARDINAL") in found
+    assert ("Abu Mohammad al-Jolani", "NAME") in found
+    assert RuleTagger().tag([text]) == RuleTagger().tag([text])
