@@ -102,6 +102,14 @@ def test_questions_naming_what_no_passage_mentions_are_refused():
     assert unmentioned_names(analyze("How many Syrians live in Türkiye?", GAZETTEER), hits) == []
 
 
+def test_a_known_name_written_in_lower_case_does_not_refuse_the_question():
+    """"jordan" may be the river or a typed-fast name; only the capitalised spelling refuses."""
+    hits = [hit("Türkiye hosts 3 million displaced Syrians, officials in Ankara said.")]
+    lower = analyze("what did jordan say?", GAZETTEER)
+    assert ("jordan", "GPE") in lower.names  # still a name for the features and follow-ups
+    assert unmentioned_names(lower, hits) == []
+
+
 # -- follow-ups -------------------------------------------------------------------------
 
 

@@ -195,9 +195,15 @@ def unmentioned_names(analysis: QuestionAnalysis, hits: list[Hit]) -> list[str]:
 
     Passages that never name what the question asks about cannot answer it, however
     close their wording: this holds for any corpus, so it is a rule, not a weight.
+    A name written in lower case in the question does not count: it is as likely a
+    common noun that some document capitalises ("state" for "State Department") as a
+    name typed without capitals, and refusing on it is the costlier mistake.
     """
     texts = [hit.text for hit in hits]
-    return [name for name, _ in analysis.names if not any(mentions(t, name) for t in texts)]
+    return [
+        name for name, _ in analysis.names
+        if not name.islower() and not any(mentions(t, name) for t in texts)
+    ]
 
 
 def folded_words(text: str) -> set[str]:
