@@ -120,6 +120,9 @@ def cmd_ask(args) -> int:
 
         print(json.dumps(answer_to_dict(result), ensure_ascii=False, indent=1))
         return 0
+    if result.found and result.short:
+        print(result.short)  # the answer itself first; the quotes below are its evidence
+        print()
     print(result.text)
     if result.citations:
         print()

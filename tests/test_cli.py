@@ -49,6 +49,14 @@ def test_ask_prints_answer_then_citations(indexed, capsys):
     assert data["found"] and data["citations"][0]["marker"] == 1
 
 
+def test_ask_prints_the_short_answer_first(indexed, capsys):
+    _, index = indexed
+    assert main(["ask", "When did the harbour authority reopen the port?", "--index", str(index)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "9 December 2024" and lines[1] == ""
+    assert lines[2].startswith("On 9 December 2024: The harbour authority reopened")
+
+
 def test_info(indexed, capsys):
     _, index = indexed
     assert main(["info", "--json", "--index", str(index)]) == 0
