@@ -16,7 +16,7 @@ import pytest
 from rag import Answer, Hit, RagError, answer
 from rag.cli import main
 from rag.generation import Draft, LLMServer, server_for, stream_answer
-from rag.generation.claims import Claim, split_claims
+from rag.generation.claims import split_claims
 from rag.generation.prompt import build_messages
 from rag.generation.settings import SUPPORT
 from rag.generation.support import missing_facts, negation_differs, overstates, support, windows
@@ -197,7 +197,6 @@ def test_supported_sentences_are_kept_with_the_quote_that_supports_them_and_inve
 @pytest.mark.integration
 def test_the_prompt_numbers_the_passages_with_dates_and_sources_and_carries_the_conversation(corpus_index, quoted):
     earlier = Answer(question="where is Assad?", text="Assad is in Moscow. [1]", found=True)
-    llm = LLMServer("http://127.0.0.1:1/v1", "scripted", api_key="secret-key", max_tokens=77)
     with ScriptedServer([Reply("Putin did it [1].")]) as server:
         llm = LLMServer(server.url, "scripted", api_key="secret-key", max_tokens=77)
         answer(QUESTION, index=corpus_index, mode="generate", llm=llm, history=[earlier])
@@ -210,7 +209,9 @@ def test_the_prompt_numbers_the_passages_with_dates_and_sources_and_carries_the_
     assert roles == ["system", "user", "assistant", "user"]
     assert body["messages"][1]["content"] == "where is Assad?"
     assert body["messages"][2]["content"] == "Assad is in Moscow."  # its [1] meant another passage
-    assert "[n]" in body["messages"][0]["content"] or "[1]" in body["messages"][0]["content"]
+    system = body["messages"][0]["content"]
+    assert "using only the numbered passages" in system and "in square brackets, like [1]" in system
+    assert "If the passages do not answer the question, reply with exactly: The documents don't answer this." in system
     prompt = body["messages"][-1]["content"]
     for number, hit in enumerate(quoted.hits, start=1):
         assert f"[{number}] ({hit.date}, {hit.source})\n{hit.text.strip()}" in prompt
@@ -278,20 +279,26 @@ def test_when_no_sentence_holds_the_quoted_answer_is_given_with_one_line_saying_
     (Raw("data: [DONE]\n\n", "text/event-stream"), "returned an empty answer"),
     (Drop(), "failed (Server disconnected"),
     (Reply("Putin granted Assad asylum [1].", delay=3), "did not answer within 1 s"),
-    (Reply("Putin granted Assad asylum, said the long answer [1].", piece_delay=0.3), "did not finish within 1 s"),
 ])
 @pytest.mark.parametrize("streamed", [False, True])
 def test_a_server_error_garbage_or_slowness_falls_back_to_quotes_with_one_line(
         corpus_index, quoted, step, why, streamed):
-    if isinstance(step, Reply) and step.piece_delay and not streamed:
-        pytest.skip("a reply sent whole has no pieces to wait between")
     with ScriptedServer([step]) as server:
         llm = LLMServer(server.url, "scripted", timeout=1)
         result = (list(stream_answer(QUESTION, index=corpus_index, llm=llm))[-1] if streamed
                   else answer(QUESTION, index=corpus_index, llm=llm))
     assert isinstance(result, Answer) and result.mode == "extract" and result.text == quoted.text
-    assert result.note.startswith(f"No generated answer: the ") and why in result.note
+    assert result.note.startswith("No generated answer: the ") and why in result.note
     assert result.note.endswith("; showing quotes from the documents instead.") and "\n" not in result.note
+
+
+@pytest.mark.integration
+def test_a_stream_that_trickles_past_the_timeout_is_cut_off(corpus_index, quoted):
+    """Each piece comes well within the time allowed for one read; the answer as a whole doesn't."""
+    with ScriptedServer([Reply("Putin granted Assad asylum, said the long answer [1].", piece_delay=0.3)]) as server:
+        items = list(stream_answer(QUESTION, index=corpus_index, llm=LLMServer(server.url, "scripted", timeout=1)))
+    assert any(isinstance(item, Draft) for item in items)  # shown while it came
+    assert items[-1].mode == "extract" and "did not finish within 1 s" in items[-1].note
 
 
 @pytest.mark.integration

@@ -113,7 +113,7 @@ def windows(hit: Hit) -> list[tuple[int, int]]:
     return spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
 
 
-def support(sentence: str, hit: Hit, vectors: dict[str, np.ndarray], settings: SupportSettings = SUPPORT) -> Support:
+def support(sentence: str, hit: Hit, vectors: dict[str, np.ndarray]) -> Support:
     """How ``hit`` supports ``sentence``; ``vectors`` holds the embedding of the sentence and of every window."""
     spans = windows(hit)
     singles = len(sentence_spans(hit.text))
@@ -129,7 +129,7 @@ def support(sentence: str, hit: Hit, vectors: dict[str, np.ndarray], settings: S
         start=start,
         end=end,
         similarity=float(similarities[best]),
-        coverage=coverage(sentence, hit, settings),
+        coverage=coverage(sentence, hit),
         missing=tuple(missing_facts(sentence, hit)),
         negation_differs=negation_differs(sentence, hit.text[start:end]),
         overstates=overstates(sentence, hit.text[start:end]),
@@ -170,10 +170,9 @@ def _date_words(hit: Hit) -> str:
     return f"{human_date(hit.date)} {day.strftime('%A')}"
 
 
-def coverage(sentence: str, hit: Hit, settings: SupportSettings = SUPPORT) -> float:
+def coverage(sentence: str, hit: Hit) -> float:
     """The share of the sentence's content words (stemmed) that the passage, or its date, holds."""
-    words = {w for w in tokenize([sentence])[0] if len(w) >= settings.min_word_length}
-    words = {w for w in words if w not in _COMMON}
+    words = {w for w in tokenize([sentence])[0] if w not in _COMMON}
     if not words:
         return 0.0
     passage = set(tokenize([hit.text + " " + _date_words(hit)])[0])

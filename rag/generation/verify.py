@@ -67,7 +67,7 @@ def check(generated: str, hits: Sequence[Hit], encoder, settings: SupportSetting
                 f"it cites [{', '.join(map(str, claim.markers))}], but only [1]–[{len(hits)}] were given")
             result.append(Checked(claim, (), reason, declines=declines))
             continue
-        scored = [support(claim.text, hit, vectors, settings) for hit in passages]
+        scored = [support(claim.text, hit, vectors) for hit in passages]
         holding = sorted((s for s in scored if s.holds(settings)), key=lambda s: -s.similarity)
         reason = "" if holding else max(scored, key=lambda s: s.similarity).why_not(settings)
         result.append(Checked(claim, tuple(holding), reason, declines=bool(_DECLINES.search(claim.text))))
