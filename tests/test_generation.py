@@ -390,3 +390,12 @@ def test_rag_ask_generate_without_a_server_says_what_to_set(hash_index, capsys):
     assert "needs a language model server: set RAG_LLM_URL" in capsys.readouterr().err
     assert main(["ask", QUESTION, "--index", str(hash_index), "--llm-url", "ftp://x", "--llm-model", "m"]) == 2
     assert "is not an http(s) address" in capsys.readouterr().err
+
+
+def test_rag_serve_refuses_a_bad_server_before_loading_anything(capsys, monkeypatch):
+    monkeypatch.setattr("rag.cli._warm_up", lambda index: pytest.fail("it started loading"))
+    assert main(["serve", "--llm-url", "127.0.0.1:11434", "--llm-model", "llama3.2"]) == 2
+    assert "is not an http(s) address" in capsys.readouterr().err
+    monkeypatch.setenv("RAG_LLM_URL", "http://127.0.0.1:11434/v1")
+    assert main(["serve"]) == 2
+    assert "but no model: set RAG_LLM_MODEL" in capsys.readouterr().err
