@@ -14,15 +14,16 @@ import numpy as np
 
 from rag.config import DEFAULT_CORPUS, default_index_path
 from rag.dates import parse_date
+from rag.settings import RETRIEVAL
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-RRF_K = 10  # reciprocal rank fusion constant: small, so a first place counts (tuned on the dev set)
-DENSE_WEIGHT = 1.0
-KEYWORD_WEIGHT = 1.0
-_DEPTH = 100  # how deep each list is read before fusion
-_NEAR_DUPLICATE_OVERLAP = 0.5
+RRF_K = RETRIEVAL.rrf_k
+DENSE_WEIGHT = RETRIEVAL.dense_weight
+KEYWORD_WEIGHT = RETRIEVAL.keyword_weight
+_DEPTH = RETRIEVAL.depth
+_NEAR_DUPLICATE_OVERLAP = RETRIEVAL.near_duplicate_overlap
 
 _open_lock = threading.Lock()
 _open_indexes: dict[Path, object] = {}  # one live snapshot per index folder
@@ -168,13 +169,16 @@ def retrieve(
     """``search()`` on an opened Index, with checked arguments (ISO dates).
 
     ``allowed`` (chunk positions) narrows the search further; evaluations use it to
-    hide the passage that answers a question.
+    hide the passage that answers a question. An empty ``query`` asks for the most
+    central passages (``central``).
     """
     if date_from and date_to and date_from > date_to:
         raise ValueError(f"date_from={date_from} is after date_to={date_to}; swap them")
     filtered = _allowed_positions(store, date_from, date_to, source)
     if allowed is not None:
         filtered = np.asarray(allowed) if filtered is None else np.intersect1d(filtered, allowed)
+    if not query:
+        return central(store, k, filtered)
     return rank(store, query, k, filtered)
 
 
@@ -200,9 +204,31 @@ def rank(
         for position, chunk_id in enumerate(_keyword_ids(store, query, depth, allowed)):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + position + 1)
 
+    return _hits(store, sorted(fused.items(), key=lambda item: (-item[1], item[0])), k)
+
+
+def central(store, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
+    """The k passages (of ``allowed``) nearest the centroid of their embeddings, best first.
+
+    What a set of passages is mostly about is what most of them are near (centroid
+    summarisation): an overview of a day with no topic given starts from it.
+    """
+    positions = np.arange(len(store.chunks)) if allowed is None else np.asarray(allowed)
+    if len(positions) == 0:
+        return []
+    ids = store.ids[positions]
+    vectors = np.stack([store.vector(int(i)) for i in ids])
+    centroid = vectors.mean(axis=0)
+    scores = vectors @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+    order = np.argsort(-scores, kind="stable")
+    return _hits(store, [(int(ids[i]), float(scores[i])) for i in order], k)
+
+
+def _hits(store, scored: "list[tuple[int, float]]", k: int) -> list[Hit]:
+    """Hits for (chunk id, score) pairs, best first, near-duplicates left out, k at most."""
     hits: list[Hit] = []
     shown = _Shown(store)
-    for chunk_id, score in sorted(fused.items(), key=lambda item: (-item[1], item[0])):
+    for chunk_id, score in scored:
         chunk = store.chunk(chunk_id)
         if not shown.add_unless_duplicate(chunk):
             continue

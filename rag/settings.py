@@ -65,14 +65,6 @@ class AnswerSettings:
     threshold: float | None = None
 
 
-@dataclass(frozen=True)
-class IndexSettings:
-    """What shapes an index when it is built: saved in its manifest."""
-
-    tagger: Tagger = "spacy"
-    chunking: ChunkingSettings = ChunkingSettings()
-
-
 CHUNKING = ChunkingSettings()
 RETRIEVAL = RetrievalSettings()
 ANSWER = AnswerSettings()
