@@ -311,6 +311,14 @@ def test_a_server_that_is_down_falls_back_at_once(corpus_index, quoted):
 
 
 @pytest.mark.integration
+def test_with_no_passage_to_write_from_the_server_is_not_asked_and_the_answer_says_so(corpus_index):
+    with ScriptedServer([Reply("Putin granted Assad asylum [1].")]) as server:
+        result = answer(QUESTION, index=corpus_index, date_from="2031-01-01", llm=LLMServer(server.url, "scripted"))
+    assert not server.requests and not result.hits and not result.found
+    assert (result.mode, result.note) == ("extract", "No passage matches, so scripted was not asked.")
+
+
+@pytest.mark.integration
 def test_only_the_configured_server_is_contacted_whatever_the_proxy_settings(corpus_index, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", closed_port_url().removesuffix("/v1"))
     monkeypatch.setenv("ALL_PROXY", closed_port_url().removesuffix("/v1"))

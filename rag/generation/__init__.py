@@ -114,7 +114,7 @@ def _run(
     extracted: Answer, server: LLMServer, history: Sequence[Answer], index, settings: SupportSettings, *, stream: bool
 ) -> Iterator[Draft | Answer]:
     if not extracted.hits:  # nothing to write from, and nothing a sentence could be checked against
-        yield extracted
+        yield dataclasses.replace(extracted, note=f"No passage matches, so {server.model} was not asked.")
         return
     from rag.embedding import get_embedder
     from rag.search import open_index
