@@ -5,8 +5,9 @@ a test of the check, not of the model: whatever it writes, the answer shown hold
 that a cited passage supports, or it is the quoted answer with one line saying why.
 
 Needs the ``llm-test`` extra (``make test`` installs it): pip install -e '.[llm-test]'.
-Generation is kept to 64 tokens over 2 passages, so the module takes under a minute (about 35 s
-with the machine shared: the model loads in 8 s, each answer takes 10-17 s).
+Generation is kept to 64 tokens over 2 passages, so the module takes under a minute on a quiet
+machine (about 35 s: the model loads in 8 s, each answer takes 10-17 s). On a heavily loaded one
+an answer can hit the 50 s limit and fall back; the streamed test then checks the partial draft.
 """
 
 from __future__ import annotations
