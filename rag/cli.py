@@ -111,10 +111,26 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _add_llm_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--llm-url", metavar="URL",
+                        help="an OpenAI-compatible server that writes the answer, e.g. http://127.0.0.1:11434/v1 "
+                        "for Ollama (default: $RAG_LLM_URL; none: answers are quoted)")
+    parser.add_argument("--llm-model", metavar="NAME", help="the model it should use, e.g. llama3.2 (default: $RAG_LLM_MODEL)")
+
+
+def _llm_server(args):
+    """The language model server the command line or the environment names, or None."""
+    from rag.generation import LLMServer
+
+    return LLMServer.from_env(url=args.llm_url, model=args.llm_model)
+
+
 def cmd_ask(args) -> int:
     from rag.answering import answer
 
-    result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to)
+    llm = _llm_server(args) if args.mode != "extract" else None
+    result = answer(args.question, args.k, index=args.index, date_from=args.date_from, date_to=args.date_to,
+                    mode=args.mode, llm=llm)
     if args.json:
         from rag.serialize import answer_to_dict
 
@@ -124,6 +140,12 @@ def cmd_ask(args) -> int:
         print(result.short)  # the answer itself first; the quotes below are its evidence
         print()
     print(result.text)
+    if result.note:
+        print(f"\n({result.note})")
+    if result.unsupported:
+        print("\nNot supported by the sources (removed):")
+        for sentence in result.unsupported:
+            print(f"  - {sentence}")
     if result.citations:
         print()
         for citation in result.citations:
@@ -202,6 +224,8 @@ def _warm_up(index) -> None:
 def cmd_serve(args) -> int:
     import threading
 
+    llm = _llm_server(args)  # a mistake in it is said before anything loads
+
     # Loading the index and the encoder overlaps with importing gradio (seconds); the
     # address is printed only once both are done, when the app can answer at once.
     warm = threading.Thread(target=_warm_up, args=(args.index,), daemon=True)
@@ -217,7 +241,7 @@ def cmd_serve(args) -> int:
         ) from error
     finally:
         warm.join()
-    serve(host=args.host, port=args.port, index=args.index)
+    serve(host=args.host, port=args.port, index=args.index, llm=llm)
     return 0
 
 
@@ -247,9 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.set_defaults(run=cmd_search)
 
-    p = commands.add_parser("ask", help="answer a question with cited quotes")
+    p = commands.add_parser("ask", help="answer a question with cited quotes (or generated, checked sentences)")
     p.add_argument("question")
     _add_filters(p)
+    p.add_argument("--mode", choices=["auto", "extract", "generate"], default="auto",
+                   help="extract: quote; generate: a language model writes it, each sentence checked against its "
+                   "passage (needs --llm-url/--llm-model or $RAG_LLM_URL/$RAG_LLM_MODEL); auto (default): "
+                   "generate when a server is configured, else quote")
+    _add_llm_options(p)
     p.set_defaults(run=cmd_ask)
 
     p = commands.add_parser("info", help="documents, passages, model and size of an index")
@@ -270,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     _add_index_option(p)
+    _add_llm_options(p)
     p.set_defaults(run=cmd_serve)
     return parser
 

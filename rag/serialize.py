@@ -46,6 +46,9 @@ class AnswerDict(TypedDict):
     found: bool
     strength: str  # "strong", "partial" or "none"
     confidence: float
+    mode: str  # "extract" (quoted) or "generate" (written by a language model, then checked)
+    unsupported: list[str]  # generated sentences removed because their sources don't say them
+    note: str  # one line on how the answer was made, when not the plain case ("" otherwise)
     citations: list[CitationDict]
     passages: list[HitDict]
 
@@ -116,6 +119,9 @@ def answer_to_dict(answer: Answer) -> AnswerDict:
         "found": answer.found,
         "strength": answer.strength,
         "confidence": answer.confidence,
+        "mode": answer.mode,
+        "unsupported": list(answer.unsupported),
+        "note": answer.note,
         "citations": [citation_to_dict(c) for c in answer.citations],
         "passages": [hit_to_dict(h) for h in answer.hits],
     }

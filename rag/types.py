@@ -55,6 +55,9 @@ class Citation:
 
 
 Strength = Literal["strong", "partial", "none"]
+# How the text was made: sentences quoted from the passages, or written by a language model
+# and then checked, sentence by sentence, against the passages it cites.
+AnswerMode = Literal["extract", "generate"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class Answer:
     quote (None when there is no such span); ``question_used`` is the question as it
     was searched, after a follow-up was rewritten with the conversation's entities;
     ``confidence`` is the estimated probability (0–1) that the first quote answers.
+
+    ``mode`` says what made ``text``: "extract" (quotes) or "generate" (a language
+    model's sentences, each kept only where the passage it cites supports it; the
+    citations then quote the supporting sentence). ``unsupported`` lists the generated
+    sentences that were removed; ``note`` is one line on how the answer came to be when
+    that is not the plain case ("the language model at … did not answer in 60 s; quoting instead").
     """
 
     question: str
@@ -75,6 +84,9 @@ class Answer:
     short: str | None = None
     question_used: str = ""
     confidence: float = 0.0
+    mode: AnswerMode = "extract"
+    unsupported: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def strength(self) -> Strength:

@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# A developer's own language model server ($RAG_LLM_URL …) must not change what the tests see:
+# answers are quoted unless a test points them at a server of its own. Cleared at import,
+# before test modules import the app (which reads them).
+for _name in ("RAG_LLM_URL", "RAG_LLM_MODEL", "RAG_LLM_API_KEY", "RAG_LLM_TIMEOUT", "RAG_LLM_MAX_TOKENS"):
+    os.environ.pop(_name, None)
+
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 DEVSET = PROJECT / "eval" / "devset.jsonl"

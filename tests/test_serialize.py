@@ -27,7 +27,7 @@ def test_an_answer_is_plain_json_with_its_citations_and_passages():
     assert data == {
         "question": "who granted asylum?", "question_used": "who granted asylum?",
         "text": "Putin granted asylum. [1]", "short": "Putin", "found": True, "strength": "strong",
-        "confidence": 0.9,
+        "confidence": 0.9, "mode": "extract", "unsupported": [], "note": "",
         "citations": [{"marker": 1, "quote": "Putin granted asylum.", "source": "news.txt", "page": None,
                        "date": "2024-12-09", "start": 100, "end": 121, "passage": 2}],
         "passages": [hit_to_dict(HIT)],

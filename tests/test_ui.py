@@ -483,7 +483,7 @@ def test_conversation_events_run_one_at_a_time():
 def test_serve_loads_the_index_and_the_model_before_it_listens(monkeypatch):
     calls = []
     monkeypatch.setattr(app, "answer", lambda *a, **k: calls.append(("answer", k["index"])))
-    monkeypatch.setattr(app, "build_demo", lambda index: type("Demo", (), {
+    monkeypatch.setattr(app, "build_demo", lambda index, **kwargs: type("Demo", (), {
         "launch": lambda self, **kwargs: calls.append(("launch", kwargs["server_name"], kwargs["server_port"]))})())
     app.serve(port=7999, index="some-index")
     assert calls == [("answer", "some-index"), ("launch", "127.0.0.1", 7999)]

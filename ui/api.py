@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from rag import RagError, open_index, search
+from rag.generation import LLMServer
 from rag.serialize import (
     AnswerDict,
     DocumentDict,
@@ -70,6 +71,7 @@ class Endpoints:
     uploads: "str | Path | None" = None
     max_upload_mb: float = 50.0
     hint: str = "for example “what does the report conclude?”"
+    llm: LLMServer | None = None  # writes the answers to /ask (the earlier questions of its history are quoted)
 
     def ask(self, question: str, k: Any, date_from: str, date_to: str, history: Any, source: str) -> AnswerDict:
         """``history`` (earlier questions, oldest first) answered in order, then ``question`` after them."""
@@ -81,7 +83,7 @@ class Endpoints:
         if not isinstance(history, list):
             raise mistake("history must be a list of the earlier questions, oldest first.")
         filters = parse_filters(k, date_from, date_to, source)
-        return answer_to_dict(answers_for(history, question, filters, index=self.index))
+        return answer_to_dict(answers_for(history, question, filters, index=self.index, llm=self.llm))
 
     def search(self, query: str, k: Any, date_from: str, date_to: str, source: str) -> list[HitDict]:
         if not (query or "").strip():

@@ -15,6 +15,7 @@ Scripts call the running app through named endpoints (/ask, /search, /documents,
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import gradio as gr
 
 from rag import RagError, answer, open_index
 from rag.config import DEFAULT_CORPUS
+from rag.generation import LLMServer
 from rag.serialize import AnswerDict, HitDict
 from ui.api import DocumentEntry, Endpoints, InfoDict, RemovalDict, UploadDict
 from ui.assets import CARD_CSS, DOCUMENTS_JS, LAYOUT_CSS, SOURCES_JS, STATUS_JS
@@ -37,6 +39,7 @@ from ui.conversation import (
     parse_filters,
     rerun_all,
     rerun_last,
+    stream_turn,
     to_storage,
 )
 from ui.errors import plain
@@ -69,6 +72,7 @@ SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica N
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace"]
 ALL_DOCUMENTS = "All documents"
 TRANSFER_LIMIT_FACTOR = 4  # gradio receives files up to 4 times the upload limit, and no larger
+DRAFT_EVERY = 0.15  # seconds between redraws of a generated answer while it is written
 
 def _html_panel(value: str, elem_id: str, js: str | None = None, **kwargs) -> gr.HTML:
     """An HTML panel styled by the card CSS; its HTML comes from ui/render.py, escaped."""
@@ -124,6 +128,7 @@ def build_demo(
     uploads: Path | None = None,
     max_upload_mb: float | None = None,
     examples: list[str] | None = None,
+    llm: LLMServer | None = None,
 ) -> gr.Blocks:
     """The app over the index at ``index`` (default: the project's), opened on first request.
 
@@ -132,6 +137,8 @@ def build_demo(
         max_upload_mb: per-file limit (default $RAG_MAX_UPLOAD_MB, else 50).
         examples: clickable questions; by default the default corpus's own, and only
             for the default index (they would mean nothing over other documents).
+        llm: a language model server that writes the answers (shown as it writes, then
+            replaced by the checked version); None quotes them.
 
     >>> build_demo("my-index/").launch()   # doctest: +SKIP
     """
@@ -162,22 +169,33 @@ def build_demo(
     # -- handlers -----------------------------------------------------------------------
 
     def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+        """The answer, or with a language model its draft as it is written, then the checked answer."""
         question = (question or "").strip()
         if not question:
             problem = render_problem(f"Type a question first, {hint}.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
+            return
         try:
             filters = parse_filters(k, date_from, date_to, source)
         except gr.Error as error:
-            turn, label = failed_turn(question, Filters(), error), gr.skip()
-        else:
-            turn, label = answer_turn(question, filters, turns, index=index), gr.update(label=_filters_label(filters))
-        return *conversation_view([*turns, turn]), "", "", label
+            yield *conversation_view([*turns, failed_turn(question, Filters(), error)]), "", "", gr.skip()
+            return
+        label = gr.update(label=_filters_label(filters))
+        if llm is None:
+            yield *conversation_view([*turns, answer_turn(question, filters, turns, index=index)]), "", "", label
+            return
+        shown = 0.0
+        for turn in stream_turn(question, filters, turns, index=index, llm=llm):
+            if turn.draft is None:
+                yield *conversation_view([*turns, turn]), "", "", label
+            elif time.monotonic() - shown >= DRAFT_EVERY:
+                shown = time.monotonic()
+                yield chat_messages([*turns, turn]), gr.skip(), gr.skip(), gr.skip(), "", "", gr.skip()
 
     def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], event: gr.SelectData):
         value = event.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        return on_ask(question, k, date_from, date_to, source, turns)
+        yield from on_ask(question, k, date_from, date_to, source, turns)
 
     def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
         try:
@@ -186,17 +204,17 @@ def build_demo(
             problem = render_problem(f"Check the filters: {plain(error)}")
             if not turns:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
-            return *conversation_view(rerun_last(turns, error, index=index)), problem, gr.skip()
+            return *conversation_view(rerun_last(turns, error, index=index, llm=llm)), problem, gr.skip()
         label = gr.update(label=_filters_label(filters))
         if not turns or (turns[-1].filters == filters and turns[-1].error is None):
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), "", label
-        return *conversation_view(rerun_last(turns, filters, index=index)), "", label
+        return *conversation_view(rerun_last(turns, filters, index=index, llm=llm)), "", label
 
     def on_new():
         return *conversation_view([]), "", ""
 
     def on_load(stored: Any):
-        turns = from_storage(stored, index=index)
+        turns = from_storage(stored, index=index, llm=llm)
         facts, documents, choices = documents_view()
         filters = turns[-1].filters if turns else Filters()
         widgets = (
@@ -242,11 +260,11 @@ def build_demo(
             for t in turns
         ]
         return status, facts, documents, gr.update(choices=choices, value=keep), *conversation_view(
-            rerun_all(turns, index=index))
+            rerun_all(turns, index=index, llm=llm))
 
     # -- endpoints for scripts (typed here: gradio documents them from these signatures) ----
 
-    endpoints = Endpoints(index, uploads, limit, hint)
+    endpoints = Endpoints(index, uploads, limit, hint, llm)
 
     def ask_endpoint(
         question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
@@ -254,7 +272,7 @@ def build_demo(
     ) -> AnswerDict:
         """Answer a question from the indexed documents, as a follow-up of `history` (earlier questions, oldest first).
 
-        Returns {question, question_used, text, short, found, strength, confidence,
+        Returns {question, question_used, text, short, found, strength, confidence, mode, unsupported, note,
         citations: [{marker, quote, source, page, date, start, end, passage}],
         passages: [{rank, score, chunk_id, source, page, date, start, end, text}]}.
         """
@@ -295,8 +313,11 @@ def build_demo(
         with gr.Column(elem_id="rag-header"):
             gr.Markdown(
                 "# Ask your documents\n"
-                "Answers are sentences quoted from the indexed documents, each cited [n] so you can "
-                "check it; ask follow-up questions. Everything runs on this machine."
+                + ("Answers are sentences quoted from the indexed documents, each cited [n] so you can "
+                   "check it; ask follow-up questions. Everything runs on this machine." if llm is None else
+                   f"Answers are written by {llm.model} from the indexed documents; every sentence is then "
+                   "checked against the passage it cites [n], and removed when that passage doesn't say it. "
+                   "Ask follow-up questions.")
             )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320, elem_id="rag-chat-column"):
@@ -423,24 +444,31 @@ WARM_UP_QUESTION = "what is this about?"
 def warm_up(index: "str | Path | None" = None) -> None:
     """Open the index and load the model now, so that the first question is answered at once."""
     try:
-        answer(WARM_UP_QUESTION, 1, index=index)
+        answer(WARM_UP_QUESTION, 1, index=index, mode="extract")
     except RagError as error:  # no index yet: the app starts anyway, and uploads start one
         log.warning("no index to warm up: %s", error)
 
 
-def serve(host: str = "127.0.0.1", port: int = 7860, index: "str | Path | None" = None) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 7860, index: "str | Path | None" = None, llm: LLMServer | None = None
+) -> None:
     """Load the index and the model, then start the app on http://host:port and block.
 
     It listens on loopback only unless told otherwise; the address is printed once the
-    app is ready to answer.
+    app is ready to answer. With ``llm``, answers are written by that server and checked.
     """
     print("Loading the index and the model…", file=sys.stderr, flush=True)
     warm_up(index)
-    app = demo if index is None else build_demo(index)
+    if llm is not None:
+        print(f"Answers are written by {llm.model} at {llm.url} and checked against their sources.",
+              file=sys.stderr, flush=True)
+    app = demo if index is None and llm == DEMO_LLM else build_demo(index, llm=llm)
     app.launch(server_name=host, server_port=port)
 
 
-demo = build_demo()
+# `python -m ui.app` takes its language model server, if any, from $RAG_LLM_URL and $RAG_LLM_MODEL.
+DEMO_LLM = LLMServer.from_env()
+demo = build_demo(llm=DEMO_LLM)
 
 if __name__ == "__main__":
     serve()

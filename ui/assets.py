@@ -95,6 +95,12 @@ LAYOUT_CSS = """
 #rag-chat .rag-badge { font-weight: 600; color: var(--body-text-color); }
 #rag-chat .rag-badge.rag-strong::before { content: "● "; color: var(--color-green-600, #16a34a); }
 #rag-chat .rag-badge.rag-partial::before { content: "◐ "; color: var(--color-yellow-600, #ca8a04); }
+#rag-chat .rag-badge.rag-checked::before { content: "✓ "; color: var(--color-green-600, #16a34a); }
+#rag-chat .rag-llm-note { font-size: var(--text-sm); color: var(--body-text-color-subdued);
+  border-left: 4px solid var(--color-yellow-600, #ca8a04); padding-left: 0.7em; }
+#rag-chat .rag-unsupported { font-size: var(--text-sm); color: var(--body-text-color-subdued); }
+#rag-chat .rag-unsupported ul { margin: 0.2em 0 0.2em 1.2em; padding: 0; }
+#rag-chat .rag-turn-draft .rag-answer-text { color: var(--body-text-color-subdued); }
 #rag-chat .rag-problem { border-left: 4px solid var(--error-icon-color, #dc2626); padding-left: 0.7em; }
 #rag-chat button.rag-copy { min-height: 32px; padding: 0.25em 0.8em; border-radius: var(--radius-md); cursor: pointer;
   border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import gradio as gr
 
 from rag import Answer, RagError, answer
 from rag.dates import parse_date
+from rag.generation import Draft, LLMServer, stream_answer
 from ui.errors import mistake, plain, user_error
 
 DEFAULT_K = 5
@@ -45,6 +46,7 @@ class Turn:
     filters: Filters
     answer: Answer | None = None
     error: str | None = None
+    draft: str | None = None  # what the language model has written so far, not yet checked
 
 
 def parse_k(k: Any) -> int:
@@ -75,8 +77,15 @@ def history(turns: Sequence[Turn]) -> list[Answer]:
     return [turn.answer for turn in turns if turn.answer is not None]
 
 
-def answer_turn(question: str, filters: Filters, earlier: Sequence[Turn] = (), *, index=None) -> Turn:
-    """Answer ``question`` after ``earlier`` turns; a mistake in it becomes the turn's ``error``."""
+def _mode(llm: LLMServer | None) -> str:
+    return "generate" if llm is not None else "extract"
+
+
+def answer_turn(
+    question: str, filters: Filters, earlier: Sequence[Turn] = (), *, index=None, llm: LLMServer | None = None
+) -> Turn:
+    """Answer ``question`` after ``earlier`` turns (written by ``llm`` when given, each sentence checked;
+    else quoted); a mistake in it becomes the turn's ``error``."""
     try:
         result = answer(
             question,
@@ -86,10 +95,29 @@ def answer_turn(question: str, filters: Filters, earlier: Sequence[Turn] = (), *
             date_to=filters.date_to,
             source=filters.source,
             history=history(earlier),
+            mode=_mode(llm),
+            llm=llm,
         )
     except (ValueError, RagError) as error:
         return failed_turn(question, filters, user_error(error))
     return Turn(question, filters, answer=result)
+
+
+def stream_turn(
+    question: str, filters: Filters, earlier: Sequence[Turn] = (), *, index=None, llm: LLMServer | None = None
+) -> Iterator[Turn]:
+    """Like ``answer_turn``, but first a turn with the ``draft`` so far each time the model writes more."""
+    try:
+        for item in stream_answer(
+            question, filters.k, index=index, date_from=filters.date_from, date_to=filters.date_to,
+            source=filters.source, history=history(earlier), mode=_mode(llm), llm=llm,
+        ):
+            if isinstance(item, Draft):
+                yield Turn(question, filters, draft=item.text)
+            else:
+                yield Turn(question, filters, answer=item)
+    except (ValueError, RagError) as error:
+        yield failed_turn(question, filters, user_error(error))
 
 
 def failed_turn(question: str, filters: Filters, error: gr.Error) -> Turn:
@@ -97,21 +125,28 @@ def failed_turn(question: str, filters: Filters, error: gr.Error) -> Turn:
     return Turn(question, filters, error=plain(error))
 
 
-def rerun_last(turns: Sequence[Turn], filters: Filters | gr.Error, *, index=None) -> list[Turn]:
+def rerun_last(
+    turns: Sequence[Turn], filters: Filters | gr.Error, *, index=None, llm: LLMServer | None = None
+) -> list[Turn]:
     """The conversation with its last question asked again with ``filters`` (or failed with the error)."""
     if not turns:
         return []
     *earlier, last = turns
     if isinstance(filters, gr.Error):
         return [*earlier, failed_turn(last.question, last.filters, filters)]
-    return [*earlier, answer_turn(last.question, filters, earlier, index=index)]
+    return [*earlier, answer_turn(last.question, filters, earlier, index=index, llm=llm)]
 
 
-def rerun_all(turns: Sequence[Turn], *, index=None) -> list[Turn]:
-    """Every question asked again, in order, each with its own filters: after the index changed."""
+def rerun_all(turns: Sequence[Turn], *, index=None, llm: LLMServer | None = None) -> list[Turn]:
+    """Every question asked again, in order, each with its own filters: after the index changed.
+
+    Only the last is written by ``llm``: asking a language model again for every earlier
+    turn would keep the page waiting for minutes; the earlier ones are quoted.
+    """
     fresh: list[Turn] = []
-    for turn in turns:
-        fresh.append(answer_turn(turn.question, turn.filters, fresh, index=index))
+    for number, turn in enumerate(turns, start=1):
+        model = llm if number == len(turns) else None
+        fresh.append(answer_turn(turn.question, turn.filters, fresh, index=index, llm=model))
     return fresh
 
 
@@ -120,23 +155,29 @@ def to_storage(turns: Sequence[Turn]) -> list[dict]:
     return [{"question": t.question, **dataclasses.asdict(t.filters)} for t in turns[-MAX_TURNS:]]
 
 
-def from_storage(stored: Any, *, index=None) -> list[Turn]:
-    """The conversation the browser kept, answered again; anything unreadable is dropped."""
+def from_storage(stored: Any, *, index=None, llm: LLMServer | None = None) -> list[Turn]:
+    """The conversation the browser kept, answered again (only the last by ``llm``); anything unreadable is dropped."""
+    readable = [
+        item for item in (stored if isinstance(stored, list) else [])
+        if isinstance(item, dict) and isinstance(item.get("question"), str) and item["question"].strip()
+    ]
     turns: list[Turn] = []
-    for item in stored if isinstance(stored, list) else []:
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or not item["question"].strip():
-            continue
+    for number, item in enumerate(readable, start=1):
         try:
             filters = parse_filters(item.get("k", DEFAULT_K), item.get("date_from"), item.get("date_to"),
                                     item.get("source"))
         except gr.Error:
             filters = Filters()
-        turns.append(answer_turn(item["question"].strip(), filters, turns, index=index))
+        model = llm if number == len(readable) else None
+        turns.append(answer_turn(item["question"].strip(), filters, turns, index=index, llm=model))
     return turns[-MAX_TURNS:]
 
 
-def answers_for(questions: Sequence[str], question: str, filters: Filters, *, index=None) -> Answer:
-    """The API's conversation: ``questions`` answered in order, then ``question`` with them as history.
+def answers_for(
+    questions: Sequence[str], question: str, filters: Filters, *, index=None, llm: LLMServer | None = None
+) -> Answer:
+    """The API's conversation: ``questions`` answered in order (quoted), then ``question`` with them as
+    history (written by ``llm`` when given).
 
     Raises ``gr.Error`` for a mistake in any of them, naming which.
     """
@@ -148,8 +189,8 @@ def answers_for(questions: Sequence[str], question: str, filters: Filters, *, in
             which = "the question" if number == len(asked) else f"history item {number}"
             raise mistake(f"{which} is empty; every question must be text.", "No question")
     turns: list[Turn] = []
-    for earlier in asked:
-        turn = answer_turn(earlier.strip(), filters, turns, index=index)
+    for number, earlier in enumerate(asked, start=1):
+        turn = answer_turn(earlier.strip(), filters, turns, index=index, llm=llm if number == len(asked) else None)
         if turn.error:
             raise mistake(html.escape(turn.error, quote=False))
         turns.append(turn)

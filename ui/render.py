@@ -6,6 +6,7 @@ Document text is untrusted: every piece of it is HTML-escaped before any markup 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from rag import Answer, Citation, DocumentFacts, Hit, IndexInfo
@@ -21,6 +22,8 @@ SIGNALS = {
     "partial": ("Partial match", "The quotes may answer only part of it; check them against their sources."),
     "none": ("Not found", ""),
 }
+DRAFT_NOTE = "Writing… each sentence is checked against the passage it cites when the answer is complete."
+UNSUPPORTED_HEADING = "Not supported by the sources (removed):"
 
 def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
     """``text`` HTML-escaped, with the ``(start, end)`` spans wrapped in ``<mark>``."""
@@ -58,8 +61,21 @@ def _cite(number: int, marker: int) -> str:
     )
 
 
+def _generated_text(result: Answer, number: int) -> str:
+    """A generated answer's text, escaped, each [n] marker of one of its citations a link to its source card."""
+    markers = {c.marker for c in result.citations}
+
+    def link(match: re.Match) -> str:
+        marker = int(match.group(1))
+        return _cite(number, marker) if marker in markers else match.group()
+
+    return re.sub(r"\[(\d+)\]", link, _e(result.text))
+
+
 def _answer_text(result: Answer, number: int) -> str:
     """The answer's text, escaped, each quote in ``<q>`` and each [n] marker a link to its source card."""
+    if result.mode == "generate":
+        return _generated_text(result, number)
     text, parts, position = result.text, [], 0
     for citation in result.citations:
         marker = f" [{citation.marker}]"
@@ -87,8 +103,25 @@ def _filters_note(filters: Filters) -> str:
     return ", ".join(parts)
 
 
+def _unsupported(result: Answer) -> str:
+    """The generated sentences removed because their sources don't say them, struck through."""
+    if not result.unsupported:
+        return ""
+    items = "".join(f"<li><del>{_e(sentence)}</del></li>" for sentence in result.unsupported)
+    return f'<div class="rag-unsupported"><p>{UNSUPPORTED_HEADING}</p><ul>{items}</ul></div>'
+
+
 def render_turn(turn: Turn, number: int) -> str:
-    """One answer as the chat shows it: the short answer in bold, the cited quotes, how strong a match."""
+    """One answer as the chat shows it: the short answer in bold, the cited quotes, how strong a match.
+
+    A generated answer shows its checked sentences, what was removed, and the line that says
+    how it was made; while the model writes, its unchecked draft.
+    """
+    if turn.draft is not None:
+        return (
+            f'<div class="rag-turn rag-turn-draft" aria-busy="true"><p class="rag-answer-text">{_e(turn.draft)}</p>'
+            f'<p class="rag-signal">{DRAFT_NOTE}</p></div>'
+        )
     if turn.error is not None:
         return (
             f'<div class="rag-turn rag-turn-error"><p class="rag-problem"><strong>Can&#x27;t answer this.</strong> '
@@ -100,12 +133,23 @@ def render_turn(turn: Turn, number: int) -> str:
     if used and used != result.question.strip():
         parts.append(f'<p class="rag-searched">Searched for: “{_e(used)}”</p>')
     narrowed = _filters_note(turn.filters)
-    if result.found:
+    if result.mode != "generate" and result.note:  # why the answer is quoted although a model was asked
+        parts.append(f'<p class="rag-llm-note">{_e(result.note)}</p>')
+    if result.found and result.mode == "generate":
+        parts.append(f'<p class="rag-answer-text">{_answer_text(result, number)}</p>')
+        parts.append(f'<p class="rag-signal"><span class="rag-badge rag-checked">Checked</span> {_e(result.note)}</p>')
+        parts.append(_unsupported(result))
+        parts.append(
+            f'<p class="rag-turn-tools"><button type="button" class="rag-copy rag-copy-{number}">'
+            f"Copy answer and sources</button></p>"
+        )
+    elif result.found:
         if result.short:
             parts.append(f'<p class="rag-short"><strong>{_e(result.short)}</strong></p>')
         parts.append(f'<p class="rag-answer-text">{_answer_text(result, number)}</p>')
         label, note = SIGNALS[result.strength]
         parts.append(f'<p class="rag-signal"><span class="rag-badge rag-{result.strength}">{label}</span> {note}</p>')
+        parts.append(_unsupported(result))
         parts.append(
             f'<p class="rag-turn-tools"><button type="button" class="rag-copy rag-copy-{number}">'
             f"Copy answer and sources</button></p>"
@@ -113,6 +157,7 @@ def render_turn(turn: Turn, number: int) -> str:
     else:
         parts.append(f'<p class="rag-answer-text">{_e(result.text)}</p>')
         parts.append(f'<p class="rag-signal">{NOT_FOUND_NOTE if result.hits else NO_PASSAGE_NOTE}</p>')
+        parts.append(_unsupported(result))
     if narrowed:
         parts.append(f'<p class="rag-narrowed">Asked with filters: {_e(narrowed)}.</p>')
     return f'<div class="rag-turn rag-turn-{result.strength}">{"".join(parts)}</div>'
@@ -159,10 +204,15 @@ def plain_answer(turn: Turn) -> str:
     lines = [f"Q: {turn.question}"]
     result = turn.answer
     if result is None:
-        return "\n".join([*lines, f"Can't answer this. {turn.error}"])
+        return "\n".join([*lines, f"Can't answer this. {turn.error or ''}".strip()])
     if result.found and result.short:
         lines.append(result.short)
-    lines += [result.text, ""]
+    lines.append(result.text)
+    if result.note:
+        lines.append(f"({result.note})")
+    if result.unsupported:
+        lines += [UNSUPPORTED_HEADING, *(f"- {sentence}" for sentence in result.unsupported)]
+    lines.append("")
     for citation in result.citations:
         hit = citation.hit
         page = f", page {hit.page}" if hit.page else ""
@@ -175,6 +225,9 @@ def _turn_sources(turn: Turn, number: int, current: bool) -> str:
     heading = f'<h3 class="rag-h" id="rag-turn-{number}-h">Sources of answer {number}: “{_e(turn.question)}”</h3>'
     copy = f'<textarea class="rag-copy-text" id="rag-copy-{number}" hidden readonly>{_e(plain_answer(turn))}</textarea>'
     open_tag = f'<section class="rag-turn-sources" id="rag-turn-{number}" aria-labelledby="rag-turn-{number}-h"{hidden}>'
+    if turn.draft is not None:
+        body = '<p class="rag-empty">The sources appear once the answer is checked against them.</p>'
+        return f"{open_tag}{heading}{body}</section>"
     if turn.answer is None:
         body = f'<p class="rag-problem">No sources: {_e(turn.error or "")}</p>'
         return f"{open_tag}{heading}{body}{copy}</section>"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from rag.answering.candidates import Candidate, candidates, unmentioned_names
 from rag.answering.compose import NOT_FOUND, abstain, compose
@@ -29,6 +30,11 @@ from rag.answering.question import QuestionAnalysis, analyze
 from rag.answering.select import RULES, Quote, Rules, select
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
+
+if TYPE_CHECKING:
+    from rag.generation import LLMServer
+
+Mode = Literal["auto", "extract", "generate"]
 
 __all__ = ["NOT_FOUND", "answer", "Attempt", "attempt"]
 
@@ -57,8 +63,15 @@ def answer(
     settings: AnswerSettings = ANSWER,
     rules: Rules = RULES,
     model: AnswerModel | None = None,
+    mode: Mode = "auto",
+    llm: "LLMServer | None" = None,
 ) -> Answer:
     """Answer ``question`` with sentences quoted from the k best passages, each cited.
+
+    ``mode``: "extract" quotes; "generate" has a language model server (``llm``, a
+    ``rag.generation.LLMServer``, else $RAG_LLM_URL and $RAG_LLM_MODEL) write the answer
+    from the passages, each sentence then checked against them (rag.generation); "auto"
+    generates when a server is configured, else quotes.
 
     ``found`` is False, with empty citations, when the passages don't answer it;
     ``hits`` always holds the passages considered. ``history`` holds the earlier
@@ -69,12 +82,22 @@ def answer(
     >>> result.short, result.text                         # doctest: +SKIP
     ('Vladimir Putin', 'Russian President Vladimir Putin was the one who granted … [1]')
     """
+    server = None
+    if mode != "extract":
+        from rag.generation import server_for
+
+        server = server_for(mode, llm)  # before any work: a bad mode or missing server is said at once
     model = model or load_model()
     tried = attempt(
         question, k, index=index, date_from=date_from, date_to=date_to, source=source,
         history=history, model=model,
     )
-    return decide(question, tried, settings, rules, model)
+    quoted = decide(question, tried, settings, rules, model)
+    if server is None:
+        return quoted
+    from rag.generation import generate
+
+    return generate(quoted, server, history=history, index=index)
 
 
 def decide(
