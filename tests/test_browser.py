@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 30_000
+# Assertions wait as long as actions: on a busy 2-core machine an answer can take longer
+# than Playwright's 5 s default, and these tests check behaviour, not speed.
+expect.set_options(timeout=TIMEOUT_MS)
 CORPUS_DOC = "assad-in-moscow-as-it-happened.txt"
 QUESTION_BOX = "#rag-question input, #rag-question textarea"
 
