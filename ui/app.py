@@ -50,7 +50,14 @@ from ui.render import (
     render_sources,
     render_upload_report,
 )
-from ui.uploads import add_documents, max_upload_mb_from_env, remove_document, uploads_folder
+from ui.uploads import (
+    Recovery,
+    add_documents,
+    max_upload_mb_from_env,
+    recover_uploads,
+    remove_document,
+    uploads_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -428,14 +435,24 @@ def warm_up(index: "str | Path | None" = None) -> None:
         log.warning("no index to warm up: %s", error)
 
 
+def recover(index: "str | Path | None" = None) -> Recovery:
+    """Clean up after a server killed mid-upload, and index uploads it left unindexed; says what it did."""
+    recovery = recover_uploads(index=index)
+    for line in recovery.messages():
+        log.warning("at start: %s", line)
+    return recovery
+
+
 def serve(host: str = "127.0.0.1", port: int = 7860, index: "str | Path | None" = None) -> None:
     """Load the index and the model, then start the app on http://host:port and block.
 
-    It listens on loopback only unless told otherwise; the address is printed once the
-    app is ready to answer.
+    Before that, whatever a killed server left in the uploads folder is cleaned up and
+    indexed (see ``recover``). It listens on loopback only unless told otherwise; the
+    address is printed once the app is ready to answer.
     """
     print("Loading the index and the model…", file=sys.stderr, flush=True)
     warm_up(index)
+    recover(index)
     app = demo if index is None else build_demo(index)
     app.launch(server_name=host, server_port=port)
 
