@@ -14,6 +14,7 @@ Scripts call the running app through named endpoints (/ask, /search, /documents,
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from ui.conversation import (
     parse_filters,
     rerun_all,
     rerun_last,
+    restore,
     to_storage,
 )
 from ui.errors import plain
@@ -55,6 +57,7 @@ from ui.uploads import (
     add_documents,
     max_upload_mb_from_env,
     recover_uploads,
+    discard_uploads,
     remove_document,
     uploads_folder,
 )
@@ -168,11 +171,13 @@ def build_demo(
 
     # -- handlers -----------------------------------------------------------------------
 
-    def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+    def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn],
+               stored: Any = None):
         question = (question or "").strip()
         if not question:
             problem = render_problem(f"Type a question first, {hint}.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
+        turns = restore(turns, stored, index=index)
         try:
             filters = parse_filters(k, date_from, date_to, source)
         except gr.Error as error:
@@ -181,12 +186,14 @@ def build_demo(
             turn, label = answer_turn(question, filters, turns, index=index), gr.update(label=_filters_label(filters))
         return *conversation_view([*turns, turn]), "", "", label
 
-    def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], event: gr.SelectData):
+    def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], stored: Any,
+                   event: gr.SelectData):
         value = event.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        return on_ask(question, k, date_from, date_to, source, turns)
+        return on_ask(question, k, date_from, date_to, source, turns, stored)
 
-    def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+    def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], stored: Any = None):
+        turns = restore(turns, stored, index=index)
         try:
             filters = parse_filters(k, date_from, date_to, source)
         except gr.Error as error:
@@ -226,11 +233,14 @@ def build_demo(
             report = add_documents(files, index=index, uploads=uploads, max_upload_mb=limit, progress=report_progress)
         except gr.Error as error:
             return render_problem(plain(error)), *documents_view()[:2], gr.skip(), None
+        finally:  # saved in the uploads folder or refused: gradio's copies are no longer needed
+            discard_uploads(files, demo.GRADIO_CACHE)
         facts, documents, choices = documents_view()
         still = source if source in {value for _, value in choices} else ""
         return render_upload_report(report), facts, documents, gr.update(choices=choices, value=still), None
 
-    def on_remove(source: str, turns: list[Turn], event: gr.EventData):
+    def on_remove(source: str, turns: list[Turn], stored: Any, event: gr.EventData):
+        turns = restore(turns, stored, index=index)
         data = event._data if isinstance(event._data, dict) else {}
         target = str(data.get("source", ""))
         try:
@@ -253,7 +263,7 @@ def build_demo(
 
     # -- endpoints for scripts (typed here: gradio documents them from these signatures) ----
 
-    endpoints = Endpoints(index, uploads, limit, hint)
+    endpoints = Endpoints(index, uploads, limit, hint, upload_cache=lambda: demo.GRADIO_CACHE)
 
     def ask_endpoint(
         question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
@@ -380,16 +390,16 @@ def build_demo(
         gr.on(
             triggers=[question.submit, ask_button.click],
             fn=on_ask,
-            inputs=[question, *filters_in, turns_state],
+            inputs=[question, *filters_in, turns_state, stored],
             outputs=[*conversation, question, status, filters_box],
             **asking,
         )
-        chat.example_select(on_example, inputs=[*filters_in, turns_state],
+        chat.example_select(on_example, inputs=[*filters_in, turns_state, stored],
                             outputs=[*conversation, question, status, filters_box], **asking)
         gr.on(
             triggers=[date_from.submit, date_from.blur, date_to.submit, date_to.blur, k.input, k.release, source.input],
             fn=on_filters,
-            inputs=[*filters_in, turns_state],
+            inputs=[*filters_in, turns_state, stored],
             outputs=[*conversation, status, filters_box],
             trigger_mode="always_last",
             **asking,
@@ -403,7 +413,7 @@ def build_demo(
         files.upload(on_upload, inputs=[files, source],
                      outputs=[report_html, facts_html, documents_html, source, files],
                      api_visibility="private", **indexing)
-        documents_html.select(on_remove, inputs=[source, turns_state],
+        documents_html.select(on_remove, inputs=[source, turns_state, stored],
                               outputs=[status, facts_html, documents_html, source, *conversation], **asking)
         api_add.click(add_documents_endpoint, inputs=[api_files], outputs=[api_report], api_name="add_documents",
                       **indexing)
@@ -419,9 +429,30 @@ def build_demo(
         # Gradio refuses a whole upload when one file is over its max_file_size, so it only stops
         # absurd sizes; the limit itself is checked file by file (ui/uploads.py), each with its reason.
         "max_file_size": f"{int(limit * TRANSFER_LIMIT_FACTOR * 1_000_000)}b",
+        # Gradio keeps ~70 kB of state per session, and a script's plain-HTTP call is a session of
+        # its own: the default (10,000 sessions) let memory grow by ~700 MB under load (see README).
+        "state_session_capacity": max_sessions_from_env(),
         "footer_links": ["api", "settings"],
     }
     return demo
+
+
+DEFAULT_MAX_SESSIONS = 1000
+
+
+def max_sessions_from_env(default: int = DEFAULT_MAX_SESSIONS) -> int:
+    """How many sessions' state the server keeps: $RAG_MAX_SESSIONS when a positive integer, else ``default``.
+
+    Past it, the least recently used session's server state is dropped; a browser then
+    restores its conversation from what it keeps itself (see ``restore``).
+    """
+    raw = os.environ.get("RAG_MAX_SESSIONS", "").strip()
+    if not raw:
+        return default
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    log.warning("RAG_MAX_SESSIONS=%r is not a positive whole number; using %s", raw, default)
+    return default
 
 
 WARM_UP_QUESTION = "what is this about?"

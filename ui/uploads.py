@@ -5,6 +5,7 @@ and the others are added. Writes to one uploads folder are serialised, and a fai
 unreadable upload leaves the folder as it was.
 """
 
+import contextlib
 import html
 import logging
 import os
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import gradio as gr
 
 from rag import RagError, SyncReport, delete, open_index, sync
 from rag.config import default_index_path
@@ -141,6 +144,28 @@ def upload_path(file) -> Path:
         if isinstance(value, str):
             return Path(value)
     raise mistake("An upload arrived without a file; try again.", "Upload failed")
+
+
+def discard_uploads(files, cache: "str | Path") -> None:
+    """Delete gradio's temporary copies of ``files`` once they are saved in the uploads folder, or refused.
+
+    Only files inside ``cache`` (gradio's upload folder) are deleted, with the folder gradio
+    made for each when it is left empty: a path a script passed from elsewhere stays.
+    """
+    cache = Path(cache).resolve()
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    for file in files or []:
+        try:
+            path = upload_path(file).resolve()
+        except gr.Error:
+            continue
+        if cache not in path.parents:
+            continue
+        path.unlink(missing_ok=True)
+        if path.parent != cache:
+            with contextlib.suppress(OSError):  # not empty: another upload of the same content
+                path.parent.rmdir()
 
 
 def _check(path: Path, name: str, max_upload_mb: float) -> str:
