@@ -272,6 +272,48 @@ def test_plain_http_calls_leave_no_more_sessions_than_the_limit(hash_index, laun
     assert 1 <= len(demo.state_holder.session_data) <= 5
 
 
+def test_uploads_queue_apart_from_questions():
+    """An upload waits only for another upload (they share the index's write lock), never a question."""
+    demo = build_demo("/nonexistent-index-never-opened")
+    queues = {fn.name or fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()}
+    assert queues["on_upload"] == queues["add_documents_endpoint"] == ("index", 1)
+    assert queues["on_ask"] == ("conversation", 1) and queues["ask_endpoint"] == ("ask", 4)
+
+
+def test_a_long_upload_blocks_no_question_and_shows_its_progress(hash_index, launch_app, monkeypatch, tmp_path):
+    """The upload is held mid-embedding, with the index's write lock taken, while scripts ask."""
+    from gradio_client import Client, handle_file
+
+    import rag.indexing
+
+    index = tmp_path / "index"
+    shutil.copytree(hash_index, index)
+    embedding, release = threading.Event(), threading.Event()
+    real_embed = rag.indexing._embed
+
+    def held_embed(embedder, texts, progress, **kwargs):
+        progress(0.5, "embedding 1/2 passages")
+        embedding.set()
+        assert release.wait(60)
+        return real_embed(embedder, texts, progress, **kwargs)
+
+    monkeypatch.setattr(rag.indexing, "_embed", held_embed)
+    client = Client(launch_app(build_demo(index)), verbose=False)
+    upload = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
+    job = client.submit([handle_file(str(upload))], api_name="/add_documents")
+    try:
+        assert embedding.wait(60)
+        assert "Putin" in client.predict(QUESTION, api_name="/ask")["text"]
+        assert client.predict("Assad asylum", 2, api_name="/search")[0]["rank"] == 1
+        assert CORPUS_DOC in {d["source"] for d in client.predict(api_name="/documents")}
+        assert not job.done()
+        progress = job.status().progress_data
+        assert progress and progress[0].desc == "embedding 1/2 passages" and progress[0].progress == 0.5
+    finally:
+        release.set()
+    assert job.result(timeout=60)["files"] == [{"name": "zorbulon.txt", "status": "added", "reason": ""}]
+
+
 def test_gradios_copies_of_uploads_are_deleted_and_nothing_else(tmp_path):
     cache = tmp_path / "gradio"
     inside = write(cache / "f00d", "notes.txt", "x")

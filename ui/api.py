@@ -111,9 +111,10 @@ class Endpoints:
         return RemovalDict(source=removal.source, passages_removed=removal.passages,
                            upload_deleted=removal.upload_deleted)
 
-    def add_documents(self, files) -> UploadDict:
+    def add_documents(self, files, progress: "Callable[[float, str], None] | None" = None) -> UploadDict:
         try:
-            report = add_documents(files, index=self.index, uploads=self.uploads, max_upload_mb=self.max_upload_mb)
+            report = add_documents(files, index=self.index, uploads=self.uploads, max_upload_mb=self.max_upload_mb,
+                                   progress=progress)
         finally:  # saved in the uploads folder or refused: gradio's copies are no longer needed
             if self.upload_cache is not None:
                 discard_uploads(files, self.upload_cache())

@@ -290,9 +290,9 @@ def build_demo(
         """Remove one document from the index (an upload's file is deleted too): {source, passages_removed, upload_deleted}."""
         return endpoints.delete_document(source)
 
-    def add_documents_endpoint(files) -> UploadDict:
+    def add_documents_endpoint(files, progress=gr.Progress()) -> UploadDict:
         """Add .txt, .md or .pdf files: {files: [{name, status, reason}], sync: {added, updated, removed, unchanged, skipped, chunks_added, chunks_removed, chunks_embedded, warnings} or null}."""
-        return endpoints.add_documents(files)
+        return endpoints.add_documents(files, progress=lambda fraction, message: progress(fraction, desc=message))
 
     def info_endpoint() -> InfoDict:
         """Facts about the index: {index (its folder), documents, chunks, model, dimension, size_bytes, updated}."""
