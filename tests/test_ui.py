@@ -247,7 +247,7 @@ def test_a_session_the_server_dropped_gets_its_conversation_back_from_the_browse
 def test_conversation_events_read_the_browsers_copy_too():
     demo = build_demo("/nonexistent-index-never-opened")
     stored = next(b for b in demo.blocks.values() if isinstance(b, gr.BrowserState))
-    readers = [fn for fn in demo.fns.values() if fn.name in {"on_ask", "on_example", "on_filters", "on_remove"}]
+    readers = [fn for fn in demo.fns.values() if fn.name in {"on_ask", "on_example", "on_filters", "on_removed"}]
     assert len(readers) == 4 and all(stored in fn.inputs for fn in readers)
 
 
@@ -273,10 +273,10 @@ def test_plain_http_calls_leave_no_more_sessions_than_the_limit(hash_index, laun
 
 
 def test_uploads_queue_apart_from_questions():
-    """An upload waits only for another upload (they share the index's write lock), never a question."""
+    """Uploads and removals wait only for each other (they share the index's write lock), never for a question."""
     demo = build_demo("/nonexistent-index-never-opened")
     queues = {fn.name or fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()}
-    assert queues["on_upload"] == queues["add_documents_endpoint"] == ("index", 1)
+    assert queues["on_upload"] == queues["add_documents_endpoint"] == queues["on_remove"] == ("index", 1)
     assert queues["on_ask"] == ("conversation", 1) and queues["ask_endpoint"] == ("ask", 4)
 
 
@@ -571,7 +571,7 @@ def test_conversation_events_run_one_at_a_time():
     demo = build_demo("/nonexistent-index-never-opened")
     chat = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "rag-chat")
     writers = [fn for fn in demo.fns.values() if chat in fn.outputs]
-    assert {fn.name for fn in writers} == {"on_ask", "on_example", "on_filters", "on_new", "on_load", "on_remove"}
+    assert {fn.name for fn in writers} == {"on_ask", "on_example", "on_filters", "on_new", "on_load", "on_removed"}
     assert {(fn.concurrency_id, fn.concurrency_limit) for fn in writers} == {("conversation", 1)}
 
 

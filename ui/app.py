@@ -239,27 +239,36 @@ def build_demo(
         still = source if source in {value for _, value in choices} else ""
         return render_upload_report(report), facts, documents, gr.update(choices=choices, value=still), None
 
-    def on_remove(source: str, turns: list[Turn], stored: Any, event: gr.EventData):
-        turns = restore(turns, stored, index=index)
+    def on_remove(source: str, event: gr.EventData):
+        """Removes the document; ``on_removed`` then asks the conversation again without it.
+
+        Two steps, because a removal queues with uploads (it waits for the index's write lock,
+        which a long upload holds): in the conversation's queue it would hold up every
+        user's questions until the upload is done.
+        """
         data = event._data if isinstance(event._data, dict) else {}
         target = str(data.get("source", ""))
         try:
             removal = remove_document(target, index=index, uploads=uploads)
         except gr.Error as error:
             facts, documents, choices = documents_view()
-            return render_problem(plain(error)), facts, documents, gr.update(choices=choices), *([gr.skip()] * 4)
+            return render_problem(plain(error)), facts, documents, gr.update(choices=choices), ""
         gone = "; its uploaded file was deleted" if removal.upload_deleted else "; its file stays where it is"
         passages = f"{removal.passages} passage{'s' * (removal.passages != 1)}"
         status = render_done(f"Removed {removal.source} ({passages}) from the index{gone}.")
         facts, documents, choices = documents_view()
         keep = "" if source == removal.source else source
+        return status, facts, documents, gr.update(choices=choices, value=keep), removal.source
+
+    def on_removed(removed: str, turns: list[Turn], stored: Any):
+        if not removed:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         turns = [
             Turn(t.question, Filters(t.filters.k, t.filters.date_from, t.filters.date_to,
-                                     None if t.filters.source == removal.source else t.filters.source))
-            for t in turns
+                                     None if t.filters.source == removed else t.filters.source))
+            for t in restore(turns, stored, index=index)
         ]
-        return status, facts, documents, gr.update(choices=choices, value=keep), *conversation_view(
-            rerun_all(turns, index=index))
+        return conversation_view(rerun_all(turns, index=index))
 
     # -- endpoints for scripts (typed here: gradio documents them from these signatures) ----
 
@@ -413,8 +422,11 @@ def build_demo(
         files.upload(on_upload, inputs=[files, source],
                      outputs=[report_html, facts_html, documents_html, source, files],
                      api_visibility="private", **indexing)
-        documents_html.select(on_remove, inputs=[source, turns_state, stored],
-                              outputs=[status, facts_html, documents_html, source, *conversation], **asking)
+        removed = gr.State("")
+        documents_html.select(
+            on_remove, inputs=[source], outputs=[status, facts_html, documents_html, source, removed],
+            api_visibility="private", **indexing,
+        ).then(on_removed, inputs=[removed, turns_state, stored], outputs=conversation, **asking)
         api_add.click(add_documents_endpoint, inputs=[api_files], outputs=[api_report], api_name="add_documents",
                       **indexing)
         gr.api(ask_endpoint, api_name="ask", concurrency_limit=4, concurrency_id="ask")
