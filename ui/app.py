@@ -55,9 +55,9 @@ from ui.render import (
 from ui.uploads import (
     Recovery,
     add_documents,
+    discard_uploads,
     max_upload_mb_from_env,
     recover_uploads,
-    discard_uploads,
     remove_document,
     uploads_folder,
 )
