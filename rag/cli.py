@@ -75,14 +75,56 @@ class ProgressLine:
             self.stream.flush()
 
 
+def _damaged(index: Path) -> tuple[list[str], list[Path], dict[str, str]]:
+    """What ``rag info --check`` finds wrong with the live index at ``index``, with what a rebuild needs.
+
+    Returns the problems ([] when sound, or when there is no index yet), the files the
+    damaged index held (from its manifest, when that is readable), and its model and tagger.
+    """
+    from rag.errors import IndexFormatError
+    from rag.store import read_manifest, verify
+
+    if not (index / "CURRENT").is_file():  # no index yet, or not a folder: sync says what to do
+        return [], [], {}
+    problems = verify(index)
+    if not problems:
+        return [], [], {}
+    try:
+        manifest = read_manifest(index)
+    except IndexFormatError:
+        manifest = None
+    if manifest is None:
+        return problems, [], {}
+    held: list[Path] = []
+    for source, record in manifest.files.items():
+        # A file indexed on its own is passed again on its own; one found in a folder, with its folder.
+        path = Path(record.root) / source if "/" not in source else Path(record.root)
+        if path.exists() and path not in held:
+            held.append(path)
+    return problems, held, {"model": manifest.model, "tagger": manifest.tagger}
+
+
 def cmd_index(args) -> int:
+    from rag.config import default_index_path
     from rag.indexing import sync
+
+    paths, rebuild, chosen = list(args.paths), args.rebuild, {"model": args.model, "tagger": args.tagger}
+    if not rebuild:
+        index = Path(args.index) if args.index else default_index_path()
+        problems, held, kept = _damaged(index)
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s); rag info --check lists them)" if len(problems) > 1 else ""
+            again = f" and the {len(held)} file(s) or folder(s) it held" if held else ""
+            print(f"warning: {index}: the index is damaged: {problems[0]}{more}; rebuilding it from the paths "
+                  f"given{again}", file=sys.stderr)
+            paths += [str(path) for path in held]
+            rebuild = True
+            chosen = {name: chosen[name] or kept.get(name) for name in chosen}
 
     progress = ProgressLine()
     try:
-        report = sync(
-            args.paths, args.index, model=args.model, tagger=args.tagger, rebuild=args.rebuild, progress=progress
-        )
+        report = sync(paths, args.index, model=chosen["model"], tagger=chosen["tagger"], rebuild=rebuild,
+                      progress=progress)
     finally:
         progress.close()
     for warning in report.warnings:

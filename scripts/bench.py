@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench.py            # or: make bench
     .venv/bin/python scripts/bench.py --quick    # skip the cold builds and the app
+    .venv/bin/python scripts/bench.py --memory 5000   # only: server RSS over 5,000 /ask requests
 
 Everything a user waits for in a new process is timed in a new process, from
 interpreter start. Timings are medians; the machine is noisy (the load average is
@@ -150,11 +151,93 @@ def serve_ready(index: str, env) -> tuple[float, float]:
         server.wait(timeout=30)
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` now (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _nonsense_word(number: int) -> str:
+    """A lowercase word made of ``number`` in base 26: makes each question unique, matching nothing."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters += "abcdefghijklmnopqrstuvwxyz"[digit]
+        if not number:
+            return "zq" + letters
+
+
+def serve_memory(index: str | None, requests: int, clients: int, checkpoints: list[int]) -> None:
+    """`rag serve` over the default corpus, ``requests`` /ask calls from ``clients`` threads; RSS as it goes.
+
+    Every question is a dev-set question with a nonsense word added, so no cache keyed
+    by the question hides growth. RSS is read from /proc after each checkpoint, once
+    the calls before it have all been answered.
+    """
+    import concurrent.futures
+    import threading
+
+    from rag.evaluation import load_devset
+
+    questions = [q.question for q in load_devset(PROJECT / "eval" / "devset.jsonl")]
+    with tempfile.TemporaryDirectory() as tmp:
+        if index is None:
+            index = f"{tmp}/index"
+            print(f"building an index of the default corpus in {index}…", flush=True)
+            subprocess.run([RAG, "index", str(PROJECT / "corpus"), "--index", index], check=True,
+                           stdout=subprocess.DEVNULL)
+        port = _free_port()
+        server = subprocess.Popen([RAG, "serve", "--port", str(port), "--index", index],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError("rag serve exited")
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            print(f"rag serve (pid {server.pid}) ready: {_rss_mb(server.pid):.0f} MB", flush=True)
+            errors, lock = [], threading.Lock()
+
+            def ask(number: int) -> None:
+                question = f"{questions[number % len(questions)]} {_nonsense_word(number)}"
+                reply = _call(port, "ask", [question, 5, "", "", None, ""])
+                if "event: complete" not in reply:
+                    with lock:
+                        errors.append(reply[-300:])
+
+            done, started = 0, time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+                for checkpoint in sorted(set(checkpoints + [requests])):
+                    list(pool.map(ask, range(done, checkpoint)))
+                    done = checkpoint
+                    rate = done / (time.perf_counter() - started)
+                    print(f"after {done:>6,} /ask requests: RSS {_rss_mb(server.pid):7.0f} MB  "
+                          f"({rate:.0f} requests/s, {len(errors)} errors)", flush=True)
+            if errors:
+                print("first error:", errors[0])
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one build, no app")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per figure (default 7)")
+    parser.add_argument("--memory", type=int, metavar="N",
+                        help="only the server's memory: RSS of `rag serve` over N /ask requests")
+    parser.add_argument("--clients", type=int, default=8, help="simultaneous clients for --memory (default 8)")
+    parser.add_argument("--index", help="for --memory: an index of the default corpus (default: build one)")
     args = parser.parse_args()
+    if args.memory:
+        checkpoints = [n for n in (100, 500, 1000, 2000, 3000, 4000) if n < args.memory]
+        serve_memory(args.index, args.memory, args.clients, checkpoints)
+        return
 
     from rag.evaluation import load_devset
 

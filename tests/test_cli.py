@@ -172,3 +172,47 @@ def test_index_with_the_hash_model(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["model"] == "hash"
     assert main(["search", "harbour cargo ships", "--index", str(index), "--json"]) == 0
     assert "northern port" in json.loads(capsys.readouterr().out)[0]["text"]
+
+
+@pytest.fixture
+def hash_indexed(tmp_path, capsys):
+    """``docs/news.txt`` and, from another folder, ``notes.txt``, indexed with the torch-free hash model."""
+    docs, other = tmp_path / "docs", tmp_path / "other"
+    docs.mkdir()
+    other.mkdir()
+    (docs / "news.txt").write_text(TEXT)
+    (other / "notes.txt").write_text("The Vellum archive moved to Ghent in 1998.\n")
+    index = tmp_path / "index"
+    assert main(["index", str(docs), "--index", str(index), "--model", "hash", "--tagger", "none"]) == 0
+    assert main(["index", str(other / "notes.txt"), "--index", str(index)]) == 0
+    capsys.readouterr()
+    return docs, index
+
+
+@pytest.mark.parametrize("damage", ["cut vectors", "cut chunks", "empty vectors"])
+def test_index_rebuilds_a_damaged_index_and_says_so_instead_of_unchanged(hash_indexed, capsys, damage):
+    docs, index = hash_indexed
+    version = index / (index / "CURRENT").read_text().strip()
+    file = version / ("chunks.jsonl" if "chunks" in damage else "vectors.faiss")
+    file.write_bytes(b"" if "empty" in damage else file.read_bytes()[: len(file.read_bytes()) // 2])
+    assert main(["index", str(docs), "--index", str(index)]) == 0
+    out, err = capsys.readouterr()
+    assert f"warning: {index}: the index is damaged: " in err
+    assert "rebuilding it from the paths given and the 2 file(s) or folder(s) it held" in err
+    assert out.startswith("added 2, updated 0, removed 0, unchanged 0")
+    assert main(["info", "--check", "--index", str(index)]) == 0
+    assert "(2 documents, 3 passages" in capsys.readouterr().out
+    assert main(["info", "--json", "--index", str(index)]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == "hash"  # the damaged index's model, not the default
+    assert main(["index", str(docs), "--index", str(index)]) == 0  # and sound from then on
+    assert "unchanged 1" in capsys.readouterr().out
+
+
+def test_index_over_an_unreadable_manifest_rebuilds_from_the_paths_given(hash_indexed, capsys):
+    docs, index = hash_indexed
+    version = index / (index / "CURRENT").read_text().strip()
+    (version / "manifest.json").write_text("{not json")
+    assert main(["index", str(docs), "--index", str(index), "--model", "hash"]) == 0
+    out, err = capsys.readouterr()
+    assert "cannot read the index manifest" in err and "rebuilding it from the paths given;" not in err
+    assert err.rstrip().endswith("rebuilding it from the paths given") and out.startswith("added 1,")

@@ -1,6 +1,7 @@
 """The web app's pieces called directly, and the launched app through gradio_client."""
 
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -8,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+import urllib.request
+import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -27,6 +30,7 @@ from ui.conversation import (
     parse_filters,
     rerun_all,
     rerun_last,
+    restore,
     to_storage,
 )
 from ui.render import (
@@ -40,7 +44,7 @@ from ui.render import (
     render_turn,
     render_upload_report,
 )
-from ui.uploads import FileOutcome, UploadReport, add_documents, remove_document, safe_filename
+from ui.uploads import FileOutcome, UploadReport, add_documents, discard_uploads, remove_document, safe_filename
 from ui.viewer import Unavailable, around, locate
 
 QUESTION = "who granted Assad asylum?"
@@ -229,6 +233,97 @@ def test_a_reload_answers_the_kept_conversation_again(corpus_index):
     assert turns[0].filters == Filters(3, "2024-12-09") and "Putin" in turns[0].answer.text
     assert turns[1].filters == Filters()  # unreadable filters fall back to none
     assert turns[1].answer.found and "Moscow" in turns[1].answer.text
+
+
+@pytest.mark.integration
+def test_a_session_the_server_dropped_gets_its_conversation_back_from_the_browser(hash_index):
+    kept = [turn(cited("q", hit("One."), "One."))]
+    assert restore(kept, [{"question": "another"}], index=hash_index) is kept
+    turns = restore([], [{"question": QUESTION, "k": 3}], index=hash_index)
+    assert [(t.question, t.filters) for t in turns] == [(QUESTION, Filters(3))] and turns[0].answer is not None
+    assert restore([], [], index=hash_index) == []
+
+
+def test_conversation_events_read_the_browsers_copy_too():
+    demo = build_demo("/nonexistent-index-never-opened")
+    stored = next(b for b in demo.blocks.values() if isinstance(b, gr.BrowserState))
+    readers = [fn for fn in demo.fns.values() if fn.name in {"on_ask", "on_example", "on_filters", "on_removed"}]
+    assert len(readers) == 4 and all(stored in fn.inputs for fn in readers)
+
+
+def test_the_server_keeps_the_state_of_a_bounded_number_of_sessions(monkeypatch):
+    assert build_demo("/nonexistent-index-never-opened").launch_defaults["state_session_capacity"] == 1000
+    monkeypatch.setenv("RAG_MAX_SESSIONS", "50")
+    assert build_demo("/nonexistent-index-never-opened").launch_defaults["state_session_capacity"] == 50
+    monkeypatch.setenv("RAG_MAX_SESSIONS", "lots")
+    assert build_demo("/nonexistent-index-never-opened").launch_defaults["state_session_capacity"] == 1000
+
+
+def test_plain_http_calls_leave_no_more_sessions_than_the_limit(hash_index, launch_app, monkeypatch):
+    """Each plain-HTTP call is a new gradio session (~70 kB of state): the cause of the growth under load."""
+    monkeypatch.setenv("RAG_MAX_SESSIONS", "5")
+    demo = build_demo(hash_index)
+    url = launch_app(demo)
+    for _ in range(12):
+        request = urllib.request.Request(f"{url}gradio_api/call/info", b'{"data": []}',
+                                         {"Content-Type": "application/json"})
+        event = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
+        assert b"event: complete" in urllib.request.urlopen(f"{url}gradio_api/call/info/{event}", timeout=30).read()
+    assert 1 <= len(demo.state_holder.session_data) <= 5
+
+
+def test_uploads_queue_apart_from_questions():
+    """Uploads and removals wait only for each other (they share the index's write lock), never for a question."""
+    demo = build_demo("/nonexistent-index-never-opened")
+    queues = {fn.name or fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()}
+    assert queues["on_upload"] == queues["add_documents_endpoint"] == queues["on_remove"] == ("index", 1)
+    assert queues["on_ask"] == ("conversation", 1) and queues["ask_endpoint"] == ("ask", 4)
+
+
+def test_a_long_upload_blocks_no_question_and_shows_its_progress(hash_index, launch_app, monkeypatch, tmp_path):
+    """The upload is held mid-embedding, with the index's write lock taken, while scripts ask."""
+    from gradio_client import Client, handle_file
+
+    import rag.indexing
+
+    index = tmp_path / "index"
+    shutil.copytree(hash_index, index)
+    embedding, release = threading.Event(), threading.Event()
+    real_embed = rag.indexing._embed
+
+    def held_embed(embedder, texts, progress, **kwargs):
+        progress(0.5, "embedding 1/2 passages")
+        embedding.set()
+        assert release.wait(60)
+        return real_embed(embedder, texts, progress, **kwargs)
+
+    monkeypatch.setattr(rag.indexing, "_embed", held_embed)
+    client = Client(launch_app(build_demo(index)), verbose=False)
+    upload = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
+    job = client.submit([handle_file(str(upload))], api_name="/add_documents")
+    try:
+        assert embedding.wait(60)
+        assert "Putin" in client.predict(QUESTION, api_name="/ask")["text"]
+        assert client.predict("Assad asylum", 2, api_name="/search")[0]["rank"] == 1
+        assert CORPUS_DOC in {d["source"] for d in client.predict(api_name="/documents")}
+        assert not job.done()
+        progress = job.status().progress_data
+        assert progress and progress[0].desc == "embedding 1/2 passages" and progress[0].progress == 0.5
+    finally:
+        release.set()
+    assert job.result(timeout=60)["files"] == [{"name": "zorbulon.txt", "status": "added", "reason": ""}]
+
+
+def test_gradios_copies_of_uploads_are_deleted_and_nothing_else(tmp_path):
+    cache = tmp_path / "gradio"
+    inside = write(cache / "f00d", "notes.txt", "x")
+    shared = write(cache / "beef", "a.txt", "x")
+    write(cache / "beef", "b.txt", "y")  # another upload in the same folder stays
+    outside = write(tmp_path / "mine", "notes.txt", "x")
+    discard_uploads([str(inside), shared, outside], cache)
+    assert not (cache / "f00d").exists() and not shared.exists() and (cache / "beef" / "b.txt").exists()
+    assert outside.exists()
+    discard_uploads(str(inside), cache)  # gone already: nothing to do
 
 
 @pytest.mark.integration
@@ -476,7 +571,7 @@ def test_conversation_events_run_one_at_a_time():
     demo = build_demo("/nonexistent-index-never-opened")
     chat = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "rag-chat")
     writers = [fn for fn in demo.fns.values() if chat in fn.outputs]
-    assert {fn.name for fn in writers} == {"on_ask", "on_example", "on_filters", "on_new", "on_load", "on_remove"}
+    assert {fn.name for fn in writers} == {"on_ask", "on_example", "on_filters", "on_new", "on_load", "on_removed"}
     assert {(fn.concurrency_id, fn.concurrency_limit) for fn in writers} == {("conversation", 1)}
 
 
@@ -570,9 +665,11 @@ def test_scripts_list_add_and_delete_documents(client, served, tmp_path):
     assert {"source", "kind", "pages", "passages", "date_from", "date_to", "added", "uploaded"} <= set(corpus)
     assert (corpus["date_from"], corpus["date_to"], corpus["uploaded"]) == ("2024-12-07", "2024-12-09", False)
     fact = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
-    bad = write(tmp_path / "in", "notes.docx", "x")
+    refused = f"refused-{uuid.uuid4().hex}.docx"  # a name no other upload to gradio's cache has
+    bad = write(tmp_path / "in", refused, "x")
     report = client.predict([handle_file(str(fact)), handle_file(str(bad))], api_name="/add_documents")
-    assert [(f["name"], f["status"]) for f in report["files"]] == [("zorbulon.txt", "added"), ("notes.docx", "failed")]
+    assert [(f["name"], f["status"]) for f in report["files"]] == [("zorbulon.txt", "added"), (refused, "failed")]
+    assert not list(Path(gr.utils.get_upload_folder()).rglob(refused))  # gradio's copy is gone at once
     assert report["sync"]["added"] == ["zorbulon.txt"]
     assert "teal" in client.predict("what colour was the Zorbulon lighthouse painted?", api_name="/ask")["text"]
     assert next(d for d in client.predict(api_name="/documents") if d["source"] == "zorbulon.txt")["uploaded"]

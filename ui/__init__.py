@@ -5,7 +5,7 @@
     ui/api.py           the named endpoints for scripts, and the sources panel's server functions
     ui/render.py        HTML for turns, source cards, documents, upload reports, document views
     ui/assets.py        the app's CSS and JavaScript (no external file of any kind)
-    ui/uploads.py       adding uploaded files to the index, one by one, and removing documents
+    ui/uploads.py       adding uploaded files to the index, one by one, removing documents, recovery at start
     ui/viewer.py        the text around a passage and whole documents, read back from their files
     ui/errors.py        ``gr.Error`` messages for the person at the screen
 """

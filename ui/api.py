@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Callable, TypedDict
 
 from rag import RagError, open_index, search
 from rag.generation import LLMServer
@@ -26,7 +26,7 @@ from rag.serialize import (
 from ui.conversation import answers_for, parse_filters
 from ui.errors import mistake, user_error
 from ui.render import render_around, render_document, render_problem
-from ui.uploads import add_documents, remove_document, uploads_folder
+from ui.uploads import add_documents, discard_uploads, remove_document, uploads_folder
 from ui.viewer import Unavailable, locate
 
 MAX_QUOTES = 20  # quote spans a card may send for highlighting
@@ -72,6 +72,7 @@ class Endpoints:
     max_upload_mb: float = 50.0
     hint: str = "for example “what does the report conclude?”"
     llm: LLMServer | None = None  # writes the answers to /ask (the earlier questions of its history are quoted)
+    upload_cache: "Callable[[], str | Path] | None" = None  # gradio's upload folder, emptied after each upload
 
     def ask(self, question: str, k: Any, date_from: str, date_to: str, history: Any, source: str) -> AnswerDict:
         """``history`` (earlier questions, oldest first) answered in order, then ``question`` after them."""
@@ -112,8 +113,13 @@ class Endpoints:
         return RemovalDict(source=removal.source, passages_removed=removal.passages,
                            upload_deleted=removal.upload_deleted)
 
-    def add_documents(self, files) -> UploadDict:
-        report = add_documents(files, index=self.index, uploads=self.uploads, max_upload_mb=self.max_upload_mb)
+    def add_documents(self, files, progress: "Callable[[float, str], None] | None" = None) -> UploadDict:
+        try:
+            report = add_documents(files, index=self.index, uploads=self.uploads, max_upload_mb=self.max_upload_mb,
+                                   progress=progress)
+        finally:  # saved in the uploads folder or refused: gradio's copies are no longer needed
+            if self.upload_cache is not None:
+                discard_uploads(files, self.upload_cache())
         return UploadDict(
             files=[FileDict(name=f.name, status=f.status, reason=f.reason) for f in report.files],
             sync=report_to_dict(report.sync) if report.sync is not None else None,

@@ -14,6 +14,7 @@ Scripts call the running app through named endpoints (/ask, /search, /documents,
 """
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ from ui.conversation import (
     rerun_all,
     rerun_last,
     stream_turn,
+    restore,
     to_storage,
 )
 from ui.errors import plain
@@ -53,7 +55,15 @@ from ui.render import (
     render_sources,
     render_upload_report,
 )
-from ui.uploads import add_documents, max_upload_mb_from_env, remove_document, uploads_folder
+from ui.uploads import (
+    Recovery,
+    add_documents,
+    discard_uploads,
+    max_upload_mb_from_env,
+    recover_uploads,
+    remove_document,
+    uploads_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,13 +178,15 @@ def build_demo(
 
     # -- handlers -----------------------------------------------------------------------
 
-    def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+    def on_ask(question: str, k: float, date_from: str, date_to: str, source: str, turns: list[Turn],
+               stored: Any = None):
         """The answer, or with a language model its draft as it is written, then the checked answer."""
         question = (question or "").strip()
         if not question:
             problem = render_problem(f"Type a question first, {hint}.")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), problem, gr.skip()
             return
+        turns = restore(turns, stored, index=index)
         try:
             filters = parse_filters(k, date_from, date_to, source)
         except gr.Error as error:
@@ -192,12 +204,14 @@ def build_demo(
                 shown = time.monotonic()
                 yield chat_messages([*turns, turn]), gr.skip(), gr.skip(), gr.skip(), "", "", gr.skip()
 
-    def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], event: gr.SelectData):
+    def on_example(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], stored: Any,
+                   event: gr.SelectData):
         value = event.value
         question = value.get("text", "") if isinstance(value, dict) else str(value or "")
-        yield from on_ask(question, k, date_from, date_to, source, turns)
+        yield from on_ask(question, k, date_from, date_to, source, turns, stored)
 
-    def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn]):
+    def on_filters(k: float, date_from: str, date_to: str, source: str, turns: list[Turn], stored: Any = None):
+        turns = restore(turns, stored, index=index)
         try:
             filters = parse_filters(k, date_from, date_to, source)
         except gr.Error as error:
@@ -237,34 +251,46 @@ def build_demo(
             report = add_documents(files, index=index, uploads=uploads, max_upload_mb=limit, progress=report_progress)
         except gr.Error as error:
             return render_problem(plain(error)), *documents_view()[:2], gr.skip(), None
+        finally:  # saved in the uploads folder or refused: gradio's copies are no longer needed
+            discard_uploads(files, demo.GRADIO_CACHE)
         facts, documents, choices = documents_view()
         still = source if source in {value for _, value in choices} else ""
         return render_upload_report(report), facts, documents, gr.update(choices=choices, value=still), None
 
-    def on_remove(source: str, turns: list[Turn], event: gr.EventData):
+    def on_remove(source: str, event: gr.EventData):
+        """Removes the document; ``on_removed`` then asks the conversation again without it.
+
+        Two steps, because a removal queues with uploads (it waits for the index's write lock,
+        which a long upload holds): in the conversation's queue it would hold up every
+        user's questions until the upload is done.
+        """
         data = event._data if isinstance(event._data, dict) else {}
         target = str(data.get("source", ""))
         try:
             removal = remove_document(target, index=index, uploads=uploads)
         except gr.Error as error:
             facts, documents, choices = documents_view()
-            return render_problem(plain(error)), facts, documents, gr.update(choices=choices), *([gr.skip()] * 4)
+            return render_problem(plain(error)), facts, documents, gr.update(choices=choices), ""
         gone = "; its uploaded file was deleted" if removal.upload_deleted else "; its file stays where it is"
         passages = f"{removal.passages} passage{'s' * (removal.passages != 1)}"
         status = render_done(f"Removed {removal.source} ({passages}) from the index{gone}.")
         facts, documents, choices = documents_view()
         keep = "" if source == removal.source else source
+        return status, facts, documents, gr.update(choices=choices, value=keep), removal.source
+
+    def on_removed(removed: str, turns: list[Turn], stored: Any):
+        if not removed:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         turns = [
             Turn(t.question, Filters(t.filters.k, t.filters.date_from, t.filters.date_to,
-                                     None if t.filters.source == removal.source else t.filters.source))
-            for t in turns
+                                     None if t.filters.source == removed else t.filters.source))
+            for t in restore(turns, stored, index=index)
         ]
-        return status, facts, documents, gr.update(choices=choices, value=keep), *conversation_view(
-            rerun_all(turns, index=index, llm=llm))
+        return conversation_view(rerun_all(turns, index=index, llm=llm))
 
     # -- endpoints for scripts (typed here: gradio documents them from these signatures) ----
 
-    endpoints = Endpoints(index, uploads, limit, hint, llm)
+    endpoints = Endpoints(index, uploads, limit, hint, llm, upload_cache=lambda: demo.GRADIO_CACHE)
 
     def ask_endpoint(
         question: str, k: int = DEFAULT_K, date_from: str = "", date_to: str = "",
@@ -291,9 +317,9 @@ def build_demo(
         """Remove one document from the index (an upload's file is deleted too): {source, passages_removed, upload_deleted}."""
         return endpoints.delete_document(source)
 
-    def add_documents_endpoint(files) -> UploadDict:
+    def add_documents_endpoint(files, progress=gr.Progress()) -> UploadDict:
         """Add .txt, .md or .pdf files: {files: [{name, status, reason}], sync: {added, updated, removed, unchanged, skipped, chunks_added, chunks_removed, chunks_embedded, warnings} or null}."""
-        return endpoints.add_documents(files)
+        return endpoints.add_documents(files, progress=lambda fraction, message: progress(fraction, desc=message))
 
     def info_endpoint() -> InfoDict:
         """Facts about the index: {index (its folder), documents, chunks, model, dimension, size_bytes, updated}."""
@@ -394,16 +420,16 @@ def build_demo(
         gr.on(
             triggers=[question.submit, ask_button.click],
             fn=on_ask,
-            inputs=[question, *filters_in, turns_state],
+            inputs=[question, *filters_in, turns_state, stored],
             outputs=[*conversation, question, status, filters_box],
             **asking,
         )
-        chat.example_select(on_example, inputs=[*filters_in, turns_state],
+        chat.example_select(on_example, inputs=[*filters_in, turns_state, stored],
                             outputs=[*conversation, question, status, filters_box], **asking)
         gr.on(
             triggers=[date_from.submit, date_from.blur, date_to.submit, date_to.blur, k.input, k.release, source.input],
             fn=on_filters,
-            inputs=[*filters_in, turns_state],
+            inputs=[*filters_in, turns_state, stored],
             outputs=[*conversation, status, filters_box],
             trigger_mode="always_last",
             **asking,
@@ -417,8 +443,11 @@ def build_demo(
         files.upload(on_upload, inputs=[files, source],
                      outputs=[report_html, facts_html, documents_html, source, files],
                      api_visibility="private", **indexing)
-        documents_html.select(on_remove, inputs=[source, turns_state],
-                              outputs=[status, facts_html, documents_html, source, *conversation], **asking)
+        removed = gr.State("")
+        documents_html.select(
+            on_remove, inputs=[source], outputs=[status, facts_html, documents_html, source, removed],
+            api_visibility="private", **indexing,
+        ).then(on_removed, inputs=[removed, turns_state, stored], outputs=conversation, **asking)
         api_add.click(add_documents_endpoint, inputs=[api_files], outputs=[api_report], api_name="add_documents",
                       **indexing)
         gr.api(ask_endpoint, api_name="ask", concurrency_limit=4, concurrency_id="ask")
@@ -433,9 +462,30 @@ def build_demo(
         # Gradio refuses a whole upload when one file is over its max_file_size, so it only stops
         # absurd sizes; the limit itself is checked file by file (ui/uploads.py), each with its reason.
         "max_file_size": f"{int(limit * TRANSFER_LIMIT_FACTOR * 1_000_000)}b",
+        # Gradio keeps ~70 kB of state per session, and a script's plain-HTTP call is a session of
+        # its own: the default (10,000 sessions) let memory grow by ~700 MB under load (see README).
+        "state_session_capacity": max_sessions_from_env(),
         "footer_links": ["api", "settings"],
     }
     return demo
+
+
+DEFAULT_MAX_SESSIONS = 1000
+
+
+def max_sessions_from_env(default: int = DEFAULT_MAX_SESSIONS) -> int:
+    """How many sessions' state the server keeps: $RAG_MAX_SESSIONS when a positive integer, else ``default``.
+
+    Past it, the least recently used session's server state is dropped; a browser then
+    restores its conversation from what it keeps itself (see ``restore``).
+    """
+    raw = os.environ.get("RAG_MAX_SESSIONS", "").strip()
+    if not raw:
+        return default
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    log.warning("RAG_MAX_SESSIONS=%r is not a positive whole number; using %s", raw, default)
+    return default
 
 
 WARM_UP_QUESTION = "what is this about?"
@@ -449,16 +499,27 @@ def warm_up(index: "str | Path | None" = None) -> None:
         log.warning("no index to warm up: %s", error)
 
 
+def recover(index: "str | Path | None" = None) -> Recovery:
+    """Clean up after a server killed mid-upload, and index uploads it left unindexed; says what it did."""
+    recovery = recover_uploads(index=index)
+    for line in recovery.messages():
+        log.warning("at start: %s", line)
+    return recovery
+
+
 def serve(
     host: str = "127.0.0.1", port: int = 7860, index: "str | Path | None" = None, llm: LLMServer | None = None
 ) -> None:
     """Load the index and the model, then start the app on http://host:port and block.
 
-    It listens on loopback only unless told otherwise; the address is printed once the
-    app is ready to answer. With ``llm``, answers are written by that server and checked.
+    Before that, whatever a killed server left in the uploads folder is cleaned up and
+    indexed (see ``recover``). It listens on loopback only unless told otherwise; the
+    address is printed once the app is ready to answer. With ``llm``, answers are written
+    by that server and checked.
     """
     print("Loading the index and the model…", file=sys.stderr, flush=True)
     warm_up(index)
+    recover(index)
     if llm is not None:
         print(f"Answers are written by {llm.model} at {llm.url} and checked against their sources.",
               file=sys.stderr, flush=True)

@@ -173,6 +173,15 @@ def from_storage(stored: Any, *, index=None, llm: LLMServer | None = None) -> li
     return turns[-MAX_TURNS:]
 
 
+def restore(turns: list[Turn], stored: Any, *, index=None) -> list[Turn]:
+    """A session's conversation: the server's copy (``turns``), else the browser's (``stored``), answered again.
+
+    The server keeps the state of its last $RAG_MAX_SESSIONS sessions only; a session it
+    dropped arrives with no turns while its browser still holds the conversation.
+    """
+    return turns if turns else from_storage(stored, index=index)
+
+
 def answers_for(
     questions: Sequence[str], question: str, filters: Filters, *, index=None, llm: LLMServer | None = None
 ) -> Answer:

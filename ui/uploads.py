@@ -5,6 +5,7 @@ and the others are added. Writes to one uploads folder are serialised, and a fai
 unreadable upload leaves the folder as it was.
 """
 
+import contextlib
 import html
 import logging
 import os
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import gradio as gr
+
 from rag import RagError, SyncReport, delete, open_index, sync
 from rag.config import default_index_path
 from ui.errors import mistake, user_error
@@ -25,6 +28,9 @@ from ui.errors import mistake, user_error
 log = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".pdf")
+# Where an upload or a removal parks files while it works, inside the uploads folder; hidden
+# (leading dot), so the library never indexes it. One is left behind only by a killed server.
+STAGING_PREFIX = ".staging-"
 DEFAULT_MAX_UPLOAD_MB = 50.0
 
 
@@ -140,6 +146,28 @@ def upload_path(file) -> Path:
     raise mistake("An upload arrived without a file; try again.", "Upload failed")
 
 
+def discard_uploads(files, cache: "str | Path") -> None:
+    """Delete gradio's temporary copies of ``files`` once they are saved in the uploads folder, or refused.
+
+    Only files inside ``cache`` (gradio's upload folder) are deleted, with the folder gradio
+    made for each when it is left empty: a path a script passed from elsewhere stays.
+    """
+    cache = Path(cache).resolve()
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    for file in files or []:
+        try:
+            path = upload_path(file).resolve()
+        except gr.Error:
+            continue
+        if cache not in path.parents:
+            continue
+        path.unlink(missing_ok=True)
+        if path.parent != cache:
+            with contextlib.suppress(OSError):  # not empty: another upload of the same content
+                path.parent.rmdir()
+
+
 def _check(path: Path, name: str, max_upload_mb: float) -> str:
     """Why ``path`` can't be added under ``name`` (plain text), or "" when it can."""
     suffix = Path(name).suffix.lower()
@@ -226,7 +254,7 @@ def _save_and_sync(planned: dict[str, Path], folder: Path, index_path: Path, pro
     """Copy ``planned`` files into ``folder`` and sync it; unreadable ones are put back out."""
     folder.mkdir(parents=True, exist_ok=True)
     # Hidden (leading dot), so the library never indexes what is parked here.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     backups: dict[str, Path | None] = {}  # name -> the older upload it replaces, if any
 
     def put_back(name: str) -> None:
@@ -281,8 +309,9 @@ def remove_document(source: str, *, index=None, uploads=None) -> Removal:
         upload = root.resolve() == folder.resolve() and (folder / source).is_file()
         parked = None
         if upload:  # parked first, so a failed delete can put it back
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
-            parked = staging / "removed"
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+            # Under its own name: a server killed before the delete is written puts it back at start.
+            parked = staging / Path(source).name
             os.replace(folder / source, parked)
         try:
             report = delete([source], index_path)
@@ -296,3 +325,73 @@ def remove_document(source: str, *, index=None, uploads=None) -> Removal:
             if parked is not None:
                 shutil.rmtree(parked.parent, ignore_errors=True)
     return Removal(source, report.chunks_removed, upload)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What ``recover_uploads`` found at start and did about it."""
+
+    cleared: tuple[str, ...] = ()  # staging folders left by a killed server, removed
+    restored: tuple[str, ...] = ()  # uploads put back from them (the index still held them)
+    sync: SyncReport | None = None  # the uploads folder brought in line with the index, if anything differed
+
+    def messages(self) -> list[str]:
+        """One line per thing done, for the server log; [] when there was nothing to recover."""
+        lines = []
+        if self.cleared:
+            lines.append(f"removed {len(self.cleared)} staging folder(s) left by an interrupted upload or removal")
+        if self.restored:
+            lines.append(f"put back {', '.join(self.restored)} (a removal was interrupted before the index changed)")
+        report = self.sync
+        if report is not None:
+            for verb, names in (("indexed", report.added), ("re-indexed", report.updated),
+                                ("removed from the index (their files are gone)", report.removed)):
+                if names:
+                    lines.append(f"{verb} {len(names)} upload(s) the index did not hold as they are: {', '.join(names)}")
+            if report.skipped:
+                lines.append(
+                    f"could not index {len(report.skipped)} file(s) in the uploads folder: {', '.join(report.skipped)}; "
+                    "fix or delete them (they are reported at every start)"
+                )
+                lines.extend(f"  {warning}" for warning in report.warnings)
+        return lines
+
+
+def recover_uploads(*, index=None, uploads=None, progress: Callable[[float, str], None] | None = None) -> Recovery:
+    """Undo what a server killed mid-upload or mid-removal left behind; run at start.
+
+    Staging folders are removed; an upload parked by a removal that never reached the index
+    is put back first, and so is an older upload parked by an upload killed before its
+    replacement was in place. Then the uploads folder is synced, so a file saved but never
+    indexed is indexed now (the returned report says which). Nothing happens, and the
+    model is not loaded, when the folder and the index already agree.
+    """
+    folder = uploads_folder(index, uploads)
+    if not folder.is_dir():
+        return Recovery()
+    index_path = Path(index) if index is not None else default_index_path()
+    cleared, restored = [], []
+    with _upload_lock(folder):
+        try:
+            held = {name for name, root in open_index(index).documents().items() if root.resolve() == folder.resolve()}
+        except RagError:
+            held = set()  # no index: nothing to put back for it
+        for staging in sorted(folder.glob(f"{STAGING_PREFIX}*")):
+            if not staging.is_dir():
+                continue
+            for parked in staging.iterdir():
+                target = folder / parked.name
+                # A parked upload whose place is empty: the index still holds it (an interrupted
+                # removal), or an upload was killed between moving it aside and saving the new one.
+                if parked.is_file() and parked.name in held and not target.exists():
+                    os.replace(parked, target)
+                    restored.append(parked.name)
+            shutil.rmtree(staging, ignore_errors=True)
+            cleared.append(staging.name)
+        try:
+            report = sync([folder], index_path, progress=progress)
+        except (ValueError, OSError, RagError) as error:
+            log.warning("the uploads folder %s could not be synced at start: %s", folder, error)
+            report = None
+    return Recovery(tuple(cleared), tuple(restored), report if report is not None and (
+        report.changed or report.skipped) else None)
