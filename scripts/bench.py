@@ -125,6 +125,18 @@ def _call(port: int, api: str, data: list) -> str:
     return urllib.request.urlopen(f"{base}/{event}", timeout=60).read().decode()
 
 
+def _wait_for_page(server: subprocess.Popen, port: int) -> None:
+    """Poll until ``rag serve`` serves its page (every 20 ms, so the timing stays fine-grained)."""
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError("rag serve exited")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
 def serve_ready(index: str, env) -> tuple[float, float]:
     """Seconds from `rag serve` starting to (its page answering, its first answer received)."""
     port = _free_port()
@@ -134,14 +146,7 @@ def serve_ready(index: str, env) -> tuple[float, float]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError("rag serve exited")
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.02)
+        _wait_for_page(server, port)
         listening = time.perf_counter() - started
         answer = _call(port, "ask", [QUESTION, 5, "", ""])  # every argument: plain HTTP fills no defaults
         assert "Putin" in answer, answer
@@ -192,14 +197,7 @@ def serve_memory(index: str | None, requests: int, clients: int, checkpoints: li
         server = subprocess.Popen([RAG, "serve", "--port", str(port), "--index", index],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while True:
-                if server.poll() is not None:
-                    raise RuntimeError("rag serve exited")
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            _wait_for_page(server, port)
             print(f"rag serve (pid {server.pid}) ready: {_rss_mb(server.pid):.0f} MB", flush=True)
             errors, lock = [], threading.Lock()
 

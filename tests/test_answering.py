@@ -9,7 +9,7 @@ from rag.answering.candidates import FEATURES, Candidate, unmentioned_names
 from rag.answering.compose import compose, short_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, analyze, mentions
-from rag.answering.select import RULES, Quote, Rules, select
+from rag.answering.select import Quote, Rules, select
 from rag.entities import Entity, Gazetteer, RuleTagger
 from rag.types import Answer, Hit
 
