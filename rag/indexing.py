@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
 import time
 from pathlib import Path
-from typing import Callable
+from collections import Counter
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -16,8 +18,8 @@ from rag.config import Limits, default_index_path, default_model
 from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
-from rag.settings import IndexSettings
-from rag.store import FileRecord, Index, read_manifest, write_lock
+from rag.settings import IndexSettings, StorageSettings
+from rag.store import FileRecord, Index, Manifest, Writer, finish_merges, read_manifest, write_lock
 from rag.types import Chunk, SyncReport
 
 log = logging.getLogger(__name__)
@@ -35,10 +37,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _content_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def sync(
     paths: "list[str | Path] | str | Path",
     index: str | Path | None = None,
@@ -48,6 +46,7 @@ def sync(
     rebuild: bool = False,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    storage: StorageSettings | None = None,
 ) -> SyncReport:
     """Add or update the documents under ``paths`` in the index at ``index``.
 
@@ -60,6 +59,8 @@ def sync(
 
     ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
     when an index is built and kept in its manifest; asking for others needs ``rebuild``.
+    ``storage`` (segment sizes, merges, vector search) is kept in the manifest too, and
+    applies to whatever is written from then on.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -140,36 +141,22 @@ def sync(
         # nothing readable (every file refused), no empty index is built, nor the model loaded.
         if not (loaded or removed) and not rebuild:
             if manifest is not None:
+                # A merge that a crash interrupted is finished here, and its debris cleared.
+                finish_merges(index, manifest)
                 # An index built before queries ran on onnxruntime gets its export here.
                 prepare_query_encoder(model)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
         embedder = get_document_embedder(model)
-        store = (
-            Index.open(index)
-            if manifest is not None
-            else Index.empty(index, model, embedder.dimension, tagger=tagger, chunking=settings)
-        )
-        reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
-        new_chunks = [chunk for _, _, chunks in loaded for chunk in chunks]
-        # Each distinct new text is tagged and embedded once, however often it recurs in this batch.
-        to_embed = list({key: c.text for c in new_chunks if (key := _content_key(c.text)) not in reusable}.items())
-        progress(0.1, f"finding names in {len(to_embed)} passages")
-        tagged = dict(zip((key for key, _ in to_embed), get_tagger(tagger).tag([text for _, text in to_embed])))
-        fresh = _embed(embedder, [text for _, text in to_embed], progress)
-        vector_of = dict(zip((key for key, _ in to_embed), fresh))
-        additions = []
-        for file, record, chunks in loaded:
-            keys = [_content_key(c.text) for c in chunks]
-            vectors = np.stack(
-                [vector_of[key] if key in vector_of else store.vector(reusable[key]) for key in keys]
-            ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
-            entities = [tagged[key] if key in tagged else store.entities(reusable[key]) for key in keys]
-            additions.append((file.source, record, chunks, vectors, entities))
-
+        base = Index.open(index) if manifest is not None else None
+        start = manifest or Manifest(model=model, dimension=embedder.dimension, tagger=tagger, chunking=settings)
+        writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
+        for source in removed + updated:
+            writer.remove(source)
+        embedded = _write_files(writer, loaded, embedder, get_tagger(tagger), progress)
         progress(0.95, "writing the index")
-        _write(store, removed + updated, additions)
+        writer.commit()
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -180,9 +167,9 @@ def sync(
             removed=tuple(removed),
             unchanged=tuple(unchanged),
             skipped=tuple(skipped),
-            chunks_added=len(new_chunks),
+            chunks_added=sum(len(chunks) for _, _, chunks in loaded),
             chunks_removed=chunks_removed,
-            chunks_embedded=len(to_embed),
+            chunks_embedded=embedded,
             warnings=summarise(warnings),
         )
 
@@ -228,15 +215,82 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
                 f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
                 "nothing was removed (Index.document_facts() lists the names it holds)"
             )
-        _write(Index.open(index), sources, [])
+        writer = Writer(index, Index.open(index), manifest)
+        for source in sources:
+            writer.remove(source)
+        writer.commit()
     return SyncReport(
         removed=tuple(sources), chunks_removed=sum(len(manifest.files[source].chunk_ids) for source in sources)
     )
 
 
-def _write(store: Index, removed: list[str], additions: list) -> Index:
-    """The one way both sync and delete change an index: drop ``removed``, add ``additions``, swap in."""
-    return store.replace_files(removed, additions).save()
+# Passages tagged and embedded per round: bounds the memory a big sync holds beyond its
+# passages' text (vectors are handed to the writer, which writes a segment every 250,000).
+SLICE_PASSAGES = 8192
+
+
+def _write_files(writer: Writer, loaded: list, embedder, tagger, progress: Progress) -> int:
+    """Tag, embed and hand to ``writer`` the passages of ``loaded`` files; how many texts were embedded.
+
+    Each distinct text is tagged and embedded once, whether it recurs within this sync or
+    is already in the index (then its vector and entities are copied from there).
+    """
+    texts = list(dict.fromkeys(c.text for _, _, chunks in loaded for c in chunks))
+    located = writer.locate(texts)
+    total = len(texts) - len(located)
+    uses = Counter(c.text for _, _, chunks in loaded for c in chunks)
+    kept: dict[str, tuple[np.ndarray, tuple]] = {}  # embedded here, and needed again by a later slice
+    embedding = _Embedding(total, progress)
+    for files in _slices(loaded):
+        wanted = list(dict.fromkeys(c.text for _, _, chunks in files for c in chunks))
+        new = [text for text in wanted if text not in located and text not in kept]
+        progress(embedding.fraction(), f"finding names in {len(new)} passages")
+        entities = tagger.tag(new)
+        vectors = embedding.encode(embedder, new)
+        found = {**kept, **dict(zip(new, zip(vectors, entities)))}
+        found.update(writer.fetch({text: located[text] for text in wanted if text in located}))
+        for file, record, chunks in files:
+            vectors = (
+                np.stack([found[c.text][0] for c in chunks]) if chunks
+                else np.zeros((0, writer.manifest.dimension), "float32")
+            )
+            writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks])
+            uses.subtract(c.text for c in chunks)
+        kept = {text: found[text] for text in found if text not in located and uses[text] > 0}
+    return total
+
+
+def _slices(files: list) -> Iterator[list]:
+    """Consecutive files, about ``SLICE_PASSAGES`` passages at a time (a file is never split)."""
+    batch, passages = [], 0
+    for item in files:
+        batch.append(item)
+        passages += len(item[2])
+        if passages >= SLICE_PASSAGES:
+            yield batch
+            batch, passages = [], 0
+    if batch:
+        yield batch
+
+
+class _Embedding:
+    """Embeds slice after slice, reporting progress over the whole sync."""
+
+    def __init__(self, total: int, progress: Progress) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+        self.started = time.monotonic()
+
+    def fraction(self) -> float:
+        return 0.1 + 0.85 * self.done / max(1, self.total)
+
+    def encode(self, embedder, texts: list[str], batch: int = 64) -> list[np.ndarray]:
+        vectors: list[np.ndarray] = []
+        self.progress(self.fraction(), embedding_message(self.done, self.total, time.monotonic() - self.started))
+        for first in range(0, len(texts), batch):
+            vectors.extend(embedder.encode_documents(texts[first : first + batch]))
+            self.done += len(texts[first : first + batch])
+            self.progress(self.fraction(), embedding_message(self.done, self.total, time.monotonic() - self.started))
+        return vectors
 
 
 def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:
@@ -254,17 +308,6 @@ def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, 
         if len(messages) > shown:
             lines.append(f"… and {len(messages) - shown:,} more {kind}")
     return tuple(lines)
-
-
-def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:
-    vectors: list[np.ndarray] = []
-    started = time.monotonic()
-    progress(0.1, embedding_message(0, len(texts), 0.0))
-    for first in range(0, len(texts), batch):
-        vectors.extend(embedder.encode_documents(texts[first : first + batch]))
-        done = len(vectors)
-        progress(0.1 + 0.85 * done / len(texts), embedding_message(done, len(texts), time.monotonic() - started))
-    return vectors
 
 
 def embedding_message(done: int, total: int, seconds: float) -> str:
