@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from pathlib import Path
 from collections import Counter
@@ -19,7 +20,9 @@ from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
 from rag.settings import IndexSettings, StorageSettings
-from rag.store import FileRecord, Index, Manifest, Writer, finish_merges, read_manifest, write_lock
+from rag.store import (
+    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_manifest, upgrade, write_lock,
+)
 from rag.types import Chunk, SyncReport
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,8 @@ def sync(
     skipped, warnings = list(refused), list(refused.values())
 
     with write_lock(index):
+        if not rebuild:
+            upgrade(index)  # an index written before segments is converted once, embedding nothing
         manifest = None if rebuild else read_manifest(index)
         model = model or (manifest.model if manifest else default_model())
         if manifest is not None and manifest.model != model:
@@ -85,8 +90,9 @@ def sync(
         settings = manifest.chunking if manifest else IndexSettings().chunking
         known = manifest.files if manifest else {}
 
-        changed: list[tuple[SourceFile, str]] = []
+        changed: list[tuple[SourceFile, str, os.stat_result]] = []
         unchanged: list[str] = []
+        restat: dict[str, os.stat_result] = {}  # unchanged files touched since: their new size and time
         for file in files:
             record = known.get(file.source)
             if record is not None and Path(record.root) != file.root and Path(record.root).exists():
@@ -98,6 +104,10 @@ def sync(
                 skipped.append(file.source)
                 continue
             try:
+                stat = file.path.stat()
+                if record is not None and (record.size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    unchanged.append(file.source)  # as git does: same size and time, same file
+                    continue
                 sha = _sha256(file.path)
             except OSError as error:  # deleted or locked since it was listed
                 warnings.append(Notice(
@@ -107,8 +117,9 @@ def sync(
                 continue
             if record is not None and record.sha256 == sha:
                 unchanged.append(file.source)
+                restat[file.source] = stat
             else:
-                changed.append((file, sha))
+                changed.append((file, sha, stat))
         found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
         removed = [
             source
@@ -118,7 +129,7 @@ def sync(
 
         loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        for number, (file, sha) in enumerate(changed):
+        for number, (file, sha, stat) in enumerate(changed):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
             try:
                 documents, file_warnings = load_documents(file.path, file.source, limits)
@@ -129,7 +140,8 @@ def sync(
             warnings.extend(file_warnings)
             profile = document_profile(documents, settings)
             record = FileRecord(
-                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now
+                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now,
+                **_trusted_stat(stat),
             )
             loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
 
@@ -154,6 +166,8 @@ def sync(
         writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
         for source in removed + updated:
             writer.remove(source)
+        for source, stat in restat.items():
+            writer.restat(source, **_trusted_stat(stat))
         embedded = _write_files(writer, loaded, embedder, get_tagger(tagger), progress)
         progress(0.95, "writing the index")
         writer.commit()
@@ -172,6 +186,18 @@ def sync(
             chunks_embedded=embedded,
             warnings=summarise(warnings),
         )
+
+
+# A file changed within this long after it was hashed could keep its size and time (file
+# systems with coarse clocks): its time is not recorded, so the next sync reads it again.
+_RACY_SECONDS = 2.0
+
+
+def _trusted_stat(stat: os.stat_result) -> dict[str, int]:
+    """The size and time to record for a file just hashed (-1s when its time is too recent to trust)."""
+    if time.time_ns() - stat.st_mtime_ns < _RACY_SECONDS * 1e9:
+        return {"size": -1, "mtime_ns": -1}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _tagger_name(index: Path, manifest, asked: str | None) -> str:
@@ -203,9 +229,10 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
     if not sources:
         raise ValueError("no document named; pass source names as search() hits give them, e.g. ['notes.txt']")
     no_index = IndexFormatError(f"no index at {index}; build one with: rag index PATH... --index {index}")
-    if read_manifest(index) is None:  # before the lock, which would create the folder
+    if live_version(index) is None:  # before the lock, which would create the folder
         raise no_index
     with write_lock(index):
+        upgrade(index)
         manifest = read_manifest(index)
         if manifest is None:
             raise no_index

@@ -217,8 +217,10 @@ class Segment:
         vectors_file = folder / "vectors.faiss"
         if not vectors_file.is_file() or vectors_file.stat().st_size == 0:
             raise ValueError(f"vectors.faiss is {'missing' if not vectors_file.is_file() else 'empty'}")
+        if meta.get("vectors") not in ("flat", "ivf"):
+            raise ValueError(f"{_META} names no known kind of vector index")
         try:
-            self.vectors = vector_index.read(vectors_file)
+            self.vectors = vector_index.read(vectors_file, meta["vectors"])
         except RuntimeError:
             raise ValueError("vectors.faiss is unreadable (cut short, or not a FAISS index)") from None
         if self.vectors.d != dimension:

@@ -66,6 +66,10 @@ class FileRecord:
     pages: int = 1
     profile: str = "plain"  # how it was chunked: "news" or "plain" (rag.chunking)
     added: str = ""  # ISO timestamp of when this version of the file was indexed; "" in older indexes
+    # The file's size and modification time (ns) when it was hashed: while both are the same,
+    # a sync trusts the file unchanged without reading it (-1: not recorded, always hash).
+    size: int = -1
+    mtime_ns: int = -1
 
 
 @dataclass(frozen=True)
@@ -127,9 +131,12 @@ class Manifest:
                     _expect(r.get(name), kind, f"files[{source!r}].{name}")
             added = r.get("added", "")  # not recorded by indexes written before it was
             _expect(added, str, f"files[{source!r}].added")
+            for name in ("size", "mtime_ns"):
+                _expect(r.get(name, -1), int, f"files[{source!r}].{name}")
             files[source] = FileRecord(
                 r["root"], r["sha256"], _span(r["chunk_ids"], f"files[{source!r}].chunk_ids"),
-                r.get("pages", 1), r.get("profile", "plain"), added=added,
+                r.get("pages", 1), r.get("profile", "plain"), added=added, size=r.get("size", -1),
+                mtime_ns=r.get("mtime_ns", -1),
             )
         segments = tuple(_segment_entry(s, n) for n, s in enumerate(data.get("segments", [])))
         chunking = data.get("chunking", {})
@@ -269,6 +276,11 @@ def read_manifest(path: Path, version: str | None = None) -> Manifest | None:
         raise IndexFormatError(f"{path}: cannot read the index manifest ({error}); {_rebuild_hint(path)}") from error
     if not isinstance(data, dict):
         raise IndexFormatError(f"{path}: the index manifest is not a JSON object; {_rebuild_hint(path)}")
+    if data.get("format_version") == 2:
+        raise IndexFormatError(
+            f"{path}: the index is in format 2 (before segments); run `rag index PATH... --index {path}` once to "
+            f"convert it (nothing is embedded again), or rebuild it: rag index PATH... --index {path} --rebuild"
+        )
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"{path}: index format {data.get('format_version')} is not the format this version "
@@ -701,6 +713,10 @@ class Writer:
                     )
         return len(record.chunk_ids)
 
+    def restat(self, source: str, size: int, mtime_ns: int) -> None:
+        """Record a new size and time for an unchanged file (touched, same content)."""
+        self.files[source] = dataclasses.replace(self.files[source], size=size, mtime_ns=mtime_ns)
+
     def add(
         self, source: str, record: FileRecord, chunks: list[Chunk], vectors: np.ndarray,
         entities: list[tuple[Entity, ...]],
@@ -835,6 +851,50 @@ def collect_garbage(path: Path, live: str) -> None:
     for staging in path.glob(".tmp-v*"):
         shutil.rmtree(staging, ignore_errors=True)
     (path / f".{_CURRENT}.tmp").unlink(missing_ok=True)
+
+
+def upgrade(path: Path) -> bool:
+    """Convert an index of format 2 (one folder per version: chunks.jsonl, entities.jsonl,
+    vectors.faiss) into segments, embedding nothing; whether it did. Hold the write lock.
+
+    Passages get new ids (in the order of the old ones); everything else is kept.
+    """
+    name = live_version(path)
+    if name is None:
+        return False
+    version = path / name
+    try:
+        data = json.loads((version / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False  # read_manifest reports it
+    if not isinstance(data, dict) or data.get("format_version") != 2 or data.get("chunker_version") != CHUNKER_VERSION:
+        return False
+    try:
+        files = data.get("files")
+        _expect(files, dict, "files")
+        for record in files.values():
+            _expect(record, dict, "files[…]")
+            _expect(record.get("chunk_ids"), list, "files[…].chunk_ids")
+            record["chunk_ids"] = _as_span(record["chunk_ids"])
+        old = Manifest.from_json({**data, "format_version": FORMAT_VERSION, "segments": []})
+        chunks = {c.chunk_id: c for c in (
+            Chunk(**json.loads(line)) for line in (version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        )}
+        lines = (version / "entities.jsonl").read_text(encoding="utf-8").splitlines()
+        entities = {cid: tuple(Entity(*e) for e in json.loads(line)) for cid, line in zip(sorted(chunks), lines)}
+        vectors = _faiss().read_index(str(version / "vectors.faiss"))
+        writer = Writer(path, None, dataclasses.replace(old, files={}, next_id=0))
+        for source, record in sorted(old.files.items(), key=lambda item: (list(item[1].chunk_ids) or [-1])[0]):
+            ids = list(record.chunk_ids)
+            found = np.stack([vectors.reconstruct(i) for i in ids]) if ids else np.zeros((0, old.dimension), "float32")
+            writer.add(source, record, [chunks[i] for i in ids], found, [entities[i] for i in ids])
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        raise IndexFormatError(
+            f"{path}: cannot convert the index from format 2 ({error}); {_rebuild_hint(path)}"
+        ) from error
+    writer.commit()
+    log.info("converted %s to format %d (segments)", path, FORMAT_VERSION)
+    return True
 
 
 # -- merging -------------------------------------------------------------------------------

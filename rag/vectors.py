@@ -93,13 +93,15 @@ def write(index: Any, path: Path) -> None:
     _faiss().write_index(index, str(path))
 
 
-def read(path: Path) -> Any:
-    """The index at ``path``, memory-mapped: opening reads no vector, the OS pages them in
-    as queries touch them (a flat index at its first search, an IVF index cell by cell)."""
+def read(path: Path, kind: str) -> Any:
+    """The index at ``path`` (of ``kind`` "flat" or "ivf"), memory-mapped: opening reads no
+    vector, the OS pages them in as queries touch them (a flat index at its first search, an
+    IVF index cell by cell)."""
     faiss = _faiss()
-    # IO_FLAG_MMAP maps IVF lists, IO_FLAG_MMAP_IFC flat codes (faiss ≥ 1.10); one read of a
-    # 300 MB flat index: 0.43 s copied, 0.000 s mapped (measured with faiss 1.15.1).
-    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    # IO_FLAG_MMAP maps IVF lists, IO_FLAG_MMAP_IFC flat codes (faiss ≥ 1.10); together they
+    # fail on IVF ("mmap only supported for File objects"). Reading a 300 MB flat index:
+    # 0.43 s copied, 0.000 s mapped; an IVF one: 0.36 s and 0.002 s (faiss 1.15.1).
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP if kind == "ivf" else faiss.IO_FLAG_MMAP_IFC)
 
 
 def reconstruct(index: Any, positions: np.ndarray) -> np.ndarray:

@@ -360,3 +360,48 @@ def test_verify_finds_vectors_and_passages_that_disagree(tmp_path):
     four.add(np.eye(16, dtype="float32")[:4])
     faiss.write_index(four, str(only_segment(path) / "vectors.faiss"))
     assert verify(path) == [f"segments/{only_segment(path).name}: vectors and passages disagree: 4 vectors for 5 passages"]
+
+
+def format_2_copy(source, target):
+    """The index at ``source`` as the version before segments wrote it (format 2)."""
+    import dataclasses
+
+    import faiss
+
+    index = Index.open(source)
+    version = target / "v1-before-segments"
+    version.mkdir(parents=True)
+    manifest = index.manifest.to_json()
+    manifest["format_version"] = 2
+    del manifest["segments"], manifest["storage"]
+    for record in manifest["files"].values():
+        record["chunk_ids"] = list(range(*record["chunk_ids"]))
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    chunks = index.chunks
+    (version / "chunks.jsonl").write_text("".join(json.dumps(dataclasses.asdict(c)) + "\n" for c in chunks))
+    (version / "entities.jsonl").write_text(
+        "".join(json.dumps([[e.start, e.end, e.label] for e in index.entities(c.chunk_id)]) + "\n" for c in chunks)
+    )
+    vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(index.manifest.dimension))
+    vectors.add_with_ids(np.stack([index.vector(c.chunk_id) for c in chunks]), np.array([c.chunk_id for c in chunks]))
+    faiss.write_index(vectors, str(version / "vectors.faiss"))
+    (target / "CURRENT").write_text(version.name + "\n")
+    return target
+
+
+def test_an_index_written_before_segments_is_converted_by_the_next_sync_without_embedding(hash_index, tmp_path):
+    from tests.conftest import CORPUS
+
+    from rag import search
+
+    old = format_2_copy(hash_index, tmp_path / "old")
+    with pytest.raises(IndexFormatError, match=r"format 2 \(before segments\); run `rag index PATH... --index .*` once"):
+        search("who granted Assad asylum?", index=old)
+    report = sync([CORPUS], old)
+    assert report.unchanged == ("assad-in-moscow-as-it-happened.txt",) and not report.changed
+    assert verify(old) == []
+    converted, original = Index.open(old), Index.open(hash_index)
+    assert converted.chunks == original.chunks
+    assert all(converted.entities(c.chunk_id) == original.entities(c.chunk_id) for c in original.chunks)
+    assert all((converted.vector(c.chunk_id) == original.vector(c.chunk_id)).all() for c in original.chunks)
+    assert search("who granted Assad asylum?", index=old) == search("who granted Assad asylum?", index=hash_index)
