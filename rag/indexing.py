@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -50,6 +51,7 @@ def sync(
     progress: Progress | None = None,
     limits: Limits | None = None,
     storage: StorageSettings | None = None,
+    ray: str | None = None,
 ) -> SyncReport:
     """Add or update the documents under ``paths`` in the index at ``index``.
 
@@ -63,7 +65,9 @@ def sync(
     ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
     when an index is built and kept in its manifest; asking for others needs ``rebuild``.
     ``storage`` (segment sizes, merges, vector search) is kept in the manifest too, and
-    applies to whatever is written from then on.
+    applies to whatever is written from then on. ``ray`` reads, chunks, tags and embeds the
+    changed files on a Ray cluster (rag.cluster): "local" starts one on this machine, an
+    address joins one; it needs the ``cluster`` extra.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -76,7 +80,7 @@ def sync(
     files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
     skipped, warnings = list(refused), list(refused.values())
 
-    with write_lock(index):
+    with write_lock(index), contextlib.ExitStack() as cleanup:
         if not rebuild:
             upgrade(index)  # an index written before segments is converted once, embedding nothing
         manifest = None if rebuild else read_manifest(index)
@@ -127,23 +131,29 @@ def sync(
             if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
         ]
 
-        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        for number, (file, sha, stat) in enumerate(changed):
+        if ray is not None and changed:
+            from rag import cluster
+
+            if cluster.start(ray):
+                cleanup.callback(cluster.stop)  # whatever happens next, a Ray started here is shut down
+            read = cluster.read_files([file for file, _, _ in changed], settings, limits, progress)
+        else:
+            read = (_read_file(file, settings, limits) for file, _, _ in changed)
+        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
+        for number, ((file, sha, stat), outcome) in enumerate(zip(changed, read)):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
-            try:
-                documents, file_warnings = load_documents(file.path, file.source, limits)
-            except DocumentError as error:
-                warnings.append(Notice(error.kind, str(error)))
+            if isinstance(outcome, Notice):
+                warnings.append(outcome)
                 skipped.append(file.source)
                 continue
+            pages, profile, chunks, file_warnings = outcome
             warnings.extend(file_warnings)
-            profile = document_profile(documents, settings)
             record = FileRecord(
-                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now,
+                root=str(file.root), sha256=sha, chunk_ids=(), pages=pages, profile=profile, added=now,
                 **_trusted_stat(stat),
             )
-            loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
+            loaded.append((file, record, chunks))
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
@@ -160,15 +170,18 @@ def sync(
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
-        embedder = get_document_embedder(model)
+        if ray is not None and loaded:  # only removals: no text to embed, nothing for Ray to do
+            encoder = cluster.Encoder(model, tagger)
+        else:
+            encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
         base = Index.open(index) if manifest is not None else None
-        start = manifest or Manifest(model=model, dimension=embedder.dimension, tagger=tagger, chunking=settings)
+        start = manifest or Manifest(model=model, dimension=encoder.dimension, tagger=tagger, chunking=settings)
         writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
         for source in removed + updated:
             writer.remove(source)
         for source, stat in restat.items():
             writer.restat(source, **_trusted_stat(stat))
-        embedded = _write_files(writer, loaded, embedder, get_tagger(tagger), progress)
+        embedded = _write_files(writer, loaded, encoder, progress)
         progress(0.95, "writing the index")
         writer.commit()
         progress(0.97, "preparing the query encoder")
@@ -256,25 +269,58 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
 SLICE_PASSAGES = 8192
 
 
-def _write_files(writer: Writer, loaded: list, embedder, tagger, progress: Progress) -> int:
+def _read_file(file: SourceFile, settings, limits: Limits):
+    """A file's (pages, profile, passages, warnings), or the Notice saying why it can't be read."""
+    try:
+        documents, warnings = load_documents(file.path, file.source, limits)
+    except DocumentError as error:
+        return Notice(error.kind, str(error))
+    profile = document_profile(documents, settings)
+    return len(documents), profile, chunk_documents(documents, profile=profile, settings=settings), warnings
+
+
+class LocalEncoder:
+    """Tags and embeds texts in this process, in batches, as a stream."""
+
+    def __init__(self, embedder, tagger, batch: int = 64) -> None:
+        self.embedder, self.tagger, self.batch = embedder, tagger, batch
+
+    @property
+    def dimension(self) -> int:
+        return self.embedder.dimension
+
+    def stream(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple]]:
+        """(vector, entities) of each text, in order."""
+        for first in range(0, len(texts), self.batch):
+            part = texts[first : first + self.batch]
+            yield from zip(self.embedder.encode_documents(part), self.tagger.tag(part))
+
+
+def _write_files(writer: Writer, loaded: list, encoder, progress: Progress) -> int:
     """Tag, embed and hand to ``writer`` the passages of ``loaded`` files; how many texts were embedded.
 
     Each distinct text is tagged and embedded once, whether it recurs within this sync or
-    is already in the index (then its vector and entities are copied from there).
+    is already in the index (then its vector and entities are copied from there). The
+    encoder streams the new texts' results in order, while files are written slice by slice.
     """
     texts = list(dict.fromkeys(c.text for _, _, chunks in loaded for c in chunks))
     located = writer.locate(texts)
-    total = len(texts) - len(located)
+    fresh = [text for text in texts if text not in located]
+    encoded = encoder.stream(fresh)
     uses = Counter(c.text for _, _, chunks in loaded for c in chunks)
     kept: dict[str, tuple[np.ndarray, tuple]] = {}  # embedded here, and needed again by a later slice
-    embedding = _Embedding(total, progress)
+    started, done = time.monotonic(), 0
+    progress(0.1, embedding_message(0, len(fresh), 0.0))
     for files in _slices(loaded):
         wanted = list(dict.fromkeys(c.text for _, _, chunks in files for c in chunks))
-        new = [text for text in wanted if text not in located and text not in kept]
-        progress(embedding.fraction(), f"finding names in {len(new)} passages")
-        entities = tagger.tag(new)
-        vectors = embedding.encode(embedder, new)
-        found = {**kept, **dict(zip(new, zip(vectors, entities)))}
+        found = dict(kept)
+        for text in wanted:
+            if text not in located and text not in found:  # the next one the encoder streams
+                found[text] = next(encoded)
+                done += 1
+                if done % 64 == 0 or done == len(fresh):
+                    progress(0.1 + 0.85 * done / max(1, len(fresh)),
+                             embedding_message(done, len(fresh), time.monotonic() - started))
         found.update(writer.fetch({text: located[text] for text in wanted if text in located}))
         for file, record, chunks in files:
             vectors = (
@@ -284,7 +330,7 @@ def _write_files(writer: Writer, loaded: list, embedder, tagger, progress: Progr
             writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks])
             uses.subtract(c.text for c in chunks)
         kept = {text: found[text] for text in found if text not in located and uses[text] > 0}
-    return total
+    return len(fresh)
 
 
 def _slices(files: list) -> Iterator[list]:
@@ -298,26 +344,6 @@ def _slices(files: list) -> Iterator[list]:
             batch, passages = [], 0
     if batch:
         yield batch
-
-
-class _Embedding:
-    """Embeds slice after slice, reporting progress over the whole sync."""
-
-    def __init__(self, total: int, progress: Progress) -> None:
-        self.total, self.done, self.progress = total, 0, progress
-        self.started = time.monotonic()
-
-    def fraction(self) -> float:
-        return 0.1 + 0.85 * self.done / max(1, self.total)
-
-    def encode(self, embedder, texts: list[str], batch: int = 64) -> list[np.ndarray]:
-        vectors: list[np.ndarray] = []
-        self.progress(self.fraction(), embedding_message(self.done, self.total, time.monotonic() - self.started))
-        for first in range(0, len(texts), batch):
-            vectors.extend(embedder.encode_documents(texts[first : first + batch]))
-            self.done += len(texts[first : first + batch])
-            self.progress(self.fraction(), embedding_message(self.done, self.total, time.monotonic() - self.started))
-        return vectors
 
 
 def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:
