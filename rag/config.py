@@ -26,6 +26,11 @@ def default_model() -> str:
     return os.environ.get("RAG_MODEL", DEFAULT_MODEL)
 
 
+def default_tagger() -> str:
+    """The entity tagger of new indexes: $RAG_TAGGER (``rules`` or ``none``), else spaCy."""
+    return os.environ.get("RAG_TAGGER", "spacy")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on the work one file may cause; a file over any of them is refused, with a message.

@@ -141,7 +141,7 @@ def get_tagger(name: str) -> Tagger:
 
 # -- matching questions against what the index holds --------------------------------------
 
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+_LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _POSSESSIVE = re.compile(r"[’']s?$")
 _WORD = re.compile(r"[\w’'-]+")
 
@@ -164,7 +164,10 @@ def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     Gazetteer is made of, saved per segment of an index so that opening it counts nothing."""
     counts: Counter[tuple[str, str]] = Counter()
     for text, label in names:
-        if label in NAME_LABELS:
+        # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
+        # is a common noun, and would turn every question using it into a name hunt.
+        written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
+        if label in NAME_LABELS and written[:1].isupper():
             key = entity_key(text)
             if key and not key.isdigit():
                 counts[key, label] += 1

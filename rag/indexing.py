@@ -16,11 +16,11 @@ from typing import Callable, Iterator
 import numpy as np
 
 from rag.chunking import chunk_documents, document_profile
-from rag.config import Limits, default_index_path, default_model
+from rag.config import Limits, default_index_path, default_model, default_tagger
 from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
-from rag.settings import IndexSettings, StorageSettings
+from rag.settings import CHUNKING, StorageSettings
 from rag.store import (
     FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_manifest, upgrade, write_lock,
 )
@@ -91,7 +91,7 @@ def sync(
                 f"rebuild it with: rag index PATH... --index {index} --rebuild --model {model}"
             )
         tagger = _tagger_name(index, manifest, tagger)
-        settings = manifest.chunking if manifest else IndexSettings().chunking
+        settings = manifest.chunking if manifest else CHUNKING
         known = manifest.files if manifest else {}
 
         changed: list[tuple[SourceFile, str, os.stat_result]] = []
@@ -216,7 +216,7 @@ def _trusted_stat(stat: os.stat_result) -> dict[str, int]:
 def _tagger_name(index: Path, manifest, asked: str | None) -> str:
     """The index's tagger: the one it was built with, or the one asked for a new index."""
     if manifest is None:
-        return get_tagger(asked or IndexSettings().tagger).name
+        return get_tagger(asked or default_tagger()).name
     if asked is not None and get_tagger(asked).name != manifest.tagger:
         raise IndexFormatError(
             f"{index} was tagged with {manifest.tagger!r}, not {asked!r}; "

@@ -13,15 +13,16 @@ import numpy as np
 
 from rag.config import DEFAULT_CORPUS, default_index_path
 from rag.dates import parse_date
+from rag.settings import RETRIEVAL
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
-RRF_K = 10  # reciprocal rank fusion constant: small, so a first place counts (tuned on the dev set)
-DENSE_WEIGHT = 1.0
-KEYWORD_WEIGHT = 1.0
-_DEPTH = 100  # how deep each list is read before fusion
-_NEAR_DUPLICATE_OVERLAP = 0.5
+RRF_K = RETRIEVAL.rrf_k
+DENSE_WEIGHT = RETRIEVAL.dense_weight
+KEYWORD_WEIGHT = RETRIEVAL.keyword_weight
+_DEPTH = RETRIEVAL.depth
+_NEAR_DUPLICATE_OVERLAP = RETRIEVAL.near_duplicate_overlap
 
 _open_lock = threading.Lock()
 _open_indexes: dict[Path, object] = {}  # one live snapshot per index folder
@@ -150,12 +151,16 @@ def retrieve(
     """``search()`` on an opened Index, with checked arguments (ISO dates).
 
     ``allowed`` (positions in ``store.chunks``, i.e. ranks of chunk ids) narrows the
-    search further; evaluations use it to hide the passage that answers a question.
+    search further; evaluations use it to hide the passage that answers a question. An
+    empty ``query`` asks for the most central passages (``central``).
     """
     if date_from and date_to and date_from > date_to:
         raise ValueError(f"date_from={date_from} is after date_to={date_to}; swap them")
     chunk_ids = None if allowed is None else store.ids[np.asarray(allowed, dtype="int64")]
-    return _rank(store, query, k, store.masks(date_from, date_to, source, chunk_ids))
+    masks = store.masks(date_from, date_to, source, chunk_ids)
+    if not query:
+        return central(store, k, masks)
+    return _rank(store, query, k, masks)
 
 
 def rank(
@@ -191,9 +196,39 @@ def _rank(store, query: str, k: int, masks: list, mode: str = "hybrid") -> list[
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + position + 1)
             places[chunk_id] = place
 
+    return _hits(store, sorted(fused.items(), key=lambda item: (-item[1], places[item[0]])), k)
+
+
+def central(store, k: int, masks: list | None = None) -> list[Hit]:
+    """The k passages (of each segment's ``masks`` positions; None: every live one) nearest
+    the centroid of their embeddings, best first.
+
+    What a set of passages is mostly about is what most of them are near (centroid
+    summarisation): an overview of a day with no topic given starts from it. It reads the
+    vectors of every passage it is given: meant for a filtered few (a day's), not a corpus.
+    """
+    ids, vectors = [], []
+    for segment, mask in zip(store.segments, store.live if masks is None else masks):
+        positions = np.arange(segment.size) if mask is None else np.flatnonzero(mask)
+        if len(positions):
+            ids.append(np.asarray(segment.ids)[positions])
+            vectors.append(segment.vectors_at(positions))
+    if not ids:
+        return []
+    ids, vectors = np.concatenate(ids), np.concatenate(vectors)
+    by_id = np.argsort(ids, kind="stable")  # chunk id order, so equal scores rank as before segments
+    ids, vectors = ids[by_id], vectors[by_id]
+    centroid = vectors.mean(axis=0)
+    scores = vectors @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+    order = np.argsort(-scores, kind="stable")
+    return _hits(store, [(int(ids[i]), float(scores[i])) for i in order], k)
+
+
+def _hits(store, scored: "list[tuple[int, float]]", k: int) -> list[Hit]:
+    """Hits for (chunk id, score) pairs, best first, near-duplicates left out, k at most."""
     hits: list[Hit] = []
     shown = _Shown(store)
-    for chunk_id, score in sorted(fused.items(), key=lambda item: (-item[1], places[item[0]])):
+    for chunk_id, score in scored:
         chunk = store.chunk(chunk_id)
         if not shown.add_unless_duplicate(chunk):
             continue

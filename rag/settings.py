@@ -66,14 +66,6 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
-class IndexSettings:
-    """What shapes an index when it is built: saved in its manifest."""
-
-    tagger: Tagger = "spacy"
-    chunking: ChunkingSettings = ChunkingSettings()
-
-
-@dataclass(frozen=True)
 class VectorSettings:
     """How a segment's vectors are searched (rag.vectors); each segment records what it got."""
 

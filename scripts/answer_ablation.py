@@ -1,6 +1,6 @@
 """What each signal and rule of the answer adds, measured on questions it was never fitted on.
 
-    .venv/bin/python scripts/answer_ablation.py [--beir ../shared/bench/squad2_cs224n] [--max-queries N]
+    .venv/bin/python scripts/answer_ablation.py [--beir ../shared/bench/squad2_cs224n] [--max-queries N (held-out questions, evenly spread)]
     .venv/bin/python scripts/answer_ablation.py --devset eval/devset.jsonl [--index DIR]
 
 For SQuAD (the default), each variant drops one feature (the model is refitted
@@ -78,9 +78,13 @@ def main() -> None:
     parser.add_argument("--max-queries", type=int)
     parser.add_argument("--devset", help="report the variants on a dev set instead")
     parser.add_argument("--index", help="the dev set's index (default: the project's)")
+    parser.add_argument("--workdir", type=Path, help="where the SQuAD index is cached (default .cache/beir/NAME)")
     args = parser.parse_args()
 
-    tune, index = squad_questions(args.beir, "tune", args.max_queries)
+    # The variants are refitted on the whole tuning half, as the shipped model was, so
+    # that a dropped feature is compared like for like; --max-queries thins only the
+    # held-out half, evenly, so that every article keeps its share.
+    tune, index = squad_questions(args.beir, "tune", None, args.workdir)
     tune_runs = collect(tune, index)
 
     def refit(feature):
@@ -96,7 +100,9 @@ def main() -> None:
             short = f"{report.short_accuracy:6.3f}" if report.short_accuracy is not None else f"{'-':>6}"
             print(f"{name:28} {report.accuracy:8.3f} {report.false_abstentions:11d} {report.abstention_accuracy:10.3f} {short}")
         return
-    held, _ = squad_questions(args.beir, "held-out", args.max_queries)
+    held, _ = squad_questions(args.beir, "held-out", None, args.workdir)
+    if args.max_queries and args.max_queries < len(held):
+        held = held[:: -(-len(held) // args.max_queries)]
     hidden_runs = [r for r in collect(held, index) if r.hidden and not r.answerable]
     print(f"held-out half of {Path(args.beir).name}: {len(held)} questions, {len(hidden_runs)} hidden-paragraph runs")
     print(f"{'variant':28} {'all answered':>12} {'at threshold':>12} {'coverage':>8} {'short':>6} {'refused hidden':>14}")

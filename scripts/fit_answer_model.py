@@ -28,12 +28,13 @@ def main() -> None:
     parser.add_argument("--beir", default=str(SQUAD), help="a BEIR folder with answers.jsonl")
     parser.add_argument("--max-queries", type=int, help="use only the first N questions of each half")
     parser.add_argument("--output", default=str(MODEL_FILE), help="where to write the model")
+    parser.add_argument("--workdir", type=Path, help="where the documents' index is cached (default .cache/beir/NAME)")
     args = parser.parse_args()
 
-    tune, index = squad_questions(args.beir, "tune", args.max_queries)
+    tune, index = squad_questions(args.beir, "tune", args.max_queries, args.workdir)
     print(f"tuning half: {len(tune)} questions; running them as asked and with their paragraph hidden", file=sys.stderr)
     model = fit(collect(tune, index))
-    held, _ = squad_questions(args.beir, "held-out", args.max_queries)
+    held, _ = squad_questions(args.beir, "held-out", args.max_queries, args.workdir)
     report = held_out(model, collect(held, index))
     fitted = model.to_json()
     fitted["weights"] = [round(w, 4) for w in fitted["weights"]]

@@ -103,6 +103,28 @@ def test_a_follow_up_is_read_with_the_earlier_turn(news):
     assert follow_up.question == "what did he write on Telegram?"
 
 
+TWO_STEPS = """On Sunday, the Northern Front captured the old prison in Varna and freed its inmates.
+
+Officials in Lund said the harbour would stay closed for a week of repairs.
+
+The council listed the Northern Front as a terrorist organisation in 2016, the report said.
+
+Weather: rain is expected over the coast for the rest of the week.
+"""
+
+
+def test_a_thing_named_by_what_it_did_is_answered_in_two_steps(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "report.txt").write_text(TWO_STEPS, encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    result = answer("In which year was the group that captured the prison in Varna listed?", index=tmp_path / "index")
+    assert result.found
+    quotes = [c.quote for c in result.citations]
+    assert any("captured the old prison" in q for q in quotes)  # the bridge: who captured it
+    assert any("2016" in q for q in quotes)  # the answer, found by the bridge's name
+    assert result.short == "2016"
+
+
 # -- the default corpus, MiniLM and spaCy ------------------------------------------------
 
 

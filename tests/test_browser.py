@@ -214,10 +214,10 @@ def test_enter_asks_and_clicking_a_marker_brings_its_card_into_view(page):
 
 
 def test_a_three_turn_conversation_answers_a_follow_up_from_the_first_turn(page):
-    """The follow-up (turn 2) needs the lead's rewriting in answer(history=...); fails until it lands."""
+    """The follow-up (turn 2) is rewritten with the first turn's answer, in answer(history=...)."""
     first = ask(page, "who leads HTS?")
     assert "HTS" in first
-    third_question = "where is Assad now?"
+    third_question = "When did Syria's embassy in Moscow switch to the opposition flag?"
     second = ask(page, "which group did he lead before?")
     third = ask(page, third_question)
     assert "Moscow" in third and turns(page) == 3
@@ -234,19 +234,19 @@ def test_a_three_turn_conversation_answers_a_follow_up_from_the_first_turn(page)
 
 
 def test_clicking_an_example_starts_a_conversation_and_new_conversation_clears_it(page):
-    page.get_by_text("where is Assad now?", exact=True).click()
+    page.get_by_text("When did Syria's embassy in Moscow switch to the opposition flag?", exact=True).click()
     expect(page.locator("#rag-chat .rag-turn")).to_have_count(1)
     assert "Moscow" in last_answer(page)
     assert page.locator("#rag-src-1-1 mark").count() >= 1
     page.click("#rag-new")
     expect(page.locator("#rag-chat .rag-turn")).to_have_count(0)
-    expect(page.get_by_text("where is Assad now?", exact=True)).to_be_visible()  # the examples are back
+    expect(page.get_by_text("When did Syria's embassy in Moscow switch to the opposition flag?", exact=True)).to_be_visible()  # the examples are back
     assert "appear here" in page.inner_text("#rag-sources")
 
 
 def test_a_reload_keeps_the_conversation(page):
     ask(page, "who granted Assad asylum?")
-    ask(page, "where is Assad now?")
+    ask(page, "When did Syria's embassy in Moscow switch to the opposition flag?")
     page.reload()
     expect(page.locator("#rag-chat .rag-turn")).to_have_count(2)
     assert "Moscow" in last_answer(page)
@@ -258,7 +258,7 @@ def test_new_answers_are_announced_through_one_persistent_live_region(page):
     log = page.locator("#rag-chat [role=log][aria-live=polite]")
     expect(log).to_have_count(1)
     log.evaluate("element => { element.__ragMark = 'same element'; }")
-    ask(page, "where is Assad now?")
+    ask(page, "When did Syria's embassy in Moscow switch to the opposition flag?")
     assert log.evaluate("element => element.__ragMark") == "same element"
     assert "Moscow" in log.inner_text()
 
@@ -415,7 +415,7 @@ def test_markup_in_a_document_shows_as_text_and_never_runs(page, tmp_path):
 def fill_every_panel(page, tmp_path) -> None:
     """A page with something in every panel: two answers, open filters, passages, a report, a message."""
     ask(page, "who granted Assad asylum?")
-    ask(page, "where is Assad now?")
+    ask(page, "When did Syria's embassy in Moscow switch to the opposition flag?")
     page.click("#rag-filters .label-wrap")
     page.click("#rag-sources section:not([hidden]) summary")
     page.locator("#rag-src-2-1 button.rag-around").click()

@@ -223,9 +223,9 @@ def test_the_browser_keeps_questions_and_filters_only():
 @pytest.mark.integration
 def test_a_reload_answers_the_kept_conversation_again(corpus_index):
     stored = [{"question": QUESTION, "k": 3, "date_from": "2024-12-09", "date_to": None, "source": None},
-              {"question": "where is Assad now?", "k": "lots", "date_from": "never"}]
+              {"question": "When did Syria's embassy in Moscow switch to the opposition flag?", "k": "lots", "date_from": "never"}]
     turns = from_storage(stored, index=corpus_index)
-    assert [t.question for t in turns] == [QUESTION, "where is Assad now?"]
+    assert [t.question for t in turns] == [QUESTION, "When did Syria's embassy in Moscow switch to the opposition flag?"]
     assert turns[0].filters == Filters(3, "2024-12-09") and "Putin" in turns[0].answer.text
     assert turns[1].filters == Filters()  # unreadable filters fall back to none
     assert turns[1].answer.found and "Moscow" in turns[1].answer.text
@@ -233,7 +233,7 @@ def test_a_reload_answers_the_kept_conversation_again(corpus_index):
 
 @pytest.mark.integration
 def test_every_turn_is_asked_again_with_its_own_filters(corpus_index):
-    turns = [Turn(QUESTION, Filters(2)), Turn("where is Assad now?", Filters(4, "2024-12-07", "2024-12-07"))]
+    turns = [Turn(QUESTION, Filters(2)), Turn("When did Syria's embassy in Moscow switch to the opposition flag?", Filters(4, "2024-12-07", "2024-12-07"))]
     again = rerun_all(turns, index=corpus_index)
     assert [len(t.answer.hits) for t in again] == [2, 4]
     assert {h.date for h in again[1].answer.hits} == {"2024-12-07"}

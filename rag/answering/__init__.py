@@ -132,7 +132,10 @@ def attempt(
         # "What happened on 8 December?": the passages of that day, within the user's filter.
         day = analysis.dates[0]
         date_from, date_to = max(date_from or day, day), min(date_to or day, day)
-    query = analysis.topic if analysis.intent in ("overview", "day") and analysis.topic else analysis.text
+    query = analysis.text
+    if analysis.intent in ("overview", "day"):
+        # An overview retrieves by its topic; a day with no topic, by what is central that day.
+        query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     tried = _score(analysis, hits, store, model)
     if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:

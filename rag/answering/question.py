@@ -163,6 +163,8 @@ def _common_words() -> frozenset[str]:
 
 
 def _head_noun(lowered: str) -> str | None:
+    # "what type of aircraft", "which kind of weapons": the noun after "of" is the head.
+    lowered = re.sub(r"\b(which|what)\s+(?:type|kind|sort|form|make|model|brand)s?\s+of\s+", r"\1 ", lowered)
     match = _WHICH_NOUN.search(lowered)
     if match is None:
         return None

@@ -74,8 +74,9 @@ def _widen(quote: Quote, rules: Rules) -> Quote:
     spans = sentence_spans(text)
     start, end = quote.start, quote.end
     if rules.lean_back and _LEANS_BACK.match(text[start:end]):
-        # "…,” the diplomat wrote" or "He fled …" can't be read without who was named before.
-        before = [s for s, e in spans if e <= start and not crosses_paragraphs(text, e, start)]
+        # "…,” the diplomat wrote" or "He fled …" can't be read without who was named before,
+        # even across a paragraph break: a passage is one entry, joined because it continues.
+        before = [s for s, e in spans if e <= start]
         if before:
             start = before[-1]
     if rules.qualification:

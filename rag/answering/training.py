@@ -52,15 +52,16 @@ def split_half(paragraph_id: str) -> str:
     return "tune" if hashlib.sha256(paragraph_id.encode("utf-8")).digest()[0] % 2 == 0 else "held-out"
 
 
-def squad_questions(folder: str | Path, half: str, max_queries: int | None = None):
-    """(question id, text, gold answers, paragraph id) of one half, and the cached index."""
+def squad_questions(folder: str | Path, half: str, max_queries: int | None = None, workdir: Path | None = None):
+    """(question id, text, gold answers, paragraph id) of one half, and the index of its
+    documents (cached in ``workdir``, by default .cache/beir/<folder name>)."""
     from rag.beir import build_index, load_beir
     from rag.config import PROJECT_ROOT
 
     data = load_beir(folder)
     if not data.answers:
-        raise SystemExit(f"{folder} has no answers.jsonl: the answer model needs gold answers")
-    index = build_index(data, PROJECT_ROOT / ".cache" / "beir" / Path(folder).resolve().name)
+        raise ValueError(f"{folder} has no answers.jsonl: the answer model needs gold answers")
+    index = build_index(data, workdir or PROJECT_ROOT / ".cache" / "beir" / Path(folder).resolve().name)
     questions = []
     for query_id, text in data.queries.items():
         paragraphs = sorted(data.qrels.get(query_id, {}))

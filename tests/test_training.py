@@ -1,0 +1,115 @@
+"""Fitting the answer model and ablating it, on a tiny SQuAD-like folder, with the `hash`
+stand-in model and the rules tagger: no torch, no spaCy."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag.answering.candidates import FEATURES
+from rag.answering.training import collect, fit, held_out, split_half, squad_questions
+
+PROJECT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+FACTS = [
+    ("Harbour", "The northern harbour reopened in {year} after repairs by engineer {name}.", "When did the northern harbour reopen?"),
+    ("Bridge", "The river bridge was designed by architect {name} in {year}.", "Who designed the river bridge?"),
+    ("Library", "The city library holds {count} books donated by {name}.", "How many books does the city library hold?"),
+    ("Festival", "The autumn festival was founded in {year} by {name}.", "Who founded the autumn festival?"),
+    ("Railway", "The coastal railway carried {count} passengers, said manager {name}.", "How many passengers did the coastal railway carry?"),
+    ("Museum", "The glass museum opened in {year} under director {name}.", "When did the glass museum open?"),
+]
+NAMES = ["Ada Berg", "Omar Lind", "Ines Moll", "Kai Dorn", "Lea Roth", "Tom Falk", "Eva Sand", "Ben Holm"]
+
+
+def squad_like(folder):
+    """Documents of three sentences each; each question copies the words of one of them."""
+    corpus, queries, answers, qrels = [], [], [], ["query-id\tcorpus-id\tscore"]
+    for town in range(8):
+        for number, (title, template, question) in enumerate(FACTS):
+            name, year, count = NAMES[(town + number) % len(NAMES)], str(1900 + 7 * town + number), f"{(town + 2) * 1000 + number}"
+            doc_id, query_id = f"t{town}-{title}", f"q{town}-{number}"
+            fact = template.format(year=year, name=name, count=count)
+            text = f"{fact} Visitors in Town {town} often mention the old {title.lower()} square. Its gardens were replanted last spring."
+            corpus.append({"_id": doc_id, "title": f"{title} of Town {town}", "text": text})
+            queries.append({"_id": query_id, "text": question.replace("?", f" in Town {town}?")})
+            gold = year if "When" in question else name if "Who" in question else count
+            answers.append({"_id": query_id, "answers": [gold]})
+            qrels.append(f"{query_id}\t{doc_id}\t1")
+    folder.mkdir()
+    for name, rows in (("corpus.jsonl", corpus), ("queries.jsonl", queries), ("answers.jsonl", answers)):
+        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "qrels").mkdir()
+    (folder / "qrels" / "test.tsv").write_text("\n".join(qrels) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    return squad_like(tmp_path_factory.mktemp("squad-like") / "tiny")
+
+
+@pytest.fixture(autouse=True)
+def stand_ins(monkeypatch):
+    monkeypatch.setenv("RAG_MODEL", "hash")
+    monkeypatch.setenv("RAG_TAGGER", "rules")
+
+
+def test_the_halves_split_paragraphs_not_questions():
+    assert split_half("dev-Normans-0") == split_half("dev-Normans-0")
+    halves = {split_half(f"paragraph-{i}") for i in range(20)}
+    assert halves == {"tune", "held-out"}
+
+
+def test_fitting_is_deterministic_and_measured_on_the_other_half(fixture, tmp_path):
+    tune, index = squad_questions(fixture, "tune", workdir=tmp_path / "cache")
+    held, _ = squad_questions(fixture, "held-out", workdir=tmp_path / "cache")
+    assert tune and held
+    assert not {p for *_, p in tune} & {p for *_, p in held}  # no paragraph in both
+    runs = collect(tune, index)
+    assert {r.hidden for r in runs} == {False, True}  # each question also without its paragraph
+    first, second = fit(runs), fit(runs)
+    assert first == second
+    assert first.features == FEATURES and len(first.weights) == len(FEATURES)
+    assert 0.0 <= first.threshold <= 1.0
+    report = held_out(first, collect(held, index))
+    assert report.questions == len(held)
+    assert report.all_answered > 0.5  # the questions copy their sentence's words
+
+
+def test_the_fit_script_writes_the_same_file_twice_without_torch(fixture, tmp_path):
+    outputs = []
+    for attempt in range(2):
+        output = tmp_path / f"model-{attempt}.json"
+        code = (
+            "import runpy, sys; sys.argv = ['fit', '--beir', sys.argv[1], '--output', sys.argv[2], '--workdir', sys.argv[3]];"
+            "runpy.run_path('scripts/fit_answer_model.py', run_name='__main__');"
+            "print('torch' in sys.modules, file=sys.stderr)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(fixture), str(output), str(tmp_path / "cache")],
+            cwd=PROJECT, capture_output=True, text=True, timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "False"
+        outputs.append(output.read_bytes())
+    assert outputs[0] == outputs[1]
+    fitted = json.loads(outputs[0])
+    assert fitted["produced_by"] == "scripts/fit_answer_model.py"
+    assert fitted["fitted"]["features"] == list(FEATURES)
+
+
+def test_the_ablation_script_reports_every_feature_and_rule(fixture, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "scripts/answer_ablation.py", "--beir", str(fixture), "--workdir", str(tmp_path / "cache")],
+        cwd=PROJECT, capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0:3] for line in done.stdout.splitlines()]
+    names = done.stdout
+    for feature in FEATURES:
+        assert f"no {feature} " in names
+    for rule in ("neighbour", "lean_back", "qualification", "dispute", "list_items"):
+        assert f"no {rule} rule" in names
+    assert "no unmentioned-name gate" in names and rows
