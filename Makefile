@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[app,test]'
+	$(PY) -m pip install --quiet -e '.[app,test,cluster]'
 	touch $@
 
 index: setup
@@ -45,4 +45,4 @@ bench: index
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf $(VENV) index/CURRENT index/LOCK index/v* index/.tmp-*
+	rm -rf $(VENV) index/CURRENT index/LOCK index/v* index/.tmp-* index/segments

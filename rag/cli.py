@@ -124,7 +124,7 @@ def cmd_index(args) -> int:
     progress = ProgressLine()
     try:
         report = sync(paths, args.index, model=chosen["model"], tagger=chosen["tagger"], rebuild=rebuild,
-                      progress=progress)
+                      progress=progress, ray=args.ray)
     finally:
         progress.close()
     for warning in report.warnings:
@@ -304,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="named entities of passages: spacy (default), rules (a test aid) or none (fastest; untyped answers)",
     )
     p.add_argument("--rebuild", action="store_true", help="start a fresh index instead of updating")
+    p.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="read, chunk and embed on Ray: a local Ray on this machine, or the cluster at ADDRESS "
+        "(host:6379, from `ray start --head`); needs pip install -e '.[cluster]'",
+    )
     _add_index_option(p)
     p.set_defaults(run=cmd_index)
 

@@ -159,19 +159,35 @@ NAME_LABELS = frozenset(
 )
 
 
+def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """How often each (lookup key, label) occurs among ``(text, label)`` names: what a
+    Gazetteer is made of, saved per segment of an index so that opening it counts nothing."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for text, label in names:
+        # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
+        # is a common noun, and would turn every question using it into a name hunt.
+        written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
+        if label in NAME_LABELS and written[:1].isupper():
+            key = entity_key(text)
+            if key and not key.isdigit():
+                counts[key, label] += 1
+    return counts
+
+
 class Gazetteer:
     """The names an index's passages hold, each with its most frequent label."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:
-        counts: Counter[tuple[str, str]] = Counter()
-        for text, label in names:
-            # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
-            # is a common noun, and would turn every question using it into a name hunt.
-            written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
-            if label in NAME_LABELS and written[:1].isupper():
-                key = entity_key(text)
-                if key and not key.isdigit():
-                    counts[key, label] += 1
+        self._settle(name_counts(names))
+
+    @classmethod
+    def from_counts(cls, counts: Counter[tuple[str, str]]) -> "Gazetteer":
+        """The gazetteer of names counted by ``name_counts`` (summed over segments)."""
+        gazetteer = cls.__new__(cls)
+        gazetteer._settle(counts)
+        return gazetteer
+
+    def _settle(self, counts: Counter[tuple[str, str]]) -> None:
         best: dict[str, tuple[int, str]] = {}
         for (key, label), count in counts.items():
             if key not in best or count > best[key][0]:

@@ -39,16 +39,18 @@ class HashEncoder:
 
     def __init__(self) -> None:
         self.encode_query = functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)(self._encode_query)
-        self._slots = functools.lru_cache(maxsize=1 << 16)(_slot)
+        self._slots = functools.lru_cache(maxsize=1 << 20)(_slot)  # words and word pairs of a big corpus
 
     def _vector(self, text: str) -> np.ndarray:
         words = _WORD.findall(text.lower())
-        vector = np.zeros(DIMENSION, dtype="float32")
-        for feature in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
-            bucket, sign = self._slots(feature)
-            vector[bucket] += sign
+        features = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+        if not features:
+            return np.zeros(DIMENSION, dtype="float32")  # no words: the zero vector, similar to nothing
+        buckets, signs = zip(*map(self._slots, features))
+        # Sums of ±1 are exact in any order, so one bincount equals adding feature by feature.
+        vector = np.bincount(buckets, weights=signs, minlength=DIMENSION).astype("float32")
         norm = float(np.linalg.norm(vector))
-        return vector / norm if norm else vector  # no words: the zero vector, similar to nothing
+        return vector / norm if norm else vector
 
     def _encode_query(self, query: str) -> np.ndarray:
         vector = self._vector(query).reshape(1, -1)

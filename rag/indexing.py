@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from pathlib import Path
-from typing import Callable
+from collections import Counter
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -16,8 +20,10 @@ from rag.config import Limits, default_index_path, default_model, default_tagger
 from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
-from rag.settings import CHUNKING
-from rag.store import FileRecord, Index, read_manifest, write_lock
+from rag.settings import CHUNKING, StorageSettings
+from rag.store import (
+    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_manifest, upgrade, write_lock,
+)
 from rag.types import Chunk, SyncReport
 
 log = logging.getLogger(__name__)
@@ -35,10 +41,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _content_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def sync(
     paths: "list[str | Path] | str | Path",
     index: str | Path | None = None,
@@ -48,6 +50,8 @@ def sync(
     rebuild: bool = False,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    storage: StorageSettings | None = None,
+    ray: str | None = None,
 ) -> SyncReport:
     """Add or update the documents under ``paths`` in the index at ``index``.
 
@@ -60,6 +64,10 @@ def sync(
 
     ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
     when an index is built and kept in its manifest; asking for others needs ``rebuild``.
+    ``storage`` (segment sizes, merges, vector search) is kept in the manifest too, and
+    applies to whatever is written from then on. ``ray`` reads, chunks, tags and embeds the
+    changed files on a Ray cluster (rag.cluster): "local" starts one on this machine, an
+    address joins one; it needs the ``cluster`` extra.
 
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
@@ -72,7 +80,9 @@ def sync(
     files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
     skipped, warnings = list(refused), list(refused.values())
 
-    with write_lock(index):
+    with write_lock(index), contextlib.ExitStack() as cleanup:
+        if not rebuild:
+            upgrade(index)  # an index written before segments is converted once, embedding nothing
         manifest = None if rebuild else read_manifest(index)
         model = model or (manifest.model if manifest else default_model())
         if manifest is not None and manifest.model != model:
@@ -84,8 +94,9 @@ def sync(
         settings = manifest.chunking if manifest else CHUNKING
         known = manifest.files if manifest else {}
 
-        changed: list[tuple[SourceFile, str]] = []
+        changed: list[tuple[SourceFile, str, os.stat_result]] = []
         unchanged: list[str] = []
+        restat: dict[str, os.stat_result] = {}  # unchanged files touched since: their new size and time
         for file in files:
             record = known.get(file.source)
             if record is not None and Path(record.root) != file.root and Path(record.root).exists():
@@ -97,6 +108,10 @@ def sync(
                 skipped.append(file.source)
                 continue
             try:
+                stat = file.path.stat()
+                if record is not None and (record.size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                    unchanged.append(file.source)  # as git does: same size and time, same file
+                    continue
                 sha = _sha256(file.path)
             except OSError as error:  # deleted or locked since it was listed
                 warnings.append(Notice(
@@ -106,8 +121,9 @@ def sync(
                 continue
             if record is not None and record.sha256 == sha:
                 unchanged.append(file.source)
+                restat[file.source] = stat
             else:
-                changed.append((file, sha))
+                changed.append((file, sha, stat))
         found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
         removed = [
             source
@@ -115,22 +131,29 @@ def sync(
             if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
         ]
 
-        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        for number, (file, sha) in enumerate(changed):
+        if ray is not None and changed:
+            from rag import cluster
+
+            if cluster.start(ray):
+                cleanup.callback(cluster.stop)  # whatever happens next, a Ray started here is shut down
+            read = cluster.read_files([file for file, _, _ in changed], settings, limits, progress)
+        else:
+            read = (_read_file(file, settings, limits) for file, _, _ in changed)
+        loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
+        for number, ((file, sha, stat), outcome) in enumerate(zip(changed, read)):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
-            try:
-                documents, file_warnings = load_documents(file.path, file.source, limits)
-            except DocumentError as error:
-                warnings.append(Notice(error.kind, str(error)))
+            if isinstance(outcome, Notice):
+                warnings.append(outcome)
                 skipped.append(file.source)
                 continue
+            pages, profile, chunks, file_warnings = outcome
             warnings.extend(file_warnings)
-            profile = document_profile(documents, settings)
             record = FileRecord(
-                root=str(file.root), sha256=sha, chunk_ids=(), pages=len(documents), profile=profile, added=now
+                root=str(file.root), sha256=sha, chunk_ids=(), pages=pages, profile=profile, added=now,
+                **_trusted_stat(stat),
             )
-            loaded.append((file, record, chunk_documents(documents, profile=profile, settings=settings)))
+            loaded.append((file, record, chunks))
 
         updated = [f.source for f, *_ in loaded if f.source in known]
         added = [f.source for f, *_ in loaded if f.source not in known]
@@ -140,36 +163,27 @@ def sync(
         # nothing readable (every file refused), no empty index is built, nor the model loaded.
         if not (loaded or removed) and not rebuild:
             if manifest is not None:
+                # A merge that a crash interrupted is finished here, and its debris cleared.
+                finish_merges(index, manifest)
                 # An index built before queries ran on onnxruntime gets its export here.
                 prepare_query_encoder(model)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
-        embedder = get_document_embedder(model)
-        store = (
-            Index.open(index)
-            if manifest is not None
-            else Index.empty(index, model, embedder.dimension, tagger=tagger, chunking=settings)
-        )
-        reusable = {_content_key(c.text): c.chunk_id for c in store.chunks}
-        new_chunks = [chunk for _, _, chunks in loaded for chunk in chunks]
-        # Each distinct new text is tagged and embedded once, however often it recurs in this batch.
-        to_embed = list({key: c.text for c in new_chunks if (key := _content_key(c.text)) not in reusable}.items())
-        progress(0.1, f"finding names in {len(to_embed)} passages")
-        tagged = dict(zip((key for key, _ in to_embed), get_tagger(tagger).tag([text for _, text in to_embed])))
-        fresh = _embed(embedder, [text for _, text in to_embed], progress)
-        vector_of = dict(zip((key for key, _ in to_embed), fresh))
-        additions = []
-        for file, record, chunks in loaded:
-            keys = [_content_key(c.text) for c in chunks]
-            vectors = np.stack(
-                [vector_of[key] if key in vector_of else store.vector(reusable[key]) for key in keys]
-            ) if chunks else np.zeros((0, store.manifest.dimension), "float32")
-            entities = [tagged[key] if key in tagged else store.entities(reusable[key]) for key in keys]
-            additions.append((file.source, record, chunks, vectors, entities))
-
+        if ray is not None and loaded:  # only removals: no text to embed, nothing for Ray to do
+            encoder = cluster.Encoder(model, tagger)
+        else:
+            encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
+        base = Index.open(index) if manifest is not None else None
+        start = manifest or Manifest(model=model, dimension=encoder.dimension, tagger=tagger, chunking=settings)
+        writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
+        for source in removed + updated:
+            writer.remove(source)
+        for source, stat in restat.items():
+            writer.restat(source, **_trusted_stat(stat))
+        embedded = _write_files(writer, loaded, encoder, progress)
         progress(0.95, "writing the index")
-        _write(store, removed + updated, additions)
+        writer.commit()
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -180,11 +194,23 @@ def sync(
             removed=tuple(removed),
             unchanged=tuple(unchanged),
             skipped=tuple(skipped),
-            chunks_added=len(new_chunks),
+            chunks_added=sum(len(chunks) for _, _, chunks in loaded),
             chunks_removed=chunks_removed,
-            chunks_embedded=len(to_embed),
+            chunks_embedded=embedded,
             warnings=summarise(warnings),
         )
+
+
+# A file changed within this long after it was hashed could keep its size and time (file
+# systems with coarse clocks): its time is not recorded, so the next sync reads it again.
+_RACY_SECONDS = 2.0
+
+
+def _trusted_stat(stat: os.stat_result) -> dict[str, int]:
+    """The size and time to record for a file just hashed (-1s when its time is too recent to trust)."""
+    if time.time_ns() - stat.st_mtime_ns < _RACY_SECONDS * 1e9:
+        return {"size": -1, "mtime_ns": -1}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _tagger_name(index: Path, manifest, asked: str | None) -> str:
@@ -216,9 +242,10 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
     if not sources:
         raise ValueError("no document named; pass source names as search() hits give them, e.g. ['notes.txt']")
     no_index = IndexFormatError(f"no index at {index}; build one with: rag index PATH... --index {index}")
-    if read_manifest(index) is None:  # before the lock, which would create the folder
+    if live_version(index) is None:  # before the lock, which would create the folder
         raise no_index
     with write_lock(index):
+        upgrade(index)
         manifest = read_manifest(index)
         if manifest is None:
             raise no_index
@@ -228,15 +255,95 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
                 f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
                 "nothing was removed (Index.document_facts() lists the names it holds)"
             )
-        _write(Index.open(index), sources, [])
+        writer = Writer(index, Index.open(index), manifest)
+        for source in sources:
+            writer.remove(source)
+        writer.commit()
     return SyncReport(
         removed=tuple(sources), chunks_removed=sum(len(manifest.files[source].chunk_ids) for source in sources)
     )
 
 
-def _write(store: Index, removed: list[str], additions: list) -> Index:
-    """The one way both sync and delete change an index: drop ``removed``, add ``additions``, swap in."""
-    return store.replace_files(removed, additions).save()
+# Passages tagged and embedded per round: bounds the memory a big sync holds beyond its
+# passages' text (vectors are handed to the writer, which writes a segment every 250,000).
+SLICE_PASSAGES = 8192
+
+
+def _read_file(file: SourceFile, settings, limits: Limits):
+    """A file's (pages, profile, passages, warnings), or the Notice saying why it can't be read."""
+    try:
+        documents, warnings = load_documents(file.path, file.source, limits)
+    except DocumentError as error:
+        return Notice(error.kind, str(error))
+    profile = document_profile(documents, settings)
+    return len(documents), profile, chunk_documents(documents, profile=profile, settings=settings), warnings
+
+
+class LocalEncoder:
+    """Tags and embeds texts in this process, in batches, as a stream."""
+
+    def __init__(self, embedder, tagger, batch: int = 64) -> None:
+        self.embedder, self.tagger, self.batch = embedder, tagger, batch
+
+    @property
+    def dimension(self) -> int:
+        return self.embedder.dimension
+
+    def stream(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple]]:
+        """(vector, entities) of each text, in order."""
+        for first in range(0, len(texts), self.batch):
+            part = texts[first : first + self.batch]
+            yield from zip(self.embedder.encode_documents(part), self.tagger.tag(part))
+
+
+def _write_files(writer: Writer, loaded: list, encoder, progress: Progress) -> int:
+    """Tag, embed and hand to ``writer`` the passages of ``loaded`` files; how many texts were embedded.
+
+    Each distinct text is tagged and embedded once, whether it recurs within this sync or
+    is already in the index (then its vector and entities are copied from there). The
+    encoder streams the new texts' results in order, while files are written slice by slice.
+    """
+    texts = list(dict.fromkeys(c.text for _, _, chunks in loaded for c in chunks))
+    located = writer.locate(texts)
+    fresh = [text for text in texts if text not in located]
+    encoded = encoder.stream(fresh)
+    uses = Counter(c.text for _, _, chunks in loaded for c in chunks)
+    kept: dict[str, tuple[np.ndarray, tuple]] = {}  # embedded here, and needed again by a later slice
+    started, done = time.monotonic(), 0
+    progress(0.1, embedding_message(0, len(fresh), 0.0))
+    for files in _slices(loaded):
+        wanted = list(dict.fromkeys(c.text for _, _, chunks in files for c in chunks))
+        found = dict(kept)
+        for text in wanted:
+            if text not in located and text not in found:  # the next one the encoder streams
+                found[text] = next(encoded)
+                done += 1
+                if done % 64 == 0 or done == len(fresh):
+                    progress(0.1 + 0.85 * done / max(1, len(fresh)),
+                             embedding_message(done, len(fresh), time.monotonic() - started))
+        found.update(writer.fetch({text: located[text] for text in wanted if text in located}))
+        for file, record, chunks in files:
+            vectors = (
+                np.stack([found[c.text][0] for c in chunks]) if chunks
+                else np.zeros((0, writer.manifest.dimension), "float32")
+            )
+            writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks])
+            uses.subtract(c.text for c in chunks)
+        kept = {text: found[text] for text in found if text not in located and uses[text] > 0}
+    return len(fresh)
+
+
+def _slices(files: list) -> Iterator[list]:
+    """Consecutive files, about ``SLICE_PASSAGES`` passages at a time (a file is never split)."""
+    batch, passages = [], 0
+    for item in files:
+        batch.append(item)
+        passages += len(item[2])
+        if passages >= SLICE_PASSAGES:
+            yield batch
+            batch, passages = [], 0
+    if batch:
+        yield batch
 
 
 def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, ...]:
@@ -254,17 +361,6 @@ def summarise(notices: list[Notice], shown: int = WARNINGS_SHOWN) -> tuple[str, 
         if len(messages) > shown:
             lines.append(f"… and {len(messages) - shown:,} more {kind}")
     return tuple(lines)
-
-
-def _embed(embedder, texts: list[str], progress: Progress, batch: int = 64) -> list[np.ndarray]:
-    vectors: list[np.ndarray] = []
-    started = time.monotonic()
-    progress(0.1, embedding_message(0, len(texts), 0.0))
-    for first in range(0, len(texts), batch):
-        vectors.extend(embedder.encode_documents(texts[first : first + batch]))
-        done = len(vectors)
-        progress(0.1 + 0.85 * done / len(texts), embedding_message(done, len(texts), time.monotonic() - started))
-    return vectors
 
 
 def embedding_message(done: int, total: int, seconds: float) -> str:

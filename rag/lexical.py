@@ -1,9 +1,17 @@
-"""Keyword retrieval: BM25 over folded, stemmed, stopword-free tokens.
+"""Keyword retrieval: BM25 over folded, stemmed, stopword-free tokens, across segments.
 
-bm25s builds the BM25 score matrix when an index version is written, and it is saved
-with the version (``keyword.*`` files, bm25s's own format). Queries read it back and
-score with numpy alone: importing bm25s (and scipy with it) costs ~0.3 s, a third of a
-fresh process's budget for its first search. For the same reason the tokenizer is
+Each segment of an index saves its term statistics (``Postings``): for every token, the
+passages that hold it and how often, plus every passage's length. Scores are not
+saved, because BM25's inverse document frequency and average length belong to the
+whole corpus: a score baked into one segment would drift as other segments come and
+go. ``Bm25`` combines the segments' statistics at query time (only for the query's
+tokens), leaving out deleted passages, so a corpus split into many segments ranks
+exactly as the same passages indexed at once.
+
+The formula is bm25s's "lucene" BM25 (k1=1.5, b=0.75, its defaults), computed with the
+same float32/float64 steps, so that scores equal bm25s's to the last bit (a test checks
+it). Queries need numpy alone: importing bm25s (and scipy with it) costs ~0.3 s, a third
+of a fresh process's budget for its first search. For the same reason the tokenizer is
 this module's own; it is bm25s's algorithm (its token pattern and English stopwords,
 then PyStemmer), and a test checks that the two agree.
 """
@@ -11,37 +19,30 @@ then PyStemmer), and a test checks that the two agree.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import math
 import re
+import sqlite3
+import threading
 import unicodedata
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
-_KEYWORD_FORMAT = 1
-# File names of the saved BM25 inside a version folder (bm25s.BM25.save's arguments).
-_FILES = {
-    "data_name": "keyword.data.npy",
-    "indices_name": "keyword.indices.npy",
-    "indptr_name": "keyword.indptr.npy",
-    "vocab_name": "keyword.vocab.json",
-    "params_name": "keyword.params.json",
-}
-_OURS = "keyword.json"  # written last: the saved BM25 is complete when this file is there
+# bm25s's defaults for its "lucene" method (Kamphuis et al., ECIR 2020, "Which BM25 do you
+# mean?"); the index was always scored with them.
+K1 = 1.5
+B = 0.75
 
-
-@functools.lru_cache(maxsize=1)
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import; let the application decide instead.
-    logging.getLogger("bm25s").setLevel(logging.NOTSET)
-    return bm25s
+_POSTINGS_FORMAT = 1
+_ARRAYS = ("indptr", "positions", "tf", "lengths")
+_META = "keyword.json"  # written last: the saved postings are complete when this file is there
 
 
 @functools.lru_cache(maxsize=1)
@@ -89,6 +90,8 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's (and scikit-learn's) default to
 
 def fold(text: str) -> str:
     """Lower case without diacritics: a user typing "Turkiye" or "Sao Paulo" meets "Türkiye", "São Paulo"."""
+    if text.isascii():  # nothing to decompose: the common case, 6x faster than the general one
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -110,116 +113,277 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return [[stem[w] for w in text] for text in words]
 
 
-def _idf(document_frequency: np.ndarray, vocabulary: dict[str, int], size: int) -> dict[str, float]:
-    """Inverse document frequency (BM25's smoothed form) of every token the texts hold."""
-    return {
-        word: math.log(1 + (size - int(df) + 0.5) / (int(df) + 0.5))
-        for word, token_id in vocabulary.items()
-        # bm25s adds an empty token past the matrix's columns, for texts without words.
-        if token_id < len(document_frequency) and (df := document_frequency[token_id]) > 0
-    }
+class Postings:
+    """One segment's term statistics: for each token (a column), the passages that hold it
+    (their positions in the segment) and how often, and every passage's length in tokens.
 
-
-def _fingerprint(chunk_ids: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(chunk_ids, dtype="<i8").tobytes()).hexdigest()[:32]
-
-
-def keyword_index(store) -> "KeywordIndex":
-    """The BM25 index of an Index's passages: read from its version folder, or built
-    there and then (an index written before BM25 was saved with it), and kept with it."""
-    if "keyword" not in store.cache:
-        folder = Path(store.path) / store.version if store.version else None
-        saved = KeywordIndex.load(folder, store.ids) if folder is not None else None
-        store.cache["keyword"] = saved or KeywordIndex.build([c.text for c in store.chunks])
-    return store.cache["keyword"]
-
-
-class KeywordIndex:
-    """BM25 over a fixed list of texts; ``scores`` gives every text's score for a query.
-
-    The score matrix is bm25s's: one column per token, holding that token's BM25 score
-    in each text containing it (CSC ``data``/``indices``/``indptr``), so a query's scores
-    are the sum of its tokens' columns.
+    The column arrays are CSC-like: token ``c``'s passages are ``positions[indptr[c]:indptr[c+1]]``
+    (ascending) with counts ``tf[...]``. Saved, they are memory-mapped ``.npy`` files and the
+    vocabulary (token → column) is an SQLite table, so opening reads nothing but headers.
     """
 
-    def __init__(self, size: int, vocabulary: dict[str, int], data, indices, indptr, *, builder=None) -> None:
-        self.size = size
-        self._vocabulary = vocabulary
-        self._data, self._indices, self._indptr = data, indices, indptr
-        self._builder = builder  # the bm25s.BM25 that made the matrix, kept to save it
-        self.idf = _idf(np.diff(indptr), vocabulary, size) if len(indptr) else {}
+    def __init__(self, vocabulary, indptr, positions, tf, lengths, *, total_length: int | None = None) -> None:
+        self._vocabulary = vocabulary  # a dict, or an sqlite3 connection to keyword.sqlite
+        self._lock = threading.Lock()
+        self.indptr, self.positions, self.tf, self.lengths = indptr, positions, tf, lengths
+        self.size = len(lengths)
+        self.total_length = int(np.sum(lengths, dtype="int64")) if total_length is None else total_length
 
     @classmethod
-    def _empty(cls, size: int) -> "KeywordIndex":
-        return cls(size, {}, np.zeros(0, "float32"), np.zeros(0, "int32"), np.zeros(0, "int32"))
-
-    @classmethod
-    def build(cls, texts: list[str]) -> "KeywordIndex":
-        """Index ``texts`` with bm25s (lucene BM25, k1=1.5, b=0.75: its defaults)."""
-        bm25s = _bm25s()
-        tokens = tokenize(texts)
+    def build(cls, texts: list[str]) -> "Postings":
+        """The postings of ``texts``, in memory (``save`` writes them)."""
         vocabulary: dict[str, int] = {}
-        ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in text] for text in tokens]
-        # bm25s cannot index a collection without a single word (only stopwords, or nothing).
-        if not vocabulary:
-            return cls._empty(len(texts))
-        bm25 = bm25s.BM25()
-        bm25.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
-        scores = bm25.scores
-        return cls(len(texts), dict(bm25.vocab_dict), scores["data"], scores["indices"], scores["indptr"], builder=bm25)
+        columns: list[int] = []
+        rows: list[int] = []
+        counts: list[int] = []
+        lengths = np.zeros(len(texts), dtype="int32")
+        for position, tokens in enumerate(tokenize(texts)):
+            lengths[position] = len(tokens)
+            for token, count in Counter(tokens).items():
+                columns.append(vocabulary.setdefault(token, len(vocabulary)))
+                rows.append(position)
+                counts.append(count)
+        column = np.asarray(columns, dtype="int64")
+        order = np.argsort(column, kind="stable")  # rows stay ascending within a column
+        indptr = np.zeros(len(vocabulary) + 1, dtype="int64")
+        np.cumsum(np.bincount(column, minlength=len(vocabulary)), out=indptr[1:])
+        tf = np.asarray(counts, dtype="int64")[order]
+        # A passage has at most ~1,000 characters, so counts fit 16 bits; a pathological
+        # one (a single huge sentence) keeps 32.
+        tf_type = "uint16" if len(tf) == 0 or tf.max() < 1 << 16 else "uint32"
+        return cls(
+            vocabulary, indptr, np.asarray(rows, dtype="int32")[order], tf.astype(tf_type), lengths
+        )
 
-    def save(self, folder: Path, chunk_ids: np.ndarray) -> None:
-        """Write the score matrix into the version folder ``folder`` (before it goes live).
-
-        ``chunk_ids`` (the texts' ids, in order) are fingerprinted, so that the matrix is
-        never read back for another set of passages.
-        """
-        if self._builder is None and self._vocabulary:
-            raise ValueError("only a KeywordIndex made by build() can be saved")
-        if self._builder is not None:
-            self._builder.save(str(folder), show_progress=False, **_FILES)
-        meta = {"format": _KEYWORD_FORMAT, "passages": _fingerprint(chunk_ids), "searchable": bool(self._vocabulary)}
-        (folder / _OURS).write_text(json.dumps(meta))
+    def save(self, folder: Path) -> None:
+        """Write the postings into the segment folder ``folder`` (before it goes live)."""
+        if not isinstance(self._vocabulary, dict):
+            raise ValueError("only postings made by build() can be saved")
+        for name in _ARRAYS:
+            np.save(folder / f"keyword.{name}.npy", np.ascontiguousarray(getattr(self, name)))
+        database = sqlite3.connect(folder / "keyword.sqlite")
+        try:
+            database.execute("PRAGMA journal_mode=OFF")  # the whole folder is fsynced, then renamed in
+            database.execute("CREATE TABLE vocabulary (token TEXT PRIMARY KEY, col INTEGER NOT NULL) STRICT, WITHOUT ROWID")
+            database.executemany("INSERT INTO vocabulary VALUES (?, ?)", self._vocabulary.items())
+            database.commit()
+        finally:
+            database.close()
+        meta = {"format": _POSTINGS_FORMAT, "passages": self.size, "tokens": len(self._vocabulary),
+                "postings": len(self.positions), "tf": self.tf.dtype.str, "total_length": self.total_length}
+        (folder / _META).write_text(json.dumps(meta))
 
     @classmethod
-    def load(cls, folder: Path, chunk_ids: np.ndarray) -> "KeywordIndex | None":
-        """The BM25 saved in ``folder`` for these passages, or None (then it is rebuilt)."""
-        size = len(chunk_ids)
+    def load(cls, folder: Path, size: int) -> "Postings":
+        """The postings saved in ``folder`` for ``size`` passages; ValueError saying what is wrong."""
         try:
-            meta = json.loads((folder / _OURS).read_text())
-        except FileNotFoundError:
-            return None
+            meta = json.loads((folder / _META).read_text())
         except (OSError, ValueError) as error:
-            log.warning("%s: the saved keyword index is unreadable (%s); rebuilding it in memory", folder, error)
-            return None
-        if meta.get("format") != _KEYWORD_FORMAT or meta.get("passages") != _fingerprint(chunk_ids):
-            log.warning("%s: the saved keyword index does not match the passages; rebuilding it in memory", folder)
-            return None
-        if not meta.get("searchable"):
-            return cls._empty(size)
+            raise ValueError(f"cannot read {_META} ({error})") from None
+        if not isinstance(meta, dict) or meta.get("format") != _POSTINGS_FORMAT or meta.get("passages") != size:
+            raise ValueError(f"{_META} is not of this version or not for these {size:,} passages")
+        tokens, postings, tf_type = meta.get("tokens"), meta.get("postings"), meta.get("tf")
+        if not isinstance(tokens, int) or not isinstance(postings, int) or tf_type not in ("<u2", "<u4"):
+            raise ValueError(f"{_META} is damaged")
         try:
-            params = json.loads((folder / _FILES["params_name"]).read_text())
-            vocabulary = json.loads((folder / _FILES["vocab_name"]).read_text())
-            # Memory-mapped: a big corpus's matrix is paged in as queries touch it.
-            arrays = [np.load(folder / _FILES[name], mmap_mode="r") for name in ("data_name", "indices_name", "indptr_name")]
-        except (OSError, ValueError) as error:
-            log.warning("%s: the saved keyword index is damaged (%s); rebuilding it in memory", folder, error)
-            return None
-        if params.get("method") != "lucene" or params.get("num_docs") != size:
-            log.warning("%s: the saved keyword index is of another kind; rebuilding it in memory", folder)
-            return None
-        return cls(size, vocabulary, *arrays)
+            arrays = {
+                "indptr": map_array(folder / "keyword.indptr.npy", "<i8", tokens + 1),
+                "positions": map_array(folder / "keyword.positions.npy", "<i4", postings),
+                "tf": map_array(folder / "keyword.tf.npy", tf_type, postings),
+                "lengths": map_array(folder / "keyword.lengths.npy", "<i4", size),
+            }
+        except ValueError as error:
+            raise ValueError(f"cannot read the keyword arrays ({error})") from None
+        if int(arrays["indptr"][-1]) != postings:
+            raise ValueError("the keyword arrays disagree with each other")
+        vocabulary = _open_readonly(folder / "keyword.sqlite")
+        return cls(vocabulary, **arrays, total_length=int(meta.get("total_length", 0)))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every text, in input order (zeros when no query word is known).
+    def columns(self, tokens) -> dict[str, int]:
+        """The column of each of ``tokens`` this segment holds."""
+        if isinstance(self._vocabulary, dict):
+            return {t: self._vocabulary[t] for t in tokens if t in self._vocabulary}
+        tokens = list(dict.fromkeys(tokens))
+        found: dict[str, int] = {}
+        with self._lock:
+            for first in range(0, len(tokens), 500):  # SQLite's limit on parameters is far above
+                part = tokens[first : first + 500]
+                query = f"SELECT token, col FROM vocabulary WHERE token IN ({','.join('?' * len(part))})"
+                found.update(self._vocabulary.execute(query, part).fetchall())
+        return found
 
-        bm25s's own scoring: each query token (repeats count again) adds its column.
+    def tokens(self) -> Iterator[str]:
+        """Every token of the segment (in no particular order)."""
+        if isinstance(self._vocabulary, dict):
+            yield from self._vocabulary
+            return
+        with self._lock:
+            rows = self._vocabulary.execute("SELECT token FROM vocabulary").fetchall()
+        for (token,) in rows:
+            yield token
+
+    def column(self, col: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, counts) of the passages holding the token in column ``col``."""
+        start, end = int(self.indptr[col]), int(self.indptr[col + 1])
+        return self.positions[start:end], self.tf[start:end]
+
+
+def map_array(path: Path, dtype: str, count: int) -> np.ndarray:
+    """The ``.npy`` file at ``path`` (``count`` values of ``dtype``), memory-mapped read-only.
+
+    The header is read here rather than by ``np.load``, which parses it with
+    ``ast.literal_eval``: on Python 3.11, compiling in several threads at once can fail
+    ("AST constructor recursion depth mismatch", CPython gh-106905), and the app opens
+    indexes from several threads. The layout is known anyway: it is checked, not parsed.
+    """
+    dtype = np.dtype(dtype)
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(12)
+            size = handle.seek(0, 2)
+    except OSError as error:
+        raise ValueError(f"cannot read {path.name} ({error.strerror})") from None
+    if len(start) < 10 or not start.startswith(b"\x93NUMPY"):
+        raise ValueError(f"{path.name} is not a numpy array file")
+    if start[6] == 1:
+        offset = 10 + int.from_bytes(start[8:10], "little")
+    else:
+        offset = 12 + int.from_bytes(start[8:12], "little")
+    with open(path, "rb") as handle:
+        header = handle.read(offset).decode("latin-1")
+    if f"'descr': '{dtype.str}'" not in header or f"'shape': ({count}," not in header or size != offset + count * dtype.itemsize:
+        raise ValueError(f"{path.name} does not hold {count:,} values of {dtype.str} (cut short, or of another segment)")
+    if count == 0:
+        return np.zeros(0, dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=(count,))
+
+
+def _open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an SQLite file of a segment, which never changes once written.
+
+    ``immutable=1`` skips SQLite's locking and change checks: nothing writes a segment after it
+    goes live. The file is opened at once, so a reader keeps it even after a merge deletes it.
+    """
+    if not path.is_file():
+        raise ValueError(f"{path.name} is missing")
+    # SQLite notices a file cut short only when a query reaches the missing pages; its
+    # header says how long the file should be (https://www.sqlite.org/fileformat.html).
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    if len(header) == 100 and header.startswith(b"SQLite format 3\x00") and header[24:28] == header[92:96]:
+        page_size = int.from_bytes(header[16:18], "big")
+        expected = (65536 if page_size == 1 else page_size) * int.from_bytes(header[28:32], "big")
+        if path.stat().st_size != expected:
+            raise ValueError(f"{path.name} is cut short ({path.stat().st_size:,} of {expected:,} bytes)")
+    elif header:
+        raise ValueError(f"{path.name} is not an SQLite database")
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.Error as error:
+        raise ValueError(f"cannot read {path.name} ({error})") from None
+    return connection
+
+
+class Bm25:
+    """BM25 over the live passages of several segments, with corpus-wide statistics.
+
+    ``parts`` pairs each segment's ``Postings`` with the mask of its live passages (None when
+    none is deleted). Document frequencies, the passage count and the average length are
+    those of the live passages of all parts together, as if they were one collection.
+
+    >>> bm25 = Bm25([(Postings.build(["harbour reopened", "snow closed the pass"]), None)])
+    >>> [round(float(s), 4) for s in bm25.scores("harbour")[0]]
+    [0.3047, 0.0]
+    """
+
+    def __init__(self, parts: list[tuple[Postings, np.ndarray | None]]) -> None:
+        self.parts = parts
+        self.size = sum(p.size if live is None else int(np.count_nonzero(live)) for p, live in parts)
+        total = sum(
+            p.total_length if live is None else int(np.sum(p.lengths[live], dtype="int64")) for p, live in parts
+        )
+        # bm25s takes numpy's mean of the lengths (float64); for integers that is total / size exactly.
+        self.average_length = total / self.size if self.size else 0.0
+        self.idf = _Idf(self)
+
+    @classmethod
+    def of_texts(cls, texts: list[str]) -> "Bm25":
+        """BM25 over ``texts`` as one segment (for tests and small collections)."""
+        return cls([(Postings.build(texts), None)])
+
+    def document_frequencies(self, tokens) -> tuple[dict[str, int], list[dict[str, int]]]:
+        """Each token's live document frequency over all parts, and each part's columns."""
+        columns = [postings.columns(tokens) for postings, _ in self.parts]
+        frequencies: dict[str, int] = {}
+        for (postings, live), found in zip(self.parts, columns):
+            for token, col in found.items():
+                start, end = int(postings.indptr[col]), int(postings.indptr[col + 1])
+                count = end - start if live is None else int(np.count_nonzero(live[postings.positions[start:end]]))
+                frequencies[token] = frequencies.get(token, 0) + count
+        return frequencies, columns
+
+    def scores(self, query: str) -> list[np.ndarray]:
+        """Each part's BM25 scores for ``query`` (float32, by position; 0 for deleted passages).
+
+        As bm25s scores: each query token (repeats count again) adds
+        ``float32(idf) * tf / (k1 * (1 - b + b * length / average) + tf)``, rounded to float32.
         """
-        scores = np.zeros(self.size, dtype="float32")
-        for token in tokenize([query])[0]:
-            token_id = self._vocabulary.get(token)
-            if token_id is None:
-                continue
-            start, end = self._indptr[token_id], self._indptr[token_id + 1]
-            np.add.at(scores, self._indices[start:end], self._data[start:end])
-        return scores
+        tokens = tokenize([query])[0]
+        result = [np.zeros(postings.size, dtype="float32") for postings, _ in self.parts]
+        if not tokens or not self.size:
+            return result
+        frequencies, columns = self.document_frequencies(tokens)
+        idf = {t: np.float32(_idf(df, self.size)) for t, df in frequencies.items() if df > 0}
+        for (postings, live), found, scores in zip(self.parts, columns, result):
+            for token in tokens:
+                col = found.get(token)
+                if col is None or token not in idf:
+                    continue
+                positions, counts = postings.column(col)
+                tf = counts.astype("float64")
+                length = postings.lengths[positions].astype("float64")
+                tfc = tf / (K1 * ((1 - B) + B * length / self.average_length) + tf)
+                # Positions are unique within a column, so += adds each passage once.
+                scores[positions] += (np.float64(idf[token]) * tfc).astype("float32")
+            if live is not None:
+                scores[~live] = 0.0
+        return result
+
+
+def _idf(document_frequency: int, size: int) -> float:
+    """Inverse document frequency, lucene's smoothed form (bm25s's ``_score_idf_lucene``)."""
+    return math.log(1 + (size - document_frequency + 0.5) / (document_frequency + 0.5))
+
+
+class _Idf(Mapping):
+    """Corpus-wide IDF of any token, computed when first asked for (answers weigh words by it)."""
+
+    def __init__(self, bm25: Bm25) -> None:
+        self._bm25 = bm25
+        self._known: dict[str, float | None] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, token: str) -> float:
+        with self._lock:
+            if token not in self._known:
+                frequencies, _ = self._bm25.document_frequencies([token])
+                df = frequencies.get(token, 0)
+                self._known[token] = _idf(df, self._bm25.size) if df > 0 else None
+            value = self._known[token]
+        if value is None:
+            raise KeyError(token)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        """Every token some live passage holds (reads every vocabulary: for tests)."""
+        tokens = {t for postings, _ in self._bm25.parts for t in postings.tokens()}
+        return iter(sorted(t for t in tokens if t in self))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def keyword_index(store) -> Bm25:
+    """The BM25 of an opened Index (kept with the snapshot)."""
+    return store.keyword

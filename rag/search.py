@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import os
 import re
@@ -53,23 +52,6 @@ def open_index(index: "str | Path | None" = None):
         opened = Index.open(path)
         _open_indexes[path.resolve()] = opened
         return opened
-
-
-def _allowed_positions(store, date_from, date_to, source) -> np.ndarray | None:
-    """Positions of the chunks that pass the filters, or None when nothing is filtered."""
-    if date_from is None and date_to is None and source is None:
-        return None
-    keep = np.ones(len(store.chunks), dtype=bool)
-    if date_from is not None or date_to is not None:
-        dates = store.dates
-        keep &= dates != ""
-        if date_from is not None:
-            keep &= dates >= date_from
-        if date_to is not None:
-            keep &= dates <= date_to
-    if source is not None:
-        keep &= np.array([fnmatch.fnmatchcase(s, source) for s in store.sources], dtype=bool)
-    return np.flatnonzero(keep)
 
 
 def _normalised(store, chunk) -> str:
@@ -168,18 +150,17 @@ def retrieve(
 ) -> list[Hit]:
     """``search()`` on an opened Index, with checked arguments (ISO dates).
 
-    ``allowed`` (chunk positions) narrows the search further; evaluations use it to
-    hide the passage that answers a question. An empty ``query`` asks for the most
-    central passages (``central``).
+    ``allowed`` (positions in ``store.chunks``, i.e. ranks of chunk ids) narrows the
+    search further; evaluations use it to hide the passage that answers a question. An
+    empty ``query`` asks for the most central passages (``central``).
     """
     if date_from and date_to and date_from > date_to:
         raise ValueError(f"date_from={date_from} is after date_to={date_to}; swap them")
-    filtered = _allowed_positions(store, date_from, date_to, source)
-    if allowed is not None:
-        filtered = np.asarray(allowed) if filtered is None else np.intersect1d(filtered, allowed)
+    chunk_ids = None if allowed is None else store.ids[np.asarray(allowed, dtype="int64")]
+    masks = store.masks(date_from, date_to, source, chunk_ids)
     if not query:
-        return central(store, k, filtered)
-    return rank(store, query, k, filtered)
+        return central(store, k, masks)
+    return _rank(store, query, k, masks)
 
 
 def rank(
@@ -189,35 +170,54 @@ def rank(
     allowed: np.ndarray | None = None,
     mode: Literal["hybrid", "dense", "keyword"] = "hybrid",
 ) -> list[Hit]:
-    """Fuse dense and keyword rankings of ``store``'s chunks (restricted to ``allowed``).
+    """Fuse dense and keyword rankings of ``store``'s chunks (restricted to ``allowed`` positions).
 
     ``mode`` keeps one list only; the evaluation uses it to measure what each adds.
     """
-    if not store.chunks or (allowed is not None and len(allowed) == 0):
+    masks = store.live if allowed is None else store.masks(chunk_ids=store.ids[np.asarray(allowed, dtype="int64")])
+    return _rank(store, query, k, masks, mode)
+
+
+def _rank(store, query: str, k: int, masks: list, mode: str = "hybrid") -> list[Hit]:
+    """Fusion over every segment, each searched among its ``masks`` positions (None: all)."""
+    if store.count == 0 or all(m is not None and not m.any() for m in masks):
         return []
     depth = max(_DEPTH, 2 * k)
     fused: dict[int, float] = {}
-    if mode in ("hybrid", "dense"):
-        for position, chunk_id in enumerate(_dense_ids(store, query, depth, allowed)):
-            fused[int(chunk_id)] = DENSE_WEIGHT / (RRF_K + position + 1)
-    if mode in ("hybrid", "keyword"):
-        for position, chunk_id in enumerate(_keyword_ids(store, query, depth, allowed)):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + KEYWORD_WEIGHT / (RRF_K + position + 1)
+    places: dict[int, tuple[int, int, int]] = {}  # where each passage lies: equal scores go in corpus order
+    for wanted, ranked, weight in (
+        ("dense", lambda: _dense_ranked(store, query, depth, masks), DENSE_WEIGHT),
+        ("keyword", lambda: _keyword_ranked(store, query, depth, masks), KEYWORD_WEIGHT),
+    ):
+        if mode not in ("hybrid", wanted):
+            continue
+        found = ranked()
+        for position, (chunk_id, place) in enumerate(zip(found.ids.tolist(), found.keys())):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + position + 1)
+            places[chunk_id] = place
 
-    return _hits(store, sorted(fused.items(), key=lambda item: (-item[1], item[0])), k)
+    return _hits(store, sorted(fused.items(), key=lambda item: (-item[1], places[item[0]])), k)
 
 
-def central(store, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-    """The k passages (of ``allowed``) nearest the centroid of their embeddings, best first.
+def central(store, k: int, masks: list | None = None) -> list[Hit]:
+    """The k passages (of each segment's ``masks`` positions; None: every live one) nearest
+    the centroid of their embeddings, best first.
 
     What a set of passages is mostly about is what most of them are near (centroid
-    summarisation): an overview of a day with no topic given starts from it.
+    summarisation): an overview of a day with no topic given starts from it. It reads the
+    vectors of every passage it is given: meant for a filtered few (a day's), not a corpus.
     """
-    positions = np.arange(len(store.chunks)) if allowed is None else np.asarray(allowed)
-    if len(positions) == 0:
+    ids, vectors = [], []
+    for segment, mask in zip(store.segments, store.live if masks is None else masks):
+        positions = np.arange(segment.size) if mask is None else np.flatnonzero(mask)
+        if len(positions):
+            ids.append(np.asarray(segment.ids)[positions])
+            vectors.append(segment.vectors_at(positions))
+    if not ids:
         return []
-    ids = store.ids[positions]
-    vectors = np.stack([store.vector(int(i)) for i in ids])
+    ids, vectors = np.concatenate(ids), np.concatenate(vectors)
+    by_id = np.argsort(ids, kind="stable")  # chunk id order, so equal scores rank as before segments
+    ids, vectors = ids[by_id], vectors[by_id]
     centroid = vectors.mean(axis=0)
     scores = vectors @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
     order = np.argsort(-scores, kind="stable")
@@ -250,23 +250,23 @@ def _hits(store, scored: "list[tuple[int, float]]", k: int) -> list[Hit]:
     return hits
 
 
-def _dense_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> np.ndarray:
+def _dense_ranked(store, query: str, depth: int, masks: list):
     from rag.embedding import get_embedder
 
-    query_vector = get_embedder(store.manifest.model).encode_query(query)
-    allowed_ids = None if allowed is None else store.ids[allowed]
-    return store.dense_search(query_vector, depth, allowed_ids)[1]
+    query_vector = get_embedder(store.model).encode_query(query)
+    return store.dense_ranked(query_vector, depth, masks)
 
 
-def _keyword_ids(store, query: str, depth: int, allowed: np.ndarray | None) -> list[int]:
-    from rag.lexical import keyword_index
-
-    scores = keyword_index(store).scores(query)
-    if allowed is not None:
-        masked = np.full_like(scores, -np.inf)
-        masked[allowed] = scores[allowed]
-        scores = masked
-    depth = min(depth, len(scores))
-    top = np.argpartition(-scores, depth - 1)[:depth]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [int(store.ids[p]) for p in top if scores[p] > 0]
+def _keyword_ranked(store, query: str, depth: int, masks: list):
+    """The ``depth`` best BM25 passages over every segment, best first (``Index.corpus_order``)."""
+    found = []
+    for segment_scores, mask in zip(store.keyword.scores(query), masks):
+        candidates = np.flatnonzero(segment_scores > 0 if mask is None else (segment_scores > 0) & mask)
+        if len(candidates) > depth:
+            # Every passage scoring at least the depth-th best: ties at the cut are all kept,
+            # so the order (score, then place in the corpus) is the same however it is split.
+            values = segment_scores[candidates]
+            kth = np.partition(values, len(values) - depth)[len(values) - depth]
+            candidates = candidates[values >= kth]
+        found.append((segment_scores[candidates], candidates))
+    return store.corpus_order(found)[:depth]

@@ -65,6 +65,51 @@ class AnswerSettings:
     threshold: float | None = None
 
 
+@dataclass(frozen=True)
+class VectorSettings:
+    """How a segment's vectors are searched (rag.vectors); each segment records what it got."""
+
+    # Segments with this many passages or more get an IVF index instead of exact search.
+    # Exact search costs ~0.1 µs per passage per query on this machine (5 ms at 50,000),
+    # and an IVF index must be trained (k-means), which only pays off for big segments.
+    ivf_threshold: int = 50_000
+    # Cells read per query. scripts/bench_scale.py --curve: recall@10 against exact search
+    # reaches 0.99 at this many cells (of 2,048 for 250,000 passages) on its generated corpus.
+    nprobe: int = 64
+    # k-means training sample per cell (faiss allows 39–256; see rag.vectors.build).
+    training_points_per_cell: int = 64
+    seed: int = 1234
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """How an index is cut into segments and merged (rag.store); Lucene's tiered policy, simplified."""
+
+    # A sync writes a segment every this many passages (whole files), and merges never
+    # make a bigger one: it bounds a writer's memory (~1.5 KB a passage) and the work one
+    # merge can cost. A million passages are four segments.
+    max_passages: int = 250_000
+    # Segments within one tier (a factor of `merge_factor` in size, from `floor` passages
+    # up) are merged once there are this many: each passage is rewritten about
+    # log10(n / floor) times over its life, and a search visits at most ~10 per tier.
+    merge_factor: int = 10
+    floor: int = 1_000
+    # A segment with this share of its passages deleted is rewritten without them.
+    expunge_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """How an index is stored (saved in its manifest; ``sync(..., storage=...)`` changes it,
+    for the segments and merges written from then on)."""
+
+    segments: SegmentSettings = SegmentSettings()
+    vectors: VectorSettings = VectorSettings()
+
+
 CHUNKING = ChunkingSettings()
+VECTORS = VectorSettings()
+SEGMENTS = SegmentSettings()
+STORAGE = StorageSettings()
 RETRIEVAL = RetrievalSettings()
 ANSWER = AnswerSettings()

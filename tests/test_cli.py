@@ -146,13 +146,15 @@ def test_info_check_exits_0_on_a_sound_index_and_1_naming_the_damage(indexed, ca
     _, index = indexed
     assert main(["info", "--check", "--index", str(index)]) == 0
     assert capsys.readouterr().out == f"{index}: ok (1 documents, 2 passages, each with its vector)\n"
-    version = index / (index / "CURRENT").read_text().strip()
-    (version / "vectors.faiss").write_bytes((version / "vectors.faiss").read_bytes()[:100])
+    (segment,) = (index / "segments").iterdir()
+    (segment / "vectors.faiss").write_bytes((segment / "vectors.faiss").read_bytes()[:100])
     assert main(["info", "--check", "--index", str(index)]) == 1
     err = capsys.readouterr().err
-    assert "the index is damaged\n  - vectors.faiss is unreadable" in err and "--rebuild" in err
+    assert f"the index is damaged\n  - segments/{segment.name}: vectors.faiss is unreadable" in err and "--rebuild" in err
     assert main(["info", "--check", "--json", "--index", str(index)]) == 1
-    assert json.loads(capsys.readouterr().out)["problems"] == ["vectors.faiss is unreadable (cut short, or not a FAISS index with ids)"]
+    assert json.loads(capsys.readouterr().out)["problems"] == [
+        f"segments/{segment.name}: vectors.faiss is unreadable (cut short, or not a FAISS index)"
+    ]
 
 
 def test_info_check_without_an_index_says_how_to_build_one(tmp_path, capsys):

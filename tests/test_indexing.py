@@ -78,3 +78,29 @@ def test_refusing_every_file_builds_no_empty_index(tmp_path):
     report = sync([docs], tmp_path / "index", limits=Limits(max_chars=1_000))
     assert report.skipped == ("huge.txt",) and not report.changed
     assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_a_file_with_the_size_and_time_it_was_indexed_with_is_not_read_again(tmp_path, monkeypatch):
+    import os
+
+    import rag.indexing
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    notes, fresh = docs / "notes.txt", docs / "fresh.txt"
+    notes.write_text(NOTES)
+    hour_ago = notes.stat().st_mtime_ns - 3600 * 10**9
+    os.utime(notes, ns=(hour_ago, hour_ago))
+    fresh.write_text("Beta harbour reopened to fishing boats after the storm passed.")  # modified just now
+    sync([docs], tmp_path / "index")
+    hashed = []
+    real = rag.indexing._sha256
+    monkeypatch.setattr(rag.indexing, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    assert sync([docs], tmp_path / "index").unchanged == ("fresh.txt", "notes.txt")
+    # A file changed less than two seconds before it was hashed could keep its size and time
+    # through a later change (coarse clocks): only such a file is read again.
+    assert hashed == ["fresh.txt"]
+    os.utime(notes, ns=(hour_ago + 10**9, hour_ago + 10**9))  # touched, same content: read, unchanged
+    assert not sync([docs], tmp_path / "index").changed and hashed[-1] == "notes.txt"
+    notes.write_text(NOTES.replace("Monday", "Friday"))  # same size, new time: read, updated
+    assert sync([docs], tmp_path / "index").updated == ("notes.txt",)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag import IndexFormatError, sync
-from rag.store import FileRecord, Index, read_manifest
+from rag.store import FileRecord, Index, Manifest, Writer, read_manifest, verify, write_lock
 from rag.types import Chunk
 from tests.pdfs import text_pdf
 
@@ -28,10 +28,17 @@ def synthetic_index(tmp_path, n=200, d=16, seed=0):
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n, d)).astype("float32")
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    chunks = [Chunk(i, "s.txt", f"text {i}", 0, 1) for i in range(n)]
-    empty = Index.empty(tmp_path, "synthetic", d)
-    index = empty.replace_files([], [("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors, [()] * len(chunks))])
-    return index, vectors
+    chunks = [Chunk(i, "s.txt", f"text {i}", i, i + 1) for i in range(n)]
+    with write_lock(tmp_path):
+        writer = Writer(tmp_path, None, Manifest(model="synthetic", dimension=d))
+        writer.add("s.txt", FileRecord(str(tmp_path), "0", ()), chunks, vectors, [()] * len(chunks))
+        return writer.commit(), vectors
+
+
+def only_segment(path):
+    """The folder of the one segment of a small index."""
+    (segment,) = (path / "segments").iterdir()
+    return segment
 
 
 @pytest.mark.parametrize("restrict", [False, True])
@@ -78,7 +85,7 @@ def test_sync_adds_changes_and_deletes_exactly_the_right_chunks(tmp_path):
     assert after.manifest.files["alpha.txt"].chunk_ids == ids_before["alpha.txt"]
     gone = set(ids_before["beta.txt"]) | set(ids_before["gamma.md"])
     assert not gone & {c.chunk_id for c in after.chunks}
-    assert after.vectors.ntotal == len(after.chunks) == 3
+    assert after.count == len(after.chunks) == 3 and verify(index_dir) == []
     assert "damaged pier" in after.chunk(after.manifest.files["beta.txt"].chunk_ids[0]).text
 
 
@@ -217,8 +224,7 @@ def test_manifest_records_model_dimension_and_hashes(tmp_path):
 
 def saved_synthetic_index(tmp_path):
     path = tmp_path / "index"
-    index, _ = synthetic_index(path, n=5)
-    index.save()
+    synthetic_index(path, n=5)
     return path, path / (path / "CURRENT").read_text().strip()
 
 
@@ -257,8 +263,16 @@ def test_a_damaged_current_pointer_is_a_clear_error(tmp_path, damage, message):
         ({"dimension": True}, r"dimension should be int, not bool"),
         ({"files": {"a.txt": [1]}}, r"files\['a.txt'\] should be dict, not list"),
         ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": "12"}}}, r"chunk_ids should be list, not str"),
-        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [1.5]}}}, r"chunk_ids should be int, not float"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [1.5, 2]}}}, r"chunk_ids should be int, not float"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [1, 2, 3]}}}, r"chunk_ids should be \[first, stop\]"),
+        ({"files": {"a.txt": {"root": "/", "sha256": "0", "chunk_ids": [5, 2]}}}, r"0 <= first <= stop"),
         ({"files": {"a.txt": {"root": "/", "sha256": "0"}}}, r"chunk_ids should be list, not NoneType"),
+        ({"segments": {"s1": 1}}, r"segments should be list, not dict"),
+        ({"segments": [{"name": "../../etc", "passages": 1, "first_id": 0, "last_id": 0, "deleted": [],
+                        "deleted_count": 0}]}, r"does not name a segment folder"),
+        ({"segments": [{"name": "s1", "passages": 1, "first_id": 0, "last_id": 0, "deleted": [[0]],
+                        "deleted_count": 0}]}, r"segments\[0\].deleted should be \[first, stop\]"),
+        ({"segments": [{"name": "s1", "passages": "1"}]}, r"segments\[0\].passages should be int, not str"),
         ({"unknown": 1, "model": 7}, r"model should be str"),  # unknown keys are ignored, wrong ones are not
     ],
 )
@@ -277,14 +291,20 @@ def test_a_manifest_that_is_not_an_object_is_a_clear_error(tmp_path):
         Index.open(path)
 
 
-@pytest.mark.parametrize("line", ['[1, 2]', '{"chunk_id": "0", "source": "s", "text": "t", "start": 0, "end": 1}',
-                                  '{"chunk_id": 0, "source": "s", "text": 5, "start": 0, "end": 1}', '"text"'])
-def test_chunks_of_wrong_types_are_a_clear_error(tmp_path, line):
-    path, version = saved_synthetic_index(tmp_path)
-    lines = (version / "chunks.jsonl").read_text().splitlines()
-    (version / "chunks.jsonl").write_text("\n".join([line] + lines[1:]) + "\n")
-    with pytest.raises(IndexFormatError, match="the index is damaged"):
-        Index.open(path)
+def test_passages_of_wrong_types_cannot_be_stored_and_damaged_ones_are_a_clear_error(tmp_path):
+    import sqlite3
+
+    path, _ = saved_synthetic_index(tmp_path)
+    database = sqlite3.connect(only_segment(path) / "passages.sqlite")
+    with pytest.raises(sqlite3.IntegrityError, match="cannot store TEXT value in INTEGER column passages.start"):
+        database.execute("UPDATE passages SET start = 'abc' WHERE position = 0")  # STRICT tables refuse it
+    database.execute("UPDATE passages SET entities = '[[1, 2]' WHERE position = 0")
+    database.commit()
+    database.close()
+    index = Index.open(path)  # reading passages is left to when they are needed
+    with pytest.raises(IndexFormatError, match="the index is damaged .*passage 0 has damaged entities"):
+        index.entities(0)
+    assert any("damaged entities" in problem for problem in verify(path))
 
 
 def cut(file, keep):
@@ -292,29 +312,38 @@ def cut(file, keep):
     file.write_bytes(data[: keep(len(data))])
 
 
+def drop_last_passage(segment):
+    import sqlite3
+
+    database = sqlite3.connect(segment / "passages.sqlite")
+    database.execute("DELETE FROM passages WHERE position = (SELECT max(position) FROM passages)")
+    database.commit()
+    database.close()
+
+
 DAMAGE = {
-    "vectors emptied": (lambda v: cut(v / "vectors.faiss", lambda n: 0), "vectors.faiss is empty"),
-    "vectors cut in half": (lambda v: cut(v / "vectors.faiss", lambda n: n // 2), "vectors.faiss is unreadable"),
-    "vectors' last bytes cut": (lambda v: cut(v / "vectors.faiss", lambda n: n - 8), "vectors.faiss is unreadable"),
-    "vectors deleted": (lambda v: (v / "vectors.faiss").unlink(), "vectors.faiss is missing"),
-    "chunks emptied": (lambda v: cut(v / "chunks.jsonl", lambda n: 0),
-                       "vectors and passages disagree: 5 vectors for 0 passages"),
-    "chunks cut mid-line": (lambda v: cut(v / "chunks.jsonl", lambda n: n // 2),
-                            "chunks.jsonl has lines that are not passages: line 3"),
-    "last chunk dropped": (lambda v: (v / "chunks.jsonl").write_text("".join((v / "chunks.jsonl").read_text()
-                                                                              .splitlines(True)[:-1])),
-                           "1 passages listed in the manifest are missing from chunks.jsonl"),
-    "manifest cut": (lambda v: cut(v / "manifest.json", lambda n: n // 2), "cannot read the index manifest"),
+    "vectors emptied": (lambda v, s: cut(s / "vectors.faiss", lambda n: 0), "vectors.faiss is empty"),
+    "vectors cut in half": (lambda v, s: cut(s / "vectors.faiss", lambda n: n // 2), "vectors.faiss is unreadable"),
+    "vectors' last bytes cut": (lambda v, s: cut(s / "vectors.faiss", lambda n: n - 8), "vectors.faiss is unreadable"),
+    "vectors deleted": (lambda v, s: (s / "vectors.faiss").unlink(), "vectors.faiss is missing"),
+    "passages emptied": (lambda v, s: cut(s / "passages.sqlite", lambda n: 0), "passages.sqlite holds no passages table"),
+    "passages cut in half": (lambda v, s: cut(s / "passages.sqlite", lambda n: n // 2), "passages.sqlite is cut short"),
+    "passages overwritten": (lambda v, s: (s / "passages.sqlite").write_bytes(b"not a database" * 100),
+                             "passages.sqlite is not an SQLite database"),
+    "last passage dropped": (lambda v, s: drop_last_passage(s), "passages.sqlite holds 4 passages, not 5"),
+    "ids deleted": (lambda v, s: (s / "ids.npy").unlink(), "cannot read the passage arrays"),
+    "keyword postings cut": (lambda v, s: cut(s / "keyword.positions.npy", lambda n: n - 4), "cannot read the keyword arrays"),
+    "keyword vocabulary deleted": (lambda v, s: (s / "keyword.sqlite").unlink(), "keyword.sqlite is missing"),
+    "segment deleted": (lambda v, s: __import__("shutil").rmtree(s), "cannot read segment.json"),
+    "manifest cut": (lambda v, s: cut(v / "manifest.json", lambda n: n // 2), "cannot read the index manifest"),
 }
 
 
 @pytest.mark.parametrize("damage, expected", DAMAGE.values(), ids=DAMAGE.keys())
 def test_verify_names_what_is_damaged_and_changes_nothing(tmp_path, damage, expected):
-    from rag.store import verify
-
     path, version = saved_synthetic_index(tmp_path)
     assert verify(path) == []
-    damage(version)
+    damage(version, only_segment(path))
     before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()}
     problems = verify(path)
     assert any(expected in problem for problem in problems), problems
@@ -323,12 +352,56 @@ def test_verify_names_what_is_damaged_and_changes_nothing(tmp_path, damage, expe
         Index.open(path)
 
 
-def test_verify_finds_vectors_that_belong_to_no_passage(tmp_path):
-    from rag.store import verify
+def test_verify_finds_vectors_and_passages_that_disagree(tmp_path):
+    import faiss
 
-    index, vectors = synthetic_index(tmp_path / "index", n=5)
-    index.vectors.remove_ids(np.array([4], dtype="int64"))
-    index.vectors.add_with_ids(vectors[4:5], np.array([99], dtype="int64"))  # same count, wrong id
-    index.save()
-    assert verify(tmp_path / "index") == ["vectors and passages disagree: 5 vectors for 5 passages "
-                                          "(2 ids are in one and not the other)"]
+    path, _ = saved_synthetic_index(tmp_path)
+    four = faiss.IndexFlatIP(16)
+    four.add(np.eye(16, dtype="float32")[:4])
+    faiss.write_index(four, str(only_segment(path) / "vectors.faiss"))
+    assert verify(path) == [f"segments/{only_segment(path).name}: vectors and passages disagree: 4 vectors for 5 passages"]
+
+
+def format_2_copy(source, target):
+    """The index at ``source`` as the version before segments wrote it (format 2)."""
+    import dataclasses
+
+    import faiss
+
+    index = Index.open(source)
+    version = target / "v1-before-segments"
+    version.mkdir(parents=True)
+    manifest = index.manifest.to_json()
+    manifest["format_version"] = 2
+    del manifest["segments"], manifest["storage"]
+    for record in manifest["files"].values():
+        record["chunk_ids"] = list(range(*record["chunk_ids"]))
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    chunks = index.chunks
+    (version / "chunks.jsonl").write_text("".join(json.dumps(dataclasses.asdict(c)) + "\n" for c in chunks))
+    (version / "entities.jsonl").write_text(
+        "".join(json.dumps([[e.start, e.end, e.label] for e in index.entities(c.chunk_id)]) + "\n" for c in chunks)
+    )
+    vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(index.manifest.dimension))
+    vectors.add_with_ids(np.stack([index.vector(c.chunk_id) for c in chunks]), np.array([c.chunk_id for c in chunks]))
+    faiss.write_index(vectors, str(version / "vectors.faiss"))
+    (target / "CURRENT").write_text(version.name + "\n")
+    return target
+
+
+def test_an_index_written_before_segments_is_converted_by_the_next_sync_without_embedding(hash_index, tmp_path):
+    from tests.conftest import CORPUS
+
+    from rag import search
+
+    old = format_2_copy(hash_index, tmp_path / "old")
+    with pytest.raises(IndexFormatError, match=r"format 2 \(before segments\); run `rag index PATH... --index .*` once"):
+        search("who granted Assad asylum?", index=old)
+    report = sync([CORPUS], old)
+    assert report.unchanged == ("assad-in-moscow-as-it-happened.txt",) and not report.changed
+    assert verify(old) == []
+    converted, original = Index.open(old), Index.open(hash_index)
+    assert converted.chunks == original.chunks
+    assert all(converted.entities(c.chunk_id) == original.entities(c.chunk_id) for c in original.chunks)
+    assert all((converted.vector(c.chunk_id) == original.vector(c.chunk_id)).all() for c in original.chunks)
+    assert search("who granted Assad asylum?", index=old) == search("who granted Assad asylum?", index=hash_index)

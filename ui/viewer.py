@@ -62,7 +62,7 @@ def locate(chunk_id: int, *, index=None) -> Located:
         raise Unavailable(
             f"{chunk.source} has changed since it was indexed; add it again (or re-index its folder) to read it here."
         )
-    same_page = [c for c in store.chunks if c.source == chunk.source and c.page == chunk.page]
+    same_page = [c for c in store.chunks_of(chunk.source) if c.page == chunk.page]
     before = max((c.start for c in same_page if c.start < chunk.start), default=chunk.start)
     after = min(((c.start, c.end) for c in same_page if c.start > chunk.start), default=(0, chunk.end))[1]
     return Located(chunk, pages, page.text, before, max(after, chunk.end))
