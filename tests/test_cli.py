@@ -191,11 +191,11 @@ def hash_indexed(tmp_path, capsys):
     return docs, index
 
 
-@pytest.mark.parametrize("damage", ["cut vectors", "cut chunks", "empty vectors"])
+@pytest.mark.parametrize("damage", ["cut vectors", "cut passages", "empty vectors"])
 def test_index_rebuilds_a_damaged_index_and_says_so_instead_of_unchanged(hash_indexed, capsys, damage):
     docs, index = hash_indexed
-    version = index / (index / "CURRENT").read_text().strip()
-    file = version / ("chunks.jsonl" if "chunks" in damage else "vectors.faiss")
+    segment = sorted((index / "segments").iterdir())[0]
+    file = segment / ("passages.sqlite" if "passages" in damage else "vectors.faiss")
     file.write_bytes(b"" if "empty" in damage else file.read_bytes()[: len(file.read_bytes()) // 2])
     assert main(["index", str(docs), "--index", str(index)]) == 0
     out, err = capsys.readouterr()

@@ -289,15 +289,15 @@ def test_a_long_upload_blocks_no_question_and_shows_its_progress(hash_index, lau
     index = tmp_path / "index"
     shutil.copytree(hash_index, index)
     embedding, release = threading.Event(), threading.Event()
-    real_embed = rag.indexing._embed
+    real_write = rag.indexing._write_files
 
-    def held_embed(embedder, texts, progress, **kwargs):
+    def held_write(writer, loaded, encoder, progress):
         progress(0.5, "embedding 1/2 passages")
         embedding.set()
         assert release.wait(60)
-        return real_embed(embedder, texts, progress, **kwargs)
+        return real_write(writer, loaded, encoder, progress)
 
-    monkeypatch.setattr(rag.indexing, "_embed", held_embed)
+    monkeypatch.setattr(rag.indexing, "_write_files", held_write)
     client = Client(launch_app(build_demo(index)), verbose=False)
     upload = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
     job = client.submit([handle_file(str(upload))], api_name="/add_documents")
