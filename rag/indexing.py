@@ -98,7 +98,10 @@ def sync(
         restat: dict[str, os.stat_result] = {}  # unchanged files touched since: their new size and time
         for file in files:
             record = known.get(file.source)
-            if record is not None and Path(record.root) != file.root and Path(record.root).exists():
+            if (
+                record is not None and record.root != str(file.root)  # as kept: no Path made per file
+                and Path(record.root) != file.root and Path(record.root).exists()
+            ):
                 warnings.append(Notice(
                     "files already indexed from another folder",
                     f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
@@ -124,11 +127,12 @@ def sync(
             else:
                 changed.append((file, sha, stat))
         found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
-        removed = [
-            source
-            for source, record in known.items()
-            if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
-        ]
+        under_scanned = {}  # per root, whether it is a scanned folder or under one
+        for record in known.values():
+            if record.root not in under_scanned:
+                root = Path(record.root)
+                under_scanned[record.root] = any(root == d or d in root.parents for d in scanned_dirs)
+        removed = [source for source, record in known.items() if source not in found and under_scanned[record.root]]
 
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         if ray is not None and changed:
