@@ -22,7 +22,7 @@ from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
 from rag.settings import CHUNKING, StorageSettings
 from rag.store import (
-    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_manifest, upgrade, write_lock,
+    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_live, write_lock,
 )
 from rag.types import Chunk, SyncReport
 
@@ -81,9 +81,8 @@ def sync(
     skipped, warnings = list(refused), list(refused.values())
 
     with write_lock(index), contextlib.ExitStack() as cleanup:
-        if not rebuild:
-            upgrade(index)  # an index written before segments is converted once, embedding nothing
-        manifest = None if rebuild else read_manifest(index)
+        # Read once and passed along. An index written before segments is converted once, embedding nothing.
+        version, manifest = (None, None) if rebuild else read_live(index)
         model = model or (manifest.model if manifest else default_model())
         if manifest is not None and manifest.model != model:
             raise IndexFormatError(
@@ -99,7 +98,10 @@ def sync(
         restat: dict[str, os.stat_result] = {}  # unchanged files touched since: their new size and time
         for file in files:
             record = known.get(file.source)
-            if record is not None and Path(record.root) != file.root and Path(record.root).exists():
+            if (
+                record is not None and record.root != str(file.root)  # as kept: no Path made per file
+                and Path(record.root) != file.root and Path(record.root).exists()
+            ):
                 warnings.append(Notice(
                     "files already indexed from another folder",
                     f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
@@ -125,11 +127,12 @@ def sync(
             else:
                 changed.append((file, sha, stat))
         found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
-        removed = [
-            source
-            for source, record in known.items()
-            if source not in found and any(Path(record.root) == d or d in Path(record.root).parents for d in scanned_dirs)
-        ]
+        under_scanned = {}  # per root, whether it is a scanned folder or under one
+        for record in known.values():
+            if record.root not in under_scanned:
+                root = Path(record.root)
+                under_scanned[record.root] = any(root == d or d in root.parents for d in scanned_dirs)
+        removed = [source for source, record in known.items() if source not in found and under_scanned[record.root]]
 
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         if ray is not None and changed:
@@ -164,7 +167,7 @@ def sync(
         if not (loaded or removed) and not rebuild:
             if manifest is not None:
                 # A merge that a crash interrupted is finished here, and its debris cleared.
-                finish_merges(index, manifest)
+                finish_merges(index, version, manifest)
                 # An index built before queries ran on onnxruntime gets its export here.
                 prepare_query_encoder(model)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
@@ -174,7 +177,7 @@ def sync(
             encoder = cluster.Encoder(model, tagger)
         else:
             encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
-        base = Index.open(index) if manifest is not None else None
+        base = Index.open(index, (version, manifest)) if manifest is not None else None
         start = manifest or Manifest(model=model, dimension=encoder.dimension, tagger=tagger, chunking=settings)
         writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
         for source in removed + updated:
@@ -245,8 +248,7 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
     if live_version(index) is None:  # before the lock, which would create the folder
         raise no_index
     with write_lock(index):
-        upgrade(index)
-        manifest = read_manifest(index)
+        version, manifest = read_live(index)
         if manifest is None:
             raise no_index
         unknown = [source for source in sources if source not in manifest.files]
@@ -255,7 +257,7 @@ def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncR
                 f"{', '.join(map(repr, unknown))} {'is' if len(unknown) == 1 else 'are'} not in the index at {index}; "
                 "nothing was removed (Index.document_facts() lists the names it holds)"
             )
-        writer = Writer(index, Index.open(index), manifest)
+        writer = Writer(index, Index.open(index, (version, manifest)), manifest)
         for source in sources:
             writer.remove(source)
         writer.commit()

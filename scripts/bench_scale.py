@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench_scale.py --passages 1000000
     .venv/bin/python scripts/bench_scale.py --curve                # recall@10 and latency per nprobe
     .venv/bin/python scripts/bench_scale.py --embedding            # real-model passages/s only
+    .venv/bin/python scripts/bench_scale.py --passages 1000000 --resync-only   # re-syncs of a --keep index
 
 Reports: build time (and the build's peak memory), one-file re-sync (the ``sync()`` call,
 median and worst of several, each after changing one word of one file; and one whole
@@ -300,18 +301,23 @@ def du(path: Path) -> int:
 # -- the report ------------------------------------------------------------------------------
 
 
-def bench(passages: int, workdir: Path, rounds: int, curve: bool, keep: bool) -> None:
+def bench(passages: int, workdir: Path, rounds: int, curve: bool, keep: bool, resync_only: bool = False) -> None:
     print(f"== {passages:,} passages; {load()}")
     started = time.perf_counter()
     corpus = generate(workdir / f"corpus-{passages}", passages)
     print(f"corpus: {sum(1 for _ in corpus.rglob('doc-*.txt')):,} files, {du(corpus) / 1e6:,.0f} MB "
           f"(generated or reused in {time.perf_counter() - started:.1f} s)")
     index = workdir / f"index-{passages}"
-    shutil.rmtree(index, ignore_errors=True)
-    build, wall = run_child("build", corpus, index)
-    print(f"build (new process, sync of the folder)    {wall:8.1f} s   peak {build['peak MB']:,.0f} MB   "
-          f"{build['passages']:,} passages in segments of {build['segments']}   [{load()}]")
-    print(f"index on disk                               {du(index) / 1e6:8,.0f} MB")
+    if resync_only:
+        if not (index / "CURRENT").is_file():
+            sys.exit(f"no kept index at {index}; build one first: --passages {passages} --keep")
+        print(f"reusing the index kept at {index} ({du(index) / 1e6:,.0f} MB)")
+    else:
+        shutil.rmtree(index, ignore_errors=True)
+        build, wall = run_child("build", corpus, index)
+        print(f"build (new process, sync of the folder)    {wall:8.1f} s   peak {build['peak MB']:,.0f} MB   "
+              f"{build['passages']:,} passages in segments of {build['segments']}   [{load()}]")
+        print(f"index on disk                               {du(index) / 1e6:8,.0f} MB")
 
     resync, _ = run_child("resync", corpus, index, rounds)
     seconds = resync["seconds"]
@@ -328,6 +334,8 @@ def bench(passages: int, workdir: Path, rounds: int, curve: bool, keep: bool) ->
         subprocess.run([sys.executable, "-c", code, str(corpus), str(index)], check=True)
         walls.append(time.perf_counter() - begin)
     print(f"one-file re-sync, whole `python` process    {statistics.median(walls):8.3f} s (median of 3)")
+    if resync_only:
+        return
 
     first = [run_child("first-hit", index, queries(1)[0]) for _ in range(5)]
     marks = {k: statistics.median(m[k] for m, _ in first) for k in ("import rag", "open index", "first hit")}
@@ -364,6 +372,8 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true", help="recall and latency for each nprobe")
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
     parser.add_argument("--embedding", action="store_true", help="only the real model's passages/s")
+    parser.add_argument("--resync-only", action="store_true",
+                        help="only the re-syncs, on the index an earlier --keep run left (nothing is built)")
     args = parser.parse_args()
     if args.embedding:
         result, _ = run_child("embedding", 2000)
@@ -372,7 +382,7 @@ def main() -> None:
               f"{result['torch threads']} torch threads)   [{load()}]")
         return
     for passages in args.passages:
-        bench(passages, args.workdir, args.rounds, args.curve, args.keep)
+        bench(passages, args.workdir, args.rounds, args.curve, args.keep, args.resync_only)
 
 
 if __name__ == "__main__":

@@ -238,7 +238,7 @@ MERGE_STEPS = {
     "writing the merged postings": ("rag.lexical.Postings.save", 2),
     # os.rename: the sync's segment (1) and version folder (2), then the merge's (3, 4)
     "renaming the merged segment into place": ("os.rename", 3),
-    "writing the merged manifest": ("rag.store.json.dump", 2),
+    "writing the merged manifest": ("rag.store._manifest_text", 2),
     "renaming the merged manifest's folder": ("os.rename", 4),
     "swapping CURRENT to the merged manifest": ("rag.store.os.replace", 2),
 }
