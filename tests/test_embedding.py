@@ -215,12 +215,18 @@ def test_corrupt_onnx_export_falls_back_and_the_next_index_run_repairs_it(corpus
 # -- the cache of exports ----------------------------------------------------------------
 
 
-def test_weights_key_follows_the_model_files(tmp_path, monkeypatch):
+@pytest.fixture
+def model(tmp_path, monkeypatch):
+    """A model folder with only a config, and a private export cache."""
     monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
-    model = tmp_path / "model"
-    model.mkdir()
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    return folder
+
+
+def test_weights_key_follows_the_model_files(model, tmp_path):
     (model / "model.safetensors").write_bytes(b"weights")
-    (model / "config.json").write_text("{}")
     first = weights_key(model)
     assert weights_key(model) == first
     assert list((tmp_path / "cache" / "onnx" / "sources").iterdir())  # remembered by size and time
@@ -228,13 +234,9 @@ def test_weights_key_follows_the_model_files(tmp_path, monkeypatch):
     assert weights_key(model) != first
 
 
-def test_a_model_that_cannot_be_reproduced_is_marked_once(tmp_path, monkeypatch, caplog):
+def test_a_model_that_cannot_be_reproduced_is_marked_once(model, monkeypatch, caplog):
     from rag import onnx_encoder
 
-    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
 
     def refuse(loaded, folder):
         raise onnx_encoder._Unsupported("its ONNX vectors differ from sentence-transformers' (cosine 0.5000 < 0.9999)")
@@ -254,13 +256,9 @@ def test_get_embedder_of_the_hash_model_is_the_hash_encoder():
     assert get_embedder("hash") is get_embedder("hash")
 
 
-def test_an_export_that_fails_for_want_of_onnx_says_so_and_is_tried_again(tmp_path, monkeypatch, caplog):
+def test_an_export_that_fails_for_want_of_onnx_says_so_and_is_tried_again(model, tmp_path, monkeypatch, caplog):
     from rag import onnx_encoder
 
-    monkeypatch.setenv("RAG_CACHE", str(tmp_path / "cache"))
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
 
     def no_onnx(loaded, folder):
         try:
