@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import sqlite3
 import time
 from pathlib import Path
 from collections import Counter
@@ -22,7 +23,8 @@ from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
 from rag.settings import CHUNKING, StorageSettings
 from rag.store import (
-    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_live, write_lock,
+    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_live, read_manifest,
+    write_lock,
 )
 from rag.types import Chunk, SyncReport
 
@@ -75,14 +77,30 @@ def sync(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
-    progress = progress or (lambda fraction, message: None)
+    progress = _forward_only(progress or (lambda fraction, message: None))
     limits = limits or Limits.from_env()
     files, scanned_dirs, refused = find_files(paths)  # raises on a missing path, before any change
-    skipped, warnings = list(refused), list(refused.values())
 
-    with write_lock(index), contextlib.ExitStack() as cleanup:
-        # Read once and passed along. An index written before segments is converted once, embedding nothing.
-        version, manifest = (None, None) if rebuild else read_live(index)
+    # The slow part (reading, tagging, embedding) runs before the write lock, against the live
+    # version of now, so that one big sync does not make every other sync wait for its model;
+    # under the lock the plan is made again against the version then live, reusing that work.
+    prepared = _Prepared() if ray is not None else _prepare(
+        index, files, scanned_dirs, refused, rebuild=rebuild, model=model, tagger=tagger, limits=limits,
+        progress=progress,
+    )
+
+    def waiting() -> None:
+        progress(0.9, "waiting for another change to this index to finish")
+
+    with write_lock(index, on_wait=waiting), contextlib.ExitStack() as cleanup:
+        # Read once and passed along (versions never change: the one read before the lock, if
+        # still live). An index written before segments is converted once, embedding nothing.
+        if rebuild:
+            version, manifest = None, None
+        elif prepared.manifest is not None and live_version(index) == prepared.version:
+            version, manifest = prepared.version, prepared.manifest
+        else:
+            version, manifest = read_live(index)
         model = model or (manifest.model if manifest else default_model())
         if manifest is not None and manifest.model != model:
             raise IndexFormatError(
@@ -92,47 +110,9 @@ def sync(
         tagger = _tagger_name(index, manifest, tagger)
         settings = manifest.chunking if manifest else CHUNKING
         known = manifest.files if manifest else {}
-
-        changed: list[tuple[SourceFile, str, os.stat_result]] = []
-        unchanged: list[str] = []
-        restat: dict[str, os.stat_result] = {}  # unchanged files touched since: their new size and time
-        for file in files:
-            record = known.get(file.source)
-            if (
-                record is not None and record.root != str(file.root)  # as kept: no Path made per file
-                and Path(record.root) != file.root and Path(record.root).exists()
-            ):
-                warnings.append(Notice(
-                    "files already indexed from another folder",
-                    f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
-                    "rename one, or rebuild the index from their common parent folder (--rebuild)",
-                ))
-                skipped.append(file.source)
-                continue
-            try:
-                stat = file.path.stat()
-                if record is not None and (record.size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                    unchanged.append(file.source)  # as git does: same size and time, same file
-                    continue
-                sha = _sha256(file.path)
-            except OSError as error:  # deleted or locked since it was listed
-                warnings.append(Notice(
-                    "files that could not be read", f"{file.source}: skipped, cannot read it ({error.strerror}); try again"
-                ))
-                skipped.append(file.source)
-                continue
-            if record is not None and record.sha256 == sha:
-                unchanged.append(file.source)
-                restat[file.source] = stat
-            else:
-                changed.append((file, sha, stat))
-        found = {file.source for file in files} | set(skipped)  # skipped files keep their passages
-        under_scanned = {}  # per root, whether it is a scanned folder or under one
-        for record in known.values():
-            if record.root not in under_scanned:
-                root = Path(record.root)
-                under_scanned[record.root] = any(root == d or d in root.parents for d in scanned_dirs)
-        removed = [source for source, record in known.items() if source not in found and under_scanned[record.root]]
+        plan = _plan(files, scanned_dirs, refused, known, prepared.hashed)
+        changed, unchanged, restat, removed = plan.changed, plan.unchanged, plan.restat, plan.removed
+        skipped, warnings = plan.skipped, plan.warnings
 
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         if ray is not None and changed:
@@ -142,7 +122,11 @@ def sync(
                 cleanup.callback(cluster.stop)  # whatever happens next, a Ray started here is shut down
             read = cluster.read_files([file for file, _, _ in changed], settings, limits, progress)
         else:
-            read = (_read_file(file, settings, limits) for file, _, _ in changed)
+            read = (
+                prepared.read.get((file.source, sha)) if settings == prepared.settings else None
+                for file, sha, _ in changed
+            )
+            read = (outcome or _read_file(file, settings, limits) for (file, _, _), outcome in zip(changed, read))
         loaded: list[tuple[SourceFile, FileRecord, list[Chunk]]] = []
         for number, ((file, sha, stat), outcome) in enumerate(zip(changed, read)):
             progress(0.1 * number / max(1, len(changed)), f"reading {file.source}")
@@ -177,14 +161,16 @@ def sync(
             encoder = cluster.Encoder(model, tagger)
         else:
             encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
-        base = Index.open(index, (version, manifest)) if manifest is not None else None
+        opened = prepared.base.segments if prepared.base is not None else ()
+        base = Index.open(index, (version, manifest), opened) if manifest is not None else None
         start = manifest or Manifest(model=model, dimension=encoder.dimension, tagger=tagger, chunking=settings)
         writer = Writer(index, base, dataclasses.replace(start, storage=storage) if storage else start)
         for source in removed + updated:
             writer.remove(source)
         for source, stat in restat.items():
             writer.restat(source, **_trusted_stat(stat))
-        embedded = _write_files(writer, loaded, encoder, progress)
+        ready = prepared.embedded if (model, tagger) == (prepared.model, prepared.tagger) else {}
+        embedded = _write_files(writer, loaded, encoder, progress, ready) + prepared.count
         progress(0.95, "writing the index")
         writer.commit()
         progress(0.97, "preparing the query encoder")
@@ -209,6 +195,18 @@ def sync(
 _RACY_SECONDS = 2.0
 
 
+def _forward_only(progress: Progress) -> Progress:
+    """``progress`` that never goes back: the locked part of a sync re-reports steps done before it."""
+    furthest = 0.0
+
+    def report(fraction: float, message: str) -> None:
+        nonlocal furthest
+        furthest = max(furthest, fraction)
+        progress(furthest, message)
+
+    return report
+
+
 def _trusted_stat(stat: os.stat_result) -> dict[str, int]:
     """The size and time to record for a file just hashed (-1s when its time is too recent to trust)."""
     if time.time_ns() - stat.st_mtime_ns < _RACY_SECONDS * 1e9:
@@ -226,6 +224,143 @@ def _tagger_name(index: Path, manifest, asked: str | None) -> str:
             f"rebuild it with: rag index PATH... --index {index} --rebuild --tagger {asked}"
         )
     return manifest.tagger
+
+
+@dataclasses.dataclass
+class _Plan:
+    """What a sync has to do, against one version of the index."""
+
+    changed: list[tuple[SourceFile, str, os.stat_result]]  # file, its sha256, its stat
+    unchanged: list[str]
+    restat: dict[str, os.stat_result]  # unchanged files touched since: their new size and time
+    removed: list[str]
+    skipped: list[str]
+    warnings: list[Notice]
+
+
+def _plan(files: list[SourceFile], scanned_dirs: list[Path], refused: dict[str, Notice],
+          known: dict[str, FileRecord], hashed: dict[tuple, str] | None = None) -> _Plan:
+    """Which of ``files`` changed against the indexed ``known`` records, and which records left
+    their scanned folders. Only changed-looking files (size or time) are hashed, and each
+    once: ``hashed`` keeps the digests by path and stat for a second plan."""
+    plan = _Plan([], [], {}, [], list(refused), list(refused.values()))
+    hashed = {} if hashed is None else hashed
+    for file in files:
+        record = known.get(file.source)
+        if (
+            record is not None and record.root != str(file.root)  # as kept: no Path made per file
+            and Path(record.root) != file.root and Path(record.root).exists()
+        ):
+            plan.warnings.append(Notice(
+                "files already indexed from another folder",
+                f"{file.path}: skipped, {file.source!r} is already indexed from {record.root}; "
+                "rename one, or rebuild the index from their common parent folder (--rebuild)",
+            ))
+            plan.skipped.append(file.source)
+            continue
+        try:
+            stat = file.path.stat()
+            if record is not None and (record.size, record.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                plan.unchanged.append(file.source)  # as git does: same size and time, same file
+                continue
+            # The same stat as when hashed a moment ago, change time included: the same content
+            # (what a file still changing keeps from it is decided by _trusted_stat, as ever).
+            key = (str(file.path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+            sha = hashed[key] if key in hashed else hashed.setdefault(key, _sha256(file.path))
+        except OSError as error:  # deleted or locked since it was listed
+            plan.warnings.append(Notice(
+                "files that could not be read", f"{file.source}: skipped, cannot read it ({error.strerror}); try again"
+            ))
+            plan.skipped.append(file.source)
+            continue
+        if record is not None and record.sha256 == sha:
+            plan.unchanged.append(file.source)
+            plan.restat[file.source] = stat
+        else:
+            plan.changed.append((file, sha, stat))
+    found = {file.source for file in files} | set(plan.skipped)  # skipped files keep their passages
+    under_scanned = {}  # per root, whether it is a scanned folder or under one
+    for record in known.values():
+        if record.root not in under_scanned:
+            root = Path(record.root)
+            under_scanned[record.root] = any(root == d or d in root.parents for d in scanned_dirs)
+    plan.removed = [source for source, record in known.items()
+                    if source not in found and under_scanned[record.root]]
+    return plan
+
+
+# The most passages a sync embeds before taking the write lock: their vectors and entities are
+# held in memory until it has the lock (about 1.6 kB each, so ~80 MB at most). A bigger sync
+# embeds the rest under the lock, writing segments as it goes, as a sync always did.
+PREPARED_PASSAGES = 50_000
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """Work a sync did before taking the write lock, for the locked part to reuse."""
+
+    model: str | None = None
+    tagger: str | None = None
+    settings: object = None  # the chunking settings the files were read with
+    version: str | None = None  # the live version it was done against, with its manifest and segments
+    manifest: Manifest | None = None
+    base: Index | None = None
+    hashed: dict[tuple, str] = dataclasses.field(default_factory=dict)  # see _plan
+    read: dict[tuple[str, str], object] = dataclasses.field(default_factory=dict)  # (source, sha256) -> _read_file's
+    embedded: dict[str, tuple[np.ndarray, tuple]] = dataclasses.field(default_factory=dict)  # text -> (vector, entities)
+    count: int = 0  # texts embedded
+
+
+def _prepare(index: Path, files, scanned_dirs, refused, *, rebuild: bool, model: str | None,
+             tagger: str | None, limits: Limits, progress: Progress) -> _Prepared:
+    """Read, tag and embed the changed files against the live version, holding no lock.
+
+    Only an optimisation: the locked part of the sync plans again and checks everything, so
+    whatever goes wrong here (the index changes underneath, a version is damaged) just leaves
+    that work to it.
+    """
+    try:
+        version = None if rebuild else live_version(index)
+        manifest = read_manifest(index, version) if version is not None else None
+    except (IndexFormatError, OSError, ValueError) as error:
+        log.debug("no work before the write lock: %s", error)
+        return _Prepared()
+    model = model or (manifest.model if manifest else default_model())
+    if manifest is not None and (manifest.model != model or (tagger is not None and get_tagger(tagger).name != manifest.tagger)):
+        return _Prepared()  # a mismatch the locked part reports
+    tagger = manifest.tagger if manifest else get_tagger(tagger or default_tagger()).name
+    settings = manifest.chunking if manifest else CHUNKING
+    hashed: dict[tuple, str] = {}
+    plan = _plan(files, scanned_dirs, refused, manifest.files if manifest else {}, hashed)
+    prepared = _Prepared(model, tagger, settings, version, manifest, hashed=hashed)
+    if not plan.changed:
+        return prepared  # an unchanged corpus opens no vectors and loads no model
+    texts: dict[str, None] = {}
+    for number, (file, sha, _) in enumerate(plan.changed):
+        progress(0.1 * number / len(plan.changed), f"reading {file.source}")
+        outcome = prepared.read[(file.source, sha)] = _read_file(file, settings, limits)
+        if not isinstance(outcome, Notice):
+            texts.update(dict.fromkeys(chunk.text for chunk in outcome[2]))
+    try:
+        base = prepared.base = Index.open(index, (version, manifest)) if manifest is not None else None
+        located = Writer(index, base, manifest).locate(list(texts)) if base is not None else {}
+    except (IndexFormatError, OSError, ValueError, sqlite3.Error) as error:  # a merge removed a segment
+        log.debug("not checking which passages are indexed already: %s", error)
+        located = {}
+    fresh = [text for text in texts if text not in located][:PREPARED_PASSAGES]
+    if fresh:
+        from rag.embedding import get_document_embedder
+
+        progress(0.1, "loading the embedding model")
+        encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
+        started = time.monotonic()
+        progress(0.1, embedding_message(0, len(fresh), 0.0))
+        for done, (text, result) in enumerate(zip(fresh, encoder.stream(fresh)), 1):
+            prepared.embedded[text] = result
+            if done % 64 == 0 or done == len(fresh):
+                progress(0.1 + 0.8 * done / len(fresh), embedding_message(done, len(fresh), time.monotonic() - started))
+        prepared.count = len(fresh)
+    return prepared
 
 
 def delete(sources: "list[str] | str", index: str | Path | None = None) -> SyncReport:
@@ -298,24 +433,28 @@ class LocalEncoder:
             yield from zip(self.embedder.encode_documents(part), self.tagger.tag(part))
 
 
-def _write_files(writer: Writer, loaded: list, encoder, progress: Progress) -> int:
+def _write_files(writer: Writer, loaded: list, encoder, progress: Progress, ready: dict | None = None) -> int:
     """Tag, embed and hand to ``writer`` the passages of ``loaded`` files; how many texts were embedded.
 
     Each distinct text is tagged and embedded once, whether it recurs within this sync or
-    is already in the index (then its vector and entities are copied from there). The
+    is already in the index (then its vector and entities are copied from there) or in
+    ``ready`` (text -> vector and entities, embedded before the write lock was taken). The
     encoder streams the new texts' results in order, while files are written slice by slice.
     """
+    ready = ready or {}
     texts = list(dict.fromkeys(c.text for _, _, chunks in loaded for c in chunks))
-    located = writer.locate(texts)
-    fresh = [text for text in texts if text not in located]
+    located = writer.locate([text for text in texts if text not in ready])
+    fresh = [text for text in texts if text not in located and text not in ready]
     encoded = encoder.stream(fresh)
     uses = Counter(c.text for _, _, chunks in loaded for c in chunks)
     kept: dict[str, tuple[np.ndarray, tuple]] = {}  # embedded here, and needed again by a later slice
     started, done = time.monotonic(), 0
-    progress(0.1, embedding_message(0, len(fresh), 0.0))
+    if fresh:
+        progress(0.1, embedding_message(0, len(fresh), 0.0))
     for files in _slices(loaded):
         wanted = list(dict.fromkeys(c.text for _, _, chunks in files for c in chunks))
         found = dict(kept)
+        found.update((text, ready[text]) for text in wanted if text in ready)
         for text in wanted:
             if text not in located and text not in found:  # the next one the encoder streams
                 found[text] = next(encoded)
@@ -331,7 +470,7 @@ def _write_files(writer: Writer, loaded: list, encoder, progress: Progress) -> i
             )
             writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks])
             uses.subtract(c.text for c in chunks)
-        kept = {text: found[text] for text in found if text not in located and uses[text] > 0}
+        kept = {text: found[text] for text in found if text not in located and text not in ready and uses[text] > 0}
     return len(fresh)
 
 

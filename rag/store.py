@@ -34,7 +34,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -344,8 +344,9 @@ def _manifest_from(path: Path, data: dict[str, Any]) -> Manifest:
 
 
 @contextlib.contextmanager
-def write_lock(path: Path) -> Iterator[None]:
-    """Serialise writers of one index, across threads and processes."""
+def write_lock(path: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Serialise writers of one index, across threads and processes; ``on_wait`` is called
+    first when another writer holds the lock."""
     if path.exists() and not path.is_dir():
         raise IndexFormatError(_not_a_folder(path))
     try:
@@ -356,7 +357,12 @@ def write_lock(path: Path) -> Iterator[None]:
             f"cannot use {path} as an index folder ({error.strerror}: {error.filename}); choose another with --index DIR"
         ) from error
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

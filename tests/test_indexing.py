@@ -104,3 +104,108 @@ def test_a_file_with_the_size_and_time_it_was_indexed_with_is_not_read_again(tmp
     assert not sync([docs], tmp_path / "index").changed and hashed[-1] == "notes.txt"
     notes.write_text(NOTES.replace("Monday", "Friday"))  # same size, new time: read, updated
     assert sync([docs], tmp_path / "index").updated == ("notes.txt",)
+
+
+# -- syncs side by side: the embedding runs before the write lock --------------------------
+
+
+def _sync_in_thread(paths, index, progress):
+    import threading
+
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("report", sync(paths, index, model="hash", progress=progress)))
+    thread.start()
+    return thread, outcome
+
+
+def test_a_sync_embeds_while_another_writer_holds_the_index(tmp_path):
+    import threading
+
+    from rag.store import write_lock
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(NOTES + "\n")
+    sync([docs], index, model="hash")
+    (docs / "later.txt").write_text("Beta station measured a record low of minus forty degrees.\n")
+    seen, waiting = [], threading.Event()
+
+    def progress(fraction, message):
+        seen.append(message)
+        if message.startswith("waiting"):
+            waiting.set()
+
+    with write_lock(index):  # a long sync of someone else's, writing
+        thread, outcome = _sync_in_thread([docs], index, progress)
+        assert waiting.wait(30)
+        before = seen[: seen.index("waiting for another change to this index to finish")]
+        assert any(message.startswith("embedding 1/1 passages") for message in before)
+        assert thread.is_alive()
+    thread.join(30)
+    report = outcome["report"]
+    assert report.added == ("later.txt",) and report.chunks_embedded == 1
+    assert sorted(Index.open(index).documents()) == ["later.txt", "notes.txt"]
+
+
+def test_what_another_sync_wrote_meanwhile_is_not_written_twice(tmp_path, monkeypatch):
+    import rag.indexing
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(NOTES + "\n")
+    real_prepare = rag.indexing._prepare
+    others = []
+
+    def prepare_then_another_sync(*args, **kwargs):
+        prepared = real_prepare(*args, **kwargs)
+        if not others:  # the other sync, between this one's embedding and its write lock
+            others.append(None)
+            others[0] = sync([docs / "notes.txt"], index, model="hash")
+        return prepared
+
+    monkeypatch.setattr(rag.indexing, "_prepare", prepare_then_another_sync)
+    report = sync([docs], index, model="hash")
+    assert others[0].added == ("notes.txt",)
+    assert report.added == () and report.unchanged == ("notes.txt",)
+    assert [c.text for c in Index.open(index).chunks] == [NOTES]
+
+
+def test_a_file_changed_after_it_was_embedded_is_indexed_as_it_is_at_the_write(tmp_path, monkeypatch):
+    import rag.indexing
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(NOTES + "\n")
+    real_prepare = rag.indexing._prepare
+    changed = "Gamma station closed its road for the winter."
+
+    def prepare_then_edit(*args, **kwargs):
+        prepared = real_prepare(*args, **kwargs)
+        (docs / "notes.txt").write_text(changed + "\n")
+        return prepared
+
+    monkeypatch.setattr(rag.indexing, "_prepare", prepare_then_edit)
+    report = sync([docs], index, model="hash")
+    assert report.added == ("notes.txt",) and report.chunks_embedded == 2  # the old text was embedded for nothing
+    assert [c.text for c in Index.open(index).chunks] == [changed]
+    monkeypatch.undo()
+    assert sync([docs], index, model="hash").changed is False
+
+
+def test_past_the_budget_the_rest_is_embedded_under_the_lock(tmp_path, monkeypatch):
+    import numpy as np
+
+    import rag.indexing
+    from rag.embedding import get_document_embedder
+
+    monkeypatch.setattr(rag.indexing, "PREPARED_PASSAGES", 1)
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    texts = [NOTES, "Beta station measured a record low of minus forty degrees.", "Gamma station closed its road."]
+    (docs / "notes.txt").write_text("\n\n".join(texts) + "\n")
+    report = sync([docs], index, model="hash")
+    store = Index.open(index)
+    passages = [c.text for c in store.chunks]
+    assert report.chunks_embedded == len(passages) >= 2  # one before the lock, the others under it
+    expected = get_document_embedder("hash").encode_documents(passages)
+    assert np.allclose([store.vector(c.chunk_id) for c in store.chunks], expected)

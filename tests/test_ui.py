@@ -273,15 +273,16 @@ def test_plain_http_calls_leave_no_more_sessions_than_the_limit(hash_index, laun
 
 
 def test_uploads_queue_apart_from_questions():
-    """Uploads and removals wait only for each other (they share the index's write lock), never for a question."""
+    """Uploads and removals have their own queue, a few at once, never waiting for a question."""
     demo = build_demo("/nonexistent-index-never-opened")
     queues = {fn.name or fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in demo.fns.values()}
-    assert queues["on_upload"] == queues["add_documents_endpoint"] == queues["on_remove"] == ("index", 1)
+    assert queues["on_upload"] == queues["add_documents_endpoint"] == queues["on_remove"] == ("index", 3)
     assert queues["on_ask"] == ("conversation", 1) and queues["ask_endpoint"] == ("ask", 4)
 
 
-def test_a_long_upload_blocks_no_question_and_shows_its_progress(hash_index, launch_app, monkeypatch, tmp_path):
-    """The upload is held mid-embedding, with the index's write lock taken, while scripts ask."""
+def test_a_long_upload_blocks_no_question_nor_other_upload_and_shows_its_progress(
+        hash_index, launch_app, monkeypatch, tmp_path):
+    """One upload is held mid-embedding while scripts ask, search and upload another file."""
     from gradio_client import Client, handle_file
 
     import rag.indexing
@@ -289,29 +290,35 @@ def test_a_long_upload_blocks_no_question_and_shows_its_progress(hash_index, lau
     index = tmp_path / "index"
     shutil.copytree(hash_index, index)
     embedding, release = threading.Event(), threading.Event()
-    real_write = rag.indexing._write_files
+    real_stream = rag.indexing.LocalEncoder.stream
 
-    def held_write(writer, loaded, encoder, progress):
-        progress(0.5, "embedding 1/2 passages")
-        embedding.set()
-        assert release.wait(60)
-        return real_write(writer, loaded, encoder, progress)
+    def held_stream(self, texts):
+        if any("Zorbulon" in text for text in texts):
+            embedding.set()
+            assert release.wait(60)
+        yield from real_stream(self, texts)
 
-    monkeypatch.setattr(rag.indexing, "_write_files", held_write)
+    monkeypatch.setattr(rag.indexing.LocalEncoder, "stream", held_stream)
     client = Client(launch_app(build_demo(index)), verbose=False)
     upload = write(tmp_path / "in", "zorbulon.txt", "The Zorbulon lighthouse was painted teal on 3 March 2021.\n")
+    other = write(tmp_path / "in", "quokka.txt", "The Quokka ferry sails at dawn on 4 May 2022.\n")
     job = client.submit([handle_file(str(upload))], api_name="/add_documents")
     try:
         assert embedding.wait(60)
         assert "Putin" in client.predict(QUESTION, api_name="/ask")["text"]
         assert client.predict("Assad asylum", 2, api_name="/search")[0]["rank"] == 1
         assert CORPUS_DOC in {d["source"] for d in client.predict(api_name="/documents")}
+        added = client.predict([handle_file(str(other))], api_name="/add_documents")
+        assert added["files"] == [{"name": "quokka.txt", "status": "added", "reason": ""}]
+        assert client.predict("Quokka ferry", 1, api_name="/search")[0]["source"] == "quokka.txt"
         assert not job.done()
         progress = job.status().progress_data
-        assert progress and progress[0].desc == "embedding 1/2 passages" and progress[0].progress == 0.5
+        assert progress and progress[0].desc == "embedding 0/1 passages" and progress[0].progress >= 0.1
     finally:
         release.set()
     assert job.result(timeout=60)["files"] == [{"name": "zorbulon.txt", "status": "added", "reason": ""}]
+    assert {"zorbulon.txt", "quokka.txt"} <= {d["source"] for d in client.predict(api_name="/documents")}
+    assert client.predict("Zorbulon lighthouse", 1, api_name="/search")[0]["source"] == "zorbulon.txt"
 
 
 def test_gradios_copies_of_uploads_are_deleted_and_nothing_else(tmp_path):
@@ -698,3 +705,33 @@ def test_ten_simultaneous_questions_all_get_answers(client):
         results = [future.result(timeout=120) for future in futures]
     assert all(r["found"] and r["citations"] for r in results)
     assert [r["question"] for r in results] == questions
+
+
+def test_uploads_take_turns_only_for_the_same_file_name(tmp_path):
+    from ui.uploads import _claim
+
+    order = []
+
+    def upload(name):
+        with _claim(tmp_path, [name]):
+            order.append(f"{name} in")
+
+    with _claim(tmp_path, ["big.pdf"]):
+        other = threading.Thread(target=upload, args=["notes.txt"])
+        other.start()
+        other.join(10)
+        assert order == ["notes.txt in"]  # a different name did not wait
+        same = threading.Thread(target=upload, args=["big.pdf"])
+        same.start()
+        same.join(0.3)
+        assert same.is_alive() and order == ["notes.txt in"]  # the same name waits for the first
+        order.append("big.pdf out")
+    same.join(10)
+    assert order == ["notes.txt in", "big.pdf out", "big.pdf in"]
+    with _claim(tmp_path, None):  # recovery at start has the whole folder
+        late = threading.Thread(target=upload, args=["notes.txt"])
+        late.start()
+        late.join(0.3)
+        assert late.is_alive()
+    late.join(10)
+    assert order[-1] == "notes.txt in"

@@ -260,9 +260,9 @@ def build_demo(
     def on_remove(source: str, event: gr.EventData):
         """Removes the document; ``on_removed`` then asks the conversation again without it.
 
-        Two steps, because a removal queues with uploads (it waits for the index's write lock,
-        which a long upload holds): in the conversation's queue it would hold up every
-        user's questions until the upload is done.
+        Two steps, because a removal queues with uploads (it may wait for the index's write
+        lock, or for an upload of the same name): in the conversation's queue it would hold up
+        every user's questions meanwhile.
         """
         data = event._data if isinstance(event._data, dict) else {}
         target = str(data.get("source", ""))
@@ -444,7 +444,10 @@ def build_demo(
         demo.load(on_load, inputs=[stored],
                   outputs=[*conversation, facts_html, documents_html, k, date_from, date_to, source, filters_box],
                   **asking)
-        indexing = {"concurrency_limit": 1, "concurrency_id": "index"}
+        # Uploads and removals run side by side (ui/uploads.py: they take turns per file name, and
+        # the index is locked only while each change is written), so one big upload doesn't hold
+        # up the others; a few at once, as each embedding takes both cores while it runs.
+        indexing = {"concurrency_limit": 3, "concurrency_id": "index"}
         files.upload(on_upload, inputs=[files, source],
                      outputs=[report_html, facts_html, documents_html, source, files],
                      api_visibility="private", **indexing)

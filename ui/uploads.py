@@ -1,8 +1,8 @@
 """Adding uploaded files to the index, and removing documents: the uploads folder and the index agree.
 
 Each uploaded file is checked (type, size, name) on its own: one bad file is reported
-and the others are added. Writes to one uploads folder are serialised, and a failed or
-unreadable upload leaves the folder as it was.
+and the others are added. Uploads and removals of the same file name take turns; others
+run side by side. A failed or unreadable upload leaves the folder as it was.
 """
 
 import contextlib
@@ -77,13 +77,51 @@ def safe_filename(name: str) -> str:
 
 
 
-_upload_locks: dict[Path, threading.Lock] = {}
-_upload_locks_guard = threading.Lock()
+class _Claims:
+    """The file names of one uploads folder that an upload or a removal is working on."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.names: set[str] = set()
+        self.whole = False  # the start-up recovery, which works on every file
 
 
-def _upload_lock(folder: Path) -> threading.Lock:
-    with _upload_locks_guard:
-        return _upload_locks.setdefault(folder.resolve(), threading.Lock())
+_claims: dict[Path, _Claims] = {}
+_claims_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _claim(folder: Path, names: "Iterable[str] | None"):
+    """Work on ``names`` of ``folder`` (``None``: the whole folder) while no one else does.
+
+    Per name, not per folder: an upload waits only for uploads and removals of the same
+    names, so one big file does not hold up everybody else's (the index takes writes one at
+    a time, but only for the moment each is written; the embedding runs side by side).
+    """
+    with _claims_guard:
+        claims = _claims.setdefault(folder.resolve(), _Claims())
+    wanted = None if names is None else set(names)
+
+    def free() -> bool:
+        if claims.whole:
+            return False
+        return not claims.names if wanted is None else not (claims.names & wanted)
+
+    with claims.changed:
+        claims.changed.wait_for(free)
+        if wanted is None:
+            claims.whole = True
+        else:
+            claims.names |= wanted
+    try:
+        yield
+    finally:
+        with claims.changed:
+            if wanted is None:
+                claims.whole = False
+            else:
+                claims.names -= wanted
+            claims.changed.notify_all()
 
 
 def uploads_folder(index=None, uploads=None) -> Path:
@@ -230,7 +268,7 @@ def add_documents(
     folder = uploads_folder(index, uploads)
     index_path = Path(index) if index is not None else default_index_path()
     report = None
-    with _upload_lock(folder):
+    with _claim(folder, planned):
         clashes = set(_indexed_elsewhere(planned, folder, index))
         for name in clashes:
             del planned[name]
@@ -276,7 +314,8 @@ def _save_and_sync(planned: dict[str, Path], folder: Path, index_path: Path, pro
                     os.replace(target, staging / name)
                 shutil.copyfile(source, staging / f"{name}.new")
                 os.replace(staging / f"{name}.new", target)
-            report = sync([folder], index_path, progress=progress)
+            # These files only, not the folder: other uploads may be saving theirs meanwhile.
+            report = sync([folder / name for name in planned], index_path, progress=progress)
         except BaseException:
             for name in backups:
                 put_back(name)
@@ -298,7 +337,7 @@ def remove_document(source: str, *, index=None, uploads=None) -> Removal:
     """
     folder = uploads_folder(index, uploads)
     index_path = Path(index) if index is not None else default_index_path()
-    with _upload_lock(folder):
+    with _claim(folder, [source]):
         try:
             root = open_index(index).documents().get(source)
         except RagError as error:
@@ -371,7 +410,7 @@ def recover_uploads(*, index=None, uploads=None, progress: Callable[[float, str]
         return Recovery()
     index_path = Path(index) if index is not None else default_index_path()
     cleared, restored = [], []
-    with _upload_lock(folder):
+    with _claim(folder, None):
         try:
             held = {name for name, root in open_index(index).documents().items() if root.resolve() == folder.resolve()}
         except RagError:
