@@ -168,7 +168,7 @@ def prepare_query_encoder(model: str) -> None:
 
     path = resolve_model_path(model)
     status = onnx_encoder.find_export(path)
-    if status.usable or status.final:
+    if (status.usable and not status.outdated) or status.final:
         return
     document_embedder = get_document_embedder(model)
     if onnx_encoder.ensure_export(path, lambda: document_embedder.model).usable:

@@ -36,7 +36,8 @@ from rag.config import cache_path
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: attention fused by onnxruntime's BERT optimizer (1: as traced, still read)
+_READABLE_FORMATS = (1, 2)
 MIN_COSINE = 0.9999  # an fp32 export agrees to ~1e-7; less means it computes something else
 _QUERY_CACHE_SIZE = 1024
 # Small batches of similar length: padding a batch to its longest text costs more than
@@ -61,6 +62,7 @@ class ExportStatus(NamedTuple):
     usable: bool
     problem: str  # empty when usable
     final: bool = False  # True when exporting again would not help (the model is unsupported)
+    outdated: bool = False  # usable, but the next `rag index` makes it again in the current format
 
 
 def mean_pool_normalise(token_embeddings: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
@@ -127,7 +129,7 @@ def find_export(model_path: Path) -> ExportStatus:
         return ExportStatus(folder, False, f"there is no ONNX export of it in {folder.parent}")
     except (OSError, ValueError) as error:
         return ExportStatus(folder, False, f"{folder / 'encoder.json'} is unreadable ({error})")
-    if meta.get("format") != EXPORT_FORMAT:
+    if meta.get("format") not in _READABLE_FORMATS:
         return ExportStatus(folder, False, f"the export in {folder} is of format {meta.get('format')}, not {EXPORT_FORMAT}")
     try:
         size = (folder / "model.onnx").stat().st_size
@@ -135,7 +137,7 @@ def find_export(model_path: Path) -> ExportStatus:
         return ExportStatus(folder, False, f"{folder / 'model.onnx'} is missing ({error.strerror})")
     if size != meta.get("onnx_bytes"):
         return ExportStatus(folder, False, f"{folder / 'model.onnx'} has {size} bytes, not the {meta.get('onnx_bytes')} written")
-    return ExportStatus(folder, True, "")
+    return ExportStatus(folder, True, "", outdated=meta["format"] != EXPORT_FORMAT)
 
 
 def mark_broken(folder: Path, problem: str) -> None:
@@ -175,6 +177,11 @@ class OnnxEncoder:
         # Two threads: a short query took 4.5-6.9 ms p50 against 7.5-10.1 ms with one on
         # this 2-core machine; more buy little for one short text.
         options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        # No busy-waiting between operators: with another process busy on one of the two
+        # cores, the spinning thread takes the time its partner needs; a dev-set question
+        # took 18.1 ms p50 (session.run) against 9.1 ms without spinning, as with one thread.
+        # On a quiet machine spinning saved ~0.5-1 ms (of ~5-6).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only: the library never prints
         self._session = onnxruntime.InferenceSession(
             str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
@@ -223,7 +230,7 @@ def ensure_export(model_path: Path, load_model: Callable[[], Any]) -> ExportStat
     is made. A failure is logged and returned, never raised: the index does not need it.
     """
     status = find_export(model_path)
-    if status.usable or status.final:
+    if (status.usable and not status.outdated) or status.final:
         return status
     root = _export_root()
     try:
@@ -233,7 +240,7 @@ def ensure_export(model_path: Path, load_model: Callable[[], Any]) -> ExportStat
         return status
     with _lock(root / f".{status.folder.name}.lock"):
         status = find_export(model_path)  # another process may have exported meanwhile
-        if status.usable or status.final:
+        if (status.usable and not status.outdated) or status.final:
             return status
         staging = root / f".tmp-{status.folder.name}-{uuid.uuid4().hex[:6]}"
         try:
@@ -287,7 +294,14 @@ def _export(model, folder: Path) -> float:
 
     sample = tuple(torch.ones((1, 8), dtype=torch.long) for _ in inputs)
     axes = {name: {0: "batch", 1: "tokens"} for name in [*inputs, "token_embeddings"]}
-    with warnings.catch_warnings(), contextlib.redirect_stdout(None):
+    # Traced with plain ("eager") attention, whose graph onnxruntime's BERT optimizer
+    # fuses into Attention, SkipLayerNormalization and EmbedLayerNormalization operators
+    # (669 nodes -> 46); the SDPA graph it cannot fuse. The document encoder gets its
+    # attention back afterwards.
+    attention = getattr(transformer.config, "_attn_implementation", None)
+    if attention not in (None, "eager") and hasattr(transformer, "set_attn_implementation"):
+        transformer.set_attn_implementation("eager")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(None), _attention_restored(transformer, attention):
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow: shapes are dynamic
         torch.onnx.export(
             TokenEmbeddings(transformer).eval(),
@@ -299,6 +313,7 @@ def _export(model, folder: Path) -> float:
             opset_version=17,
             dynamo=False,  # the TorchScript exporter: no onnxscript needed, and it is ~1.6 s
         )
+    fused = _fuse(folder / "model.onnx", transformer.config)
     model.tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
     meta = {
         "format": EXPORT_FORMAT,
@@ -308,6 +323,7 @@ def _export(model, folder: Path) -> float:
         "pooling": "mean, L2-normalised",
         "onnx_bytes": (folder / "model.onnx").stat().st_size,
         "torch": torch.__version__,
+        "fused": fused,
     }
     (folder / "encoder.json").write_text(json.dumps(meta, indent=1))
     expected = np.asarray(model.encode_document(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False))
@@ -320,6 +336,61 @@ def _export(model, folder: Path) -> float:
     meta["min_cosine"] = round(cosine, 7)
     (folder / "encoder.json").write_text(json.dumps(meta, indent=1))
     return cosine
+
+
+@contextlib.contextmanager
+def _attention_restored(transformer, attention: str | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if attention is not None and getattr(transformer.config, "_attn_implementation", None) != attention:
+            transformer.set_attn_implementation(attention)
+
+
+def _fuse(path: Path, config) -> list[str]:
+    """Rewrite the ONNX file at ``path`` with onnxruntime's transformer fusions, if they apply
+    and give the traced graph's token embeddings (to 1e-4, padded rows included).
+
+    A short query then runs ~10-20% faster on an idle machine. Returns the fused operators
+    (empty when the graph is kept as traced); the probes check the vectors either way.
+    """
+    if getattr(config, "model_type", None) != "bert":
+        return []
+    fused_path = path.with_name("fused.onnx")
+    try:
+        import onnxruntime
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with warnings.catch_warnings(), contextlib.redirect_stdout(None):
+            warnings.simplefilter("ignore")
+            optimized = optimize_model(
+                str(path), model_type="bert", num_heads=int(config.num_attention_heads),
+                hidden_size=int(config.hidden_size), opt_level=0,
+            )
+        fused = sorted(name for name, count in optimized.get_fused_operator_statistics().items() if count)
+        if "Attention" not in fused:
+            return []
+        optimized.save_model_to_file(str(fused_path))
+        mask = np.ones((2, 24), dtype="int64")
+        mask[1, 9:] = 0  # a padded row, as in a batch of documents
+        feeds = {"input_ids": np.random.default_rng(0).integers(1000, 2000, (2, 24)) * mask,
+                 "attention_mask": mask, "token_type_ids": np.zeros_like(mask)}
+        outputs = []
+        for candidate in (path, fused_path):
+            session = onnxruntime.InferenceSession(str(candidate), providers=["CPUExecutionProvider"])
+            outputs.append(session.run(None, {i.name: feeds[i.name] for i in session.get_inputs()})[0])
+        kept = mask.astype(bool)
+        if not np.allclose(outputs[0][kept], outputs[1][kept], atol=1e-4):
+            log.info("the ONNX graph is kept unfused: the fused one computes other token embeddings")
+            return []
+    except Exception as error:  # noqa: BLE001 - the traced graph gives the same vectors
+        log.info("the ONNX graph is kept unfused: %s: %s", type(error).__name__, error)
+        return []
+    else:
+        os.replace(fused_path, path)
+        return fused
+    finally:
+        fused_path.unlink(missing_ok=True)
 
 
 # -- files -------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def test_onnx_vectors_equal_sentence_transformers(minilm):
     from rag.onnx_encoder import OnnxEncoder
 
     reference, status = minilm
+    assert "Attention" in json.loads((status.folder / "encoder.json").read_text())["fused"]  # the faster graph is the one checked
     encoder = OnnxEncoder(status.folder, "all-MiniLM-L6-v2")
     expected = reference.encode_documents(SENTENCES)
     got = encoder.encode_documents(SENTENCES)
@@ -210,6 +211,20 @@ def test_corrupt_onnx_export_falls_back_and_the_next_index_run_repairs_it(corpus
     assert not (model_file.parent / "BROKEN").exists()
     assert _search_logging(corpus_index, caplog) == ("2024-12-09", [])
     assert type(get_embedder("all-MiniLM-L6-v2")).__name__ == "OnnxEncoder"
+
+
+@pytest.mark.integration
+def test_an_export_of_the_previous_format_answers_and_the_next_index_run_remakes_it(corpus_index, model_cache, private_cache, caplog):
+    shutil.copytree(model_cache, private_cache)
+    [meta_file] = private_cache.glob("onnx/*/encoder.json")
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "format": 1}))  # an export made before the graph was fused
+
+    assert _search_logging(corpus_index, caplog) == ("2024-12-09", [])
+    assert type(get_embedder("all-MiniLM-L6-v2")).__name__ == "OnnxEncoder"
+
+    assert not sync([CORPUS], corpus_index).changed
+    assert json.loads(meta_file.read_text())["format"] == meta["format"] == 2
 
 
 # -- the cache of exports ----------------------------------------------------------------

@@ -566,6 +566,20 @@ def test_the_app_binds_to_loopback_and_sends_no_analytics():
     assert theme.font.startswith("system-ui") and not theme._font_css and not theme._stylesheets  # no web font
 
 
+def test_importing_the_app_leaves_gradio_stubs_alone_and_builds_no_app_until_asked():
+    # gradio rewrites its .pyi stubs at import (half of `import gradio`); the ui package stops it
+    code = textwrap.dedent("""
+        import sys, ui.app
+        from gradio import component_meta
+        assert component_meta.create_or_modify_pyi(None, "Textbox", []) is None  # a no-op: no source read
+        assert "_default_demo" in vars(ui.app) and not ui.app._default_demo  # `rag serve --index` builds its own
+        assert ui.app.demo is ui.app.demo
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_example_questions_belong_to_the_default_corpus_only(tmp_path):
     assert QUESTION in app.corpus_examples()
     # another index gets no examples about a corpus it does not hold

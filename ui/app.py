@@ -531,13 +531,28 @@ def serve(
     if llm is not None:
         print(f"Answers are written by {llm.model} at {llm.url} and checked against their sources.",
               file=sys.stderr, flush=True)
-    app = demo if index is None and llm == DEMO_LLM else build_demo(index, llm=llm)
+    app = _demo() if index is None and llm == DEMO_LLM else build_demo(index, llm=llm)
     app.launch(server_name=host, server_port=port)
 
 
 # `python -m ui.app` takes its language model server, if any, from $RAG_LLM_URL and $RAG_LLM_MODEL.
 DEMO_LLM = LLMServer.from_env()
-demo = build_demo(llm=DEMO_LLM)
+_default_demo: list[gr.Blocks] = []
+
+
+def _demo() -> gr.Blocks:
+    if not _default_demo:
+        _default_demo.append(build_demo(llm=DEMO_LLM))
+    return _default_demo[0]
+
+
+def __getattr__(name: str) -> Any:
+    """``ui.app.demo``, the app over the default index, is built on first use (0.4-0.8 s),
+    so ``rag serve --index X``, which builds its own, never pays for it."""
+    if name == "demo":
+        return _demo()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if __name__ == "__main__":
     serve()
