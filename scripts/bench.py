@@ -148,7 +148,7 @@ def serve_ready(index: str, env) -> tuple[float, float]:
     try:
         _wait_for_page(server, port)
         listening = time.perf_counter() - started
-        answer = _call(port, "ask", [QUESTION, 5, "", ""])  # every argument: plain HTTP fills no defaults
+        answer = _call(port, "ask", [QUESTION, 5, "", "", None, ""])  # every argument: plain HTTP fills no defaults
         assert "Putin" in answer, answer
         return listening, time.perf_counter() - started
     finally:
