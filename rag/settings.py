@@ -73,8 +73,10 @@ class VectorSettings:
     # Exact search costs ~0.1 µs per passage per query on this machine (5 ms at 50,000),
     # and an IVF index must be trained (k-means), which only pays off for big segments.
     ivf_threshold: int = 50_000
-    # Cells read per query. scripts/bench_scale.py --curve: recall@10 against exact search
-    # reaches 0.99 at this many cells (of 2,048 for 250,000 passages) on its generated corpus.
+    # Cells read per query: a latency budget, not a recall guarantee. recall@10 against exact
+    # search at 64 cells: 0.951 on MiniLM vectors of 44,476 sentences (of 1,024 cells), 0.962
+    # on the million-passage benchmark's stand-in vectors (of 2,048 per segment); 0.99 takes
+    # about a quarter of the cells (scripts/ann_recall.py, scripts/bench_scale.py --curve).
     nprobe: int = 64
     # k-means training sample per cell (faiss allows 39–256; see rag.vectors.build).
     training_points_per_cell: int = 64
