@@ -326,9 +326,12 @@ def _prepare(index: Path, files, scanned_dirs, refused, *, rebuild: bool, model:
         log.debug("no work before the write lock: %s", error)
         return _Prepared()
     model = model or (manifest.model if manifest else default_model())
-    if manifest is not None and (manifest.model != model or (tagger is not None and get_tagger(tagger).name != manifest.tagger)):
-        return _Prepared()  # a mismatch the locked part reports
-    tagger = manifest.tagger if manifest else get_tagger(tagger or default_tagger()).name
+    try:
+        if manifest is not None and manifest.model != model:
+            return _Prepared()
+        tagger = _tagger_name(index, manifest, tagger)
+    except IndexFormatError:
+        return _Prepared()  # a mismatch the locked part reports, with what to do
     settings = manifest.chunking if manifest else CHUNKING
     hashed: dict[tuple, str] = {}
     plan = _plan(files, scanned_dirs, refused, manifest.files if manifest else {}, hashed)
