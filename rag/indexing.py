@@ -62,7 +62,9 @@ def sync(
     cannot be read, or is over one of the ``limits`` (default: ``Limits.from_env()``),
     is skipped with a warning and keeps its previous chunks, if any. An unchanged
     corpus returns without loading the model or the vectors. Warnings of one kind are
-    listed up to three, then counted.
+    listed up to three, then counted. Syncs of one index may run at once (threads or
+    processes): each embeds before taking the index's write lock, and holds it only to
+    write (``PREPARED_PASSAGES`` bounds what it embeds beforehand).
 
     ``model`` and ``tagger`` (named entities: "spacy", "rules" or "none") are chosen
     when an index is built and kept in its manifest; asking for others needs ``rebuild``.
