@@ -125,7 +125,9 @@ class Postings:
     def __init__(self, vocabulary, indptr, positions, tf, lengths, *, total_length: int | None = None) -> None:
         self._vocabulary = vocabulary  # a dict, or an sqlite3 connection to keyword.sqlite
         self._lock = threading.Lock()
-        self.indptr, self.positions, self.tf, self.lengths = indptr, positions, tf, lengths
+        # Plain ndarray views of the memory maps: slicing an np.memmap makes a memmap each time,
+        # whose bookkeeping cost more than the arithmetic on a million-passage index.
+        self.indptr, self.positions, self.tf, self.lengths = (np.asarray(a) for a in (indptr, positions, tf, lengths))
         self.size = len(lengths)
         self.total_length = int(np.sum(lengths, dtype="int64")) if total_length is None else total_length
 
@@ -306,6 +308,17 @@ class Bm25:
         # bm25s takes numpy's mean of the lengths (float64); for integers that is total / size exactly.
         self.average_length = total / self.size if self.size else 0.0
         self.idf = _Idf(self)
+        self._norms: list[np.ndarray | None] = [None] * len(parts)
+        self._norms_lock = threading.Lock()
+
+    def _length_norm(self, number: int) -> np.ndarray:
+        """BM25's length term ``k1 * (1 - b + b * length / average)`` of each passage of part
+        ``number`` (float64, as bm25s computes it): computed once per snapshot, not per query."""
+        with self._norms_lock:
+            if self._norms[number] is None:
+                lengths = self.parts[number][0].lengths.astype("float64")
+                self._norms[number] = K1 * ((1 - B) + B * lengths / self.average_length)
+            return self._norms[number]
 
     @classmethod
     def of_texts(cls, texts: list[str]) -> "Bm25":
@@ -335,15 +348,16 @@ class Bm25:
             return result
         frequencies, columns = self.document_frequencies(tokens)
         idf = {t: np.float32(_idf(df, self.size)) for t, df in frequencies.items() if df > 0}
-        for (postings, live), found, scores in zip(self.parts, columns, result):
+        for number, ((postings, live), found, scores) in enumerate(zip(self.parts, columns, result)):
+            norm = None
             for token in tokens:
                 col = found.get(token)
                 if col is None or token not in idf:
                     continue
+                norm = self._length_norm(number) if norm is None else norm
                 positions, counts = postings.column(col)
                 tf = counts.astype("float64")
-                length = postings.lengths[positions].astype("float64")
-                tfc = tf / (K1 * ((1 - B) + B * length / self.average_length) + tf)
+                tfc = tf / (norm[positions] + tf)
                 # Positions are unique within a column, so += adds each passage once.
                 scores[positions] += (np.float64(idf[token]) * tfc).astype("float32")
             if live is not None:
