@@ -61,6 +61,13 @@ def test_ivf_reading_every_cell_equals_brute_force(ivf, data):
         np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
 
 
+def test_a_mapped_ivf_index_starts_no_prefetch_threads(ivf):
+    import faiss
+
+    lists = faiss.downcast_InvertedLists(ivf.invlists)
+    assert type(lists).__name__ == "OnDiskInvertedLists" and lists.prefetch_nthread == 0
+
+
 def test_ivf_recall_at_10_with_the_default_nprobe(ivf, data):
     x, queries = data
     recall = np.mean([
