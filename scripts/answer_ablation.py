@@ -3,8 +3,8 @@
     .venv/bin/python scripts/answer_ablation.py [--beir ../shared/bench/squad2_cs224n] [--max-queries N (held-out questions, evenly spread)]
     .venv/bin/python scripts/answer_ablation.py --devset eval/devset.jsonl [--index DIR]
 
-For SQuAD (the default), each variant drops one feature (the model is refitted
-without it on the tuning half) or switches off one selection rule or gate, and is
+For SQuAD (the default), each variant drops one feature of the sentence model or
+of the short-answer model (the model is refitted without it on the tuning half) or switches off one selection rule or gate, and is
 measured on the held-out half through the real answer(): accuracy of the answer
 text when every question is answered ("all answered"), answered-and-right at the
 variant's fitted threshold, coverage, how often the short answer holds the gold,
@@ -26,18 +26,23 @@ sys.path.insert(0, str(PROJECT))
 from rag.answering import RULES, Rules, attempt, decide  # noqa: E402
 from rag.answering.candidates import FEATURES  # noqa: E402
 from rag.answering.model import load_model  # noqa: E402
-from rag.answering.training import collect, fit, squad_questions  # noqa: E402
+from rag.answering.spans import SPAN_FEATURES  # noqa: E402
+from rag.answering.training import collect, collect_spans, fit, fit_short, squad_questions  # noqa: E402
 from rag.evaluation import answer_contains, evaluate_devset, load_devset  # noqa: E402
 from rag.settings import ANSWER  # noqa: E402
 
 SQUAD = PROJECT.parent / "shared" / "bench" / "squad2_cs224n"
 
 
-def variants(refit):
+def variants(refit, refit_short):
     """(name, model, rules, gates): the shipped answer, then one thing off at a time."""
     shipped = load_model()
     rows = [("shipped", shipped, RULES, True)]
     rows += [(f"no {feature}", refit(feature), RULES, True) for feature in FEATURES]
+    rows += [
+        (f"no span {feature}", dataclasses.replace(shipped, short=refit_short(feature)), RULES, True)
+        for feature in SPAN_FEATURES
+    ]
     rows += [
         (f"no {rule} rule", shipped, dataclasses.replace(RULES, **{rule: False}), True)
         for rule in (f.name for f in dataclasses.fields(Rules))
@@ -90,7 +95,14 @@ def main() -> None:
     def refit(feature):
         return fit(tune_runs, tuple(f for f in FEATURES if f != feature))
 
-    rows = variants(refit)
+    # The short-answer model is refitted on the spans of the shipped sentence model's best
+    # sentences, as the shipped one was, without one span feature at a time.
+    span_runs = collect_spans(tune, index, load_model())
+
+    def refit_short(feature):
+        return fit_short(span_runs, tuple(f for f in SPAN_FEATURES if f != feature))
+
+    rows = variants(refit, refit_short)
     if args.devset:
         questions = load_devset(args.devset)
         print(f"{len(questions)} questions from {args.devset} (never fitted on)")

@@ -18,7 +18,17 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from rag.answering.model import MODEL_FILE  # noqa: E402
-from rag.answering.training import collect, fit, held_out, squad_questions  # noqa: E402
+import dataclasses  # noqa: E402
+
+from rag.answering.training import (  # noqa: E402
+    collect,
+    collect_spans,
+    fit,
+    fit_short,
+    held_out,
+    short_held_out,
+    squad_questions,
+)
 
 SQUAD = PROJECT.parent / "shared" / "bench" / "squad2_cs224n"
 
@@ -34,8 +44,11 @@ def main() -> None:
     tune, index = squad_questions(args.beir, "tune", args.max_queries, args.workdir)
     print(f"tuning half: {len(tune)} questions; running them as asked and with their paragraph hidden", file=sys.stderr)
     model = fit(collect(tune, index))
+    print("fitting the short answers on the tuning half's best sentences", file=sys.stderr)
+    model = dataclasses.replace(model, short=fit_short(collect_spans(tune, index, model)))
     held, _ = squad_questions(args.beir, "held-out", args.max_queries, args.workdir)
     report = held_out(model, collect(held, index))
+    short = short_held_out(model.short, collect_spans(held, index, model))
     fitted = model.to_json()
     fitted["weights"] = [round(w, 4) for w in fitted["weights"]]
     for key in ("bias", "confidence_bias", "threshold"):
@@ -50,6 +63,10 @@ def main() -> None:
             "right_at_threshold": round(report.at_threshold, 4),
             "coverage": round(report.coverage, 4),
             "refused_with_paragraph_hidden": round(report.hidden_abstained, 4),
+            "best_span_right": round(short.best_span_right, 4),
+            "short_shown": round(short.shown, 4),
+            "short_holds_gold": round(short.right, 4),
+            "short_precision": round(short.precision, 4),
         },
         "fitted": fitted,
     }

@@ -7,6 +7,9 @@ import pytest
 
 from rag.answering.candidates import FEATURES, Candidate, unmentioned_names
 from rag.answering.compose import compose, short_answer
+from rag.answering.model import ShortModel, load_model
+from rag.answering.spans import MAX_WORDS, SPAN_FEATURES, spans
+from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, analyze, mentions
 from rag.answering.select import Quote, Rules, select
@@ -143,10 +146,10 @@ def test_without_history_a_question_stays_as_it_is():
 # -- selection and composition ----------------------------------------------------------
 
 
-def candidate(hit_, sentence, probability, answers=(), position=0):
+def candidate(hit_, sentence, probability, answers=(), position=0, entities=None):
     start = hit_.text.index(sentence)
     return Candidate(hit_, start, start + len(sentence), position, tuple(0.0 for _ in FEATURES),
-                     tuple(answers), probability)
+                     tuple(answers), probability, tuple(answers if entities is None else entities))
 
 
 PASSAGE = (
@@ -194,13 +197,13 @@ def test_a_list_takes_one_item_bearing_sentence_per_passage():
     assert short_answer(analysis, quotes) == "Denmark, Germany, Austria"
 
 
-def test_the_short_answer_is_the_asked_type_nearest_the_question_words():
+def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words():
     text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
     h = hit(text)
     entities = tuple(Entity(text.index(n), text.index(n) + len(n), "PERSON") for n in ("Vladimir Putin", "Dmitry Peskov"))
     analysis = analyze("who granted Assad asylum?", GAZETTEER)
     quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
-    assert short_answer(analysis, quotes) == "Vladimir Putin"
+    assert short_answer(analysis, quotes, 0.9, load_model().short) == "Vladimir Putin"
 
 
 def test_when_answers_state_the_entry_date():
@@ -228,3 +231,58 @@ def test_the_rules_tagger_is_deterministic():
     assert ("3 million", "CARDINAL") in found
     assert ("Abu Mohammad al-Jolani", "NAME") in found
     assert RuleTagger().tag([text]) == RuleTagger().tag([text])
+
+
+# -- short answers: the spans a sentence offers ------------------------------------------------
+
+SENTENCE = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
+
+
+def entity(text, name, label):
+    return Entity(text.index(name), text.index(name) + len(name), label)
+
+
+def test_spans_are_words_between_common_words_and_punctuation_plus_whole_entities():
+    text = "The Bank of England raised rates to 5.25 percent, the Council on Foreign Relations said on Thursday."
+    found = {text[s.start : s.end] for s in spans(analyze("what did the bank raise?"), text, 0, len(text),
+                                                       (entity(text, "Council on Foreign Relations", "ORG"),))}
+    assert {"Bank of England", "5.25 percent", "Thursday", "Council on Foreign Relations"} <= found
+    assert "Council on Foreign" not in found  # "on" joins no name but an entity's own words
+    assert not any(f.split()[0].lower() in ("to", "the", "on") or f.split()[-1].lower() in ("of", "the") for f in found)
+    assert not any("," in f or f.endswith(".") for f in found)  # no span crosses a comma or ends a sentence
+    assert "raised rates" in found and "rates to" not in found  # "to" joins no name: a clause ends there
+    assert all(len(f.split()) <= MAX_WORDS for f in found)
+
+
+def test_span_features_say_what_the_question_holds_and_what_type_it_asks():
+    entities = (entity(SENTENCE, "Vladimir Putin", "PERSON"), entity(SENTENCE, "Dmitry Peskov", "PERSON"))
+    analysis = analyze("who granted Assad asylum?", GAZETTEER)
+    found = {SENTENCE[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
+             for s in spans(analysis, SENTENCE, 0, len(SENTENCE), entities)}
+    putin, asylum, half = found["Vladimir Putin"], found["asylum"], found["Putin"]
+    assert putin["entity"] == putin["type_match"] == 1.0 and putin["in_question"] == 0.0
+    assert asylum["in_question"] == 1.0 and asylum["typed_miss"] == 1.0
+    assert half["cuts_entity"] == 1.0 and half["type_inside"] == 1.0
+    assert putin["before_asked"] == 0.0 and putin["after_asked"] == 1.0  # "… Putin granted"
+    assert putin["near"] > found["Dmitry Peskov"]["near"]
+
+
+def test_the_short_answer_model_shows_a_span_only_when_likely_enough():
+    h = hit(SENTENCE)
+    entities = (entity(SENTENCE, "Vladimir Putin", "PERSON"), entity(SENTENCE, "Dmitry Peskov", "PERSON"))
+    analysis = analyze("who granted Assad asylum?", GAZETTEER)
+    quotes = [Quote(candidate(h, SENTENCE, 0.9, answers=entities), 0, len(SENTENCE))]
+    weights = tuple(3.0 if f in ("type_match", "near") else -3.0 if f == "in_question" else 0.0 for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
+    assert short_answer(analysis, quotes, 0.9, model) == "Vladimir Putin"
+    doubtful = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), -10.0, 0.5)
+    assert short_answer(analysis, quotes, 0.9, doubtful) is None
+
+
+@pytest.mark.parametrize(
+    "span, gold, holds",
+    [("Vladimir Putin", ("Putin",), True), ("President Vladimir Putin said", ("Putin",), False),
+     ("Moscow", ("in Moscow|Moscow",), True), ("Kremlin", ("Putin",), False)],
+)
+def test_a_span_holds_the_answer_only_with_a_few_words_more(span, gold, holds):
+    assert holds_answer(span, gold) is holds

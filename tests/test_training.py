@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from rag.answering.candidates import FEATURES
+from rag.answering.spans import SPAN_FEATURES
 from rag.answering.training import collect, fit, held_out, split_half, squad_questions
 
 PROJECT = __import__("pathlib").Path(__file__).resolve().parent.parent
@@ -98,6 +99,8 @@ def test_the_fit_script_writes_the_same_file_twice_without_torch(fixture, tmp_pa
     fitted = json.loads(outputs[0])
     assert fitted["produced_by"] == "scripts/fit_answer_model.py"
     assert fitted["fitted"]["features"] == list(FEATURES)
+    assert fitted["fitted"]["short"]["features"] == list(SPAN_FEATURES)
+    assert 0.0 <= fitted["held_out"]["short_holds_gold"] <= fitted["held_out"]["short_shown"] <= 1.0
 
 
 def test_the_ablation_script_reports_every_feature_and_rule(fixture, tmp_path):
@@ -110,6 +113,8 @@ def test_the_ablation_script_reports_every_feature_and_rule(fixture, tmp_path):
     names = done.stdout
     for feature in FEATURES:
         assert f"no {feature} " in names
+    for feature in SPAN_FEATURES:
+        assert f"no span {feature} " in names
     for rule in ("neighbour", "lean_back", "qualification", "dispute", "list_items"):
         assert f"no {rule} rule" in names
     assert "no unmentioned-name gate" in names and rows

@@ -114,14 +114,16 @@ def decide(
     quotes = select(analysis, ranked, settings, rules)
     if tried.bridge:
         quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes
-    return compose(analysis, question, quotes, hits, tried.confidence, short=_short_of(analysis, quotes, tried))
+    short = _short_of(analysis, quotes, tried, model)
+    return compose(analysis, question, quotes, hits, tried.confidence, short=short)
 
 
-def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt) -> str | None:
+def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt, model: AnswerModel) -> str | None:
     from rag.answering.compose import short_answer
 
     # A two-step answer's short answer comes from its second step, quoted last.
-    return short_answer(analysis, quotes[len(tried.bridge):] if tried.bridge else quotes)
+    quoted = quotes[len(tried.bridge):] if tried.bridge else quotes
+    return short_answer(analysis, quoted, tried.confidence, model.short)
 
 
 def attempt(

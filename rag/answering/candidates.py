@@ -57,6 +57,7 @@ class Candidate:
     features: tuple[float, ...]
     answers: tuple[Entity, ...]  # entities of the asked type the question doesn't hold (offsets in hit.text)
     probability: float = 0.0  # that it answers, from the fitted model
+    entities: tuple[Entity, ...] = ()  # every entity of the sentence (offsets in hit.text)
 
     @property
     def text(self) -> str:
@@ -161,7 +162,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             float(position == 0),
             min(1.0, (e - s) / 400),
         )
-        result.append(Candidate(hit, s, e, position, features, answers))
+        result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside)))
     return _with_gaps(result)
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rag.answering.question import QuestionAnalysis
 from rag.answering.select import Quote
 from rag.dates import human_date, mentioned_dates
 from rag.lexical import fold
 from rag.types import Answer, Citation, Hit
+
+if TYPE_CHECKING:
+    from rag.answering.model import ShortModel
 
 NOT_FOUND = "The indexed documents don't answer this."
 
@@ -33,9 +37,13 @@ def compose(
     quotes: list[Quote],
     hits: list[Hit],
     confidence: float,
-    short: str | None = None,
+    short: "str | None | object" = ...,
 ) -> Answer:
-    """The answer text made of ``quotes``, each followed by its marker, and their citations."""
+    """The answer text made of ``quotes``, each followed by its marker, and their citations.
+
+    ``short`` is the short answer when the caller has chosen it (None: there is none);
+    left out, it is taken from the quotes with the shipped model.
+    """
     citations, parts = [], []
     dated = analysis.intent in ("when", "day", "overview")
     for marker, quote in enumerate(quotes, start=1):
@@ -53,17 +61,22 @@ def compose(
         found=True,
         citations=tuple(citations),
         hits=tuple(hits),
-        short=short if short is not None else short_answer(analysis, quotes),
+        short=_shipped_short(analysis, quotes, confidence) if short is ... else short,
         question_used=analysis.text,
         confidence=round(confidence, 4),
     )
 
 
-def short_answer(analysis: QuestionAnalysis, quotes: list[Quote]) -> str | None:
-    """The name, number, place or date that answers, from the quotes; None when there is none.
+def short_answer(
+    analysis: QuestionAnalysis, quotes: list[Quote], confidence: float = 1.0, model: "ShortModel | None" = None
+) -> str | None:
+    """The words of the first quote that answer; None when none is likely enough.
 
-    Taken from the first quote (a list: from every quote), of the asked type, not
-    already in the question, and nearest to the words it shares with the question.
+    A list answers with its items (the entities of the asked type, from every quote).
+    Else ``model``, the fitted short-answer model (rag/answering/spans.py; None: none),
+    picks the best span of the quote's sentence and says how likely it holds the answer;
+    it is shown from the model's threshold up. A "when" question whose span is no date
+    of its own is answered with the day of the entry that reports it, when it has one.
     """
     if not quotes or analysis.intent in ("overview", "day"):
         return None
@@ -75,16 +88,38 @@ def short_answer(analysis: QuestionAnalysis, quotes: list[Quote]) -> str | None:
                 items.setdefault(fold(text), text)
         return ", ".join(list(items.values())[:6]) or None
     best = quotes[0]
-    answers = _ranked_answers(analysis, best)
-    if analysis.intent == "when":
-        # A quote that names a day answers with it; else the day of the entry reporting it.
-        for entity in answers:
-            text = best.hit.text[entity.start : entity.end]
-            if mentioned_dates(text) or re.search(r"\b\d{4}\b", text):
-                return _clean(text)
-        if best.hit.date:
-            return human_date(best.hit.date)
-    return _clean(best.hit.text[answers[0].start : answers[0].end]) if answers else None
+    found = _best_span(analysis, best, confidence, model) if model is not None else None
+    if analysis.intent == "when" and best.hit.date and not (found and _absolute_date(found)):
+        # "Monday" or "last week" mean nothing without the day they were written on: the
+        # entry's own date answers instead.
+        return human_date(best.hit.date)
+    return found
+
+
+def _absolute_date(text: str) -> bool:
+    """A date that stands on its own: a day and month, or a year ("8 December", "2012")."""
+    return bool(mentioned_dates(text) or re.search(r"\b\d{4}\b", text))
+
+
+def _shipped_short(analysis: QuestionAnalysis, quotes: list[Quote], confidence: float) -> str | None:
+    from rag.answering.model import load_model
+
+    return short_answer(analysis, quotes, confidence, load_model().short)
+
+
+def _best_span(analysis: QuestionAnalysis, quote: Quote, confidence: float, model: "ShortModel") -> str | None:
+    from rag.answering.spans import spans
+
+    candidate = quote.candidate
+    found = spans(analysis, candidate.hit.text, candidate.start, candidate.end, candidate.entities)
+    scored = sorted(((model.score(span.features), span) for span in found), key=lambda pair: -pair[0])
+    if not scored:
+        return None
+    best, span = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else None
+    if model.probability(best, runner_up, confidence) < model.threshold:
+        return None
+    return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
 def _ranked_answers(analysis: QuestionAnalysis, quote: Quote):

@@ -6,11 +6,13 @@ paragraph's id, so no paragraph serves both halves), and saved in model.json:
 
 - ``sentence``: the probability that a sentence holds the answer, from its features;
 - ``confidence``: the probability that the best sentence is right, from the best
-  probability and its lead over the runner-up; the answer abstains below ``threshold``.
+  probability and its lead over the runner-up; the answer abstains below ``threshold``;
+- ``short`` (a ``ShortModel``): which words of the best sentence answer (rag/answering/spans.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -18,10 +20,64 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answering.candidates import FEATURES, logistic
+from rag.answering.spans import SPAN_FEATURES
 from rag.errors import RagError
 
 MODEL_FILE = Path(__file__).with_name("model.json")
-MODEL_VERSION = 1
+MODEL_VERSION = 2
+
+
+@dataclass(frozen=True)
+class ShortModel:
+    """Which span of the best sentence is the short answer, and whether to show it.
+
+    ``weights`` rank a sentence's candidate spans (a softmax over them, so no bias);
+    the calibration turns the best span's score, its lead over the runner-up and the
+    answer's confidence into the probability that it holds the answer; it is shown
+    from ``threshold`` up.
+    """
+
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    calibration_weights: tuple[float, float, float]  # on (best score, its lead, logit of the answer's confidence)
+    calibration_bias: float
+    threshold: float
+
+    def score(self, features: tuple[float, ...]) -> float:
+        return sum(w * x for w, x in zip(self.weights, features))
+
+    def probability(self, best: float, runner_up: float | None, confidence: float) -> float:
+        lead = best - runner_up if runner_up is not None else 5.0
+        w_best, w_lead, w_confidence = self.calibration_weights
+        return logistic(self.calibration_bias + w_best * best + w_lead * min(lead, 5.0) + w_confidence * logit(confidence))
+
+    def without(self, feature: str) -> "ShortModel":
+        weights = tuple(0.0 if name == feature else w for name, w in zip(self.features, self.weights))
+        return ShortModel(self.features, weights, self.calibration_weights, self.calibration_bias, self.threshold)
+
+    def to_json(self) -> dict:
+        return {
+            "features": list(self.features),
+            "weights": [round(w, 4) for w in self.weights],
+            "calibration_weights": [round(w, 4) for w in self.calibration_weights],
+            "calibration_bias": round(self.calibration_bias, 4),
+            "threshold": round(self.threshold, 4),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ShortModel":
+        if tuple(data["features"]) != SPAN_FEATURES:
+            raise RagError(
+                "rag/answering/model.json does not match this version's short-answer features; "
+                "refit it: python scripts/fit_answer_model.py"
+            )
+        return cls(
+            features=tuple(data["features"]),
+            weights=tuple(float(w) for w in data["weights"]),
+            calibration_weights=tuple(float(w) for w in data["calibration_weights"]),
+            calibration_bias=float(data["calibration_bias"]),
+            threshold=float(data["threshold"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +88,7 @@ class AnswerModel:
     confidence_weights: tuple[float, float]  # on (logit of the best, its lead in logits over the runner-up)
     confidence_bias: float
     threshold: float  # abstain when the confidence is below it
+    short: ShortModel | None = None  # None: no short answers but lists' and dates'
 
     def score(self, features: tuple[float, ...]) -> float:
         """The sentence's log-odds of holding the answer."""
@@ -49,7 +106,7 @@ class AnswerModel:
     def without(self, feature: str) -> "AnswerModel":
         """The same model with one feature's weight set to zero (for ablations)."""
         weights = tuple(0.0 if name == feature else w for name, w in zip(self.features, self.weights))
-        return AnswerModel(self.features, weights, self.bias, self.confidence_weights, self.confidence_bias, self.threshold)
+        return dataclasses.replace(self, weights=weights)
 
     def to_json(self) -> dict:
         return {
@@ -60,6 +117,7 @@ class AnswerModel:
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
             "threshold": round(self.threshold, 6),
+            **({"short": self.short.to_json()} if self.short is not None else {}),
         }
 
     @classmethod
@@ -76,6 +134,7 @@ class AnswerModel:
             confidence_weights=tuple(float(w) for w in data["confidence_weights"]),
             confidence_bias=float(data["confidence_bias"]),
             threshold=float(data["threshold"]),
+            short=ShortModel.from_json(data["short"]) if "short" in data else None,
         )
 
 

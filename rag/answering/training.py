@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering.candidates import FEATURES
-from rag.answering.model import AnswerModel
+from rag.answering.model import AnswerModel, ShortModel, logit
+from rag.answering.spans import SPAN_FEATURES
 from rag.evaluation import answer_contains
 
 # How many passages each question retrieves, as answer() does by default.
@@ -33,6 +34,14 @@ K = 5
 # question costs them as much as a wrong answer. One in five is an assumption about use,
 # not a figure fitted to any question set.
 UNANSWERABLE_SHARE = 0.2
+# A short answer is shown when it holds the answer at least this often. It stands above
+# the quote it comes from, which is its evidence, so a wrong one is caught at a glance
+# while a right one saves reading the quote; one in three is an assumption about use,
+# like UNANSWERABLE_SHARE, not a figure fitted to any question set.
+SHORT_SHOWN_AT = 1 / 3
+# A span "holds the answer" when it contains a gold answer with at most this many words
+# more: "Vladimir Putin" for "Putin", not the whole clause around it.
+SPAN_SLACK = 2
 
 
 @dataclass(frozen=True)
@@ -235,3 +244,124 @@ def held_out(model: AnswerModel, runs: list[Run]) -> HeldOut:
         hidden_abstained=sum(not d.answered for d in decisions(model, hidden)) / max(1, len(hidden)),
         log_loss=float(-np.mean(np.where(y, np.log(p), np.log(1 - p)))) if len(y) else float("nan"),
     )
+
+
+# -- short answers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpanRun:
+    """The candidate short answers of one question's best sentence, under a sentence model."""
+
+    question_id: str
+    features: np.ndarray  # spans × SPAN_FEATURES
+    labels: np.ndarray  # span holds a gold answer
+    texts: tuple[str, ...]
+    confidence: float  # the answer's
+    answered: bool  # the answer is given, not abstained
+    gold: tuple[str, ...]
+
+
+def holds_answer(span: str, gold: tuple[str, ...]) -> bool:
+    """``span`` contains one of the gold answers, with at most SPAN_SLACK words more."""
+    words = len(span.split())
+    return any(
+        alternative.strip() and answer_contains(span, (alternative,)) and words <= len(alternative.split()) + SPAN_SLACK
+        for answers in gold for alternative in answers.split("|")
+    )
+
+
+def collect_spans(questions, index, model: AnswerModel) -> list[SpanRun]:
+    """Run every question through the real answer (with ``model``'s sentence part) and
+    describe the spans of the sentence it quotes first."""
+    from rag.answering import attempt, decide
+    from rag.answering.spans import spans
+
+    runs = []
+    for query_id, text, gold, _ in questions:
+        tried = attempt(text, index=index, model=model)
+        answered = decide(text, tried, model=dataclasses.replace(model, short=None)).found
+        best = tried.ranked[0] if tried.ranked and tried.analysis.intent not in ("overview", "day", "list") else None
+        found = spans(tried.analysis, best.hit.text, best.start, best.end, best.entities) if best else []
+        texts = tuple(best.hit.text[s.start : s.end] for s in found) if best else ()
+        runs.append(SpanRun(
+            query_id,
+            np.array([s.features for s in found], dtype="float64").reshape(-1, len(SPAN_FEATURES)),
+            np.array([holds_answer(t, gold) for t in texts], dtype=bool),
+            texts, tried.confidence, answered, gold,
+        ))
+    return runs
+
+
+def fit_short(runs: list[SpanRun], features: tuple[str, ...] = SPAN_FEATURES) -> ShortModel:
+    """Fit the span ranker (a softmax over each sentence's spans) and its calibration."""
+    from scipy.optimize import minimize
+
+    keep = np.array([f in features for f in SPAN_FEATURES])
+    groups = [(r.features * keep, r.labels) for r in runs if r.labels.any()]
+
+    def loss(w):
+        total, gradient = 0.0, np.zeros_like(w)
+        for x, y in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            right = p[y].sum()
+            total -= np.log(right)
+            gradient -= (x[y].T @ p[y]) / right - x.T @ p
+        # L2 on the weights, as for the sentence model: no feature may dominate on a few questions.
+        return (total + 0.5 * w @ w) / len(groups), (gradient + w) / len(groups)
+
+    if groups:
+        fitted = minimize(loss, np.zeros(len(SPAN_FEATURES)), jac=True, method="L-BFGS-B", options={"maxiter": 2000}).x
+    else:  # no sentence held its answer in a span: nothing to rank by
+        fitted = np.zeros(len(SPAN_FEATURES))
+    weights = tuple(float(w) if k else 0.0 for w, k in zip(fitted, keep))
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, SHORT_SHOWN_AT)
+    tops = [t for t in (_top_span(model, r) for r in runs) if t is not None]
+    x = np.array([[best, min(best - second, 5.0), logit(r.confidence)] for best, second, _, r in tops])
+    y = np.array([right for _, _, right, _ in tops], dtype=bool)
+    if y.all() or not y.any():
+        # Nothing to tell right from wrong by (tiny data): the smoothed rate, for every span.
+        return dataclasses.replace(model, calibration_weights=(0.0, 0.0, 0.0), calibration_bias=logit((y.sum() + 1) / (len(y) + 2)))
+    calibration = _logistic_regression(x, y)
+    return dataclasses.replace(
+        model,
+        calibration_weights=tuple(float(w) for w in calibration.coef_[0]),
+        calibration_bias=float(calibration.intercept_[0]),
+    )
+
+
+def _top_span(model: ShortModel, run: SpanRun):
+    if not len(run.labels):
+        return None
+    scores = run.features @ np.array(model.weights)
+    order = np.argsort(-scores, kind="stable")
+    second = float(scores[order[1]]) if len(order) > 1 else float(scores[order[0]]) - 5.0
+    return float(scores[order[0]]), second, bool(run.labels[order[0]]), run
+
+
+@dataclass(frozen=True)
+class ShortReport:
+    questions: int
+    best_span_right: float  # answered, and the best span holds the answer, shown or not
+    shown: float  # answered with a short answer
+    right: float  # answered with a short answer that holds the gold (the issue's measure)
+    precision: float  # right / shown
+
+
+def short_held_out(model: ShortModel, runs: list[SpanRun]) -> ShortReport:
+    best_right = shown = right = 0
+    for run in runs:
+        top = _top_span(model, run)
+        if top is None or not run.answered:
+            continue
+        best, second, _, _ = top
+        order = int(np.argmax(run.features @ np.array(model.weights)))
+        holds = answer_contains(run.texts[order], ("|".join(run.gold),))
+        best_right += holds
+        if model.probability(best, second, run.confidence) >= model.threshold:
+            shown += 1
+            right += holds
+    n = max(1, len(runs))
+    return ShortReport(len(runs), best_right / n, shown / n, right / n, right / max(1, shown))

@@ -1,0 +1,187 @@
+"""Short answers: which words of the best sentence answer the question.
+
+Every short run of words in the sentence is a candidate: its named entities, and
+each stretch of up to ``MAX_WORDS`` words that holds no common English word or
+punctuation (the words between "the", "of", "was" and commas are where names,
+numbers and noun phrases lie). Each is described by general features, the ones a
+reader uses without understanding the topic: is it of the type asked for, is it a
+whole name, does the question already hold it, how close does it stand to the words
+it shares with the question, do the words just before or after it come from the
+question ("born in ___" for "born in what city?"). A logistic model fitted on public
+QA data (scripts/fit_answer_model.py) turns them into the probability that the
+candidate holds the answer; the best is shown only when that is more likely than not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answering.candidates import _in_question
+from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis
+from rag.entities import Entity
+from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
+
+# A short answer is a name, a number, a date or a noun phrase, not a clause.
+MAX_WORDS = 5
+
+SPAN_FEATURES = (
+    "entity",  # the span is exactly one named entity
+    "type_match",  # … of a type the question asks for
+    "type_inside",  # the span lies inside or around an entity of an asked type, not exactly on it
+    "cuts_entity",  # the span cuts a named entity in two (half a name)
+    "untyped_entity",  # the question asks for no type and the span is a whole entity
+    "typed_miss",  # a type is asked for and the span touches no entity of it
+    "in_question",  # share of the span's words the question holds (an answer is new information)
+    "near",  # 1 / (1 + words between the span and the nearest word shared with the question)
+    "spread",  # mean distance to each shared question word, / 10
+    "before_asked",  # the word just before the span is a word of the question
+    "after_asked",  # the word just after the span is a word of the question
+    "one_word",
+    "two_words",
+    "long",  # 4 words or more
+    "digit",  # holds a digit
+    "digit_asked",  # holds a digit and a number or a date is asked for
+    "capital",  # starts with a capital letter inside the sentence
+    "verb_like",  # holds a lower-case word with a verb's or adverb's ending
+    "named_before",  # just after "called", "named", "known as", "as": words that introduce a name
+    "copula_after",  # just before "is", "was", "are", "were": the subject of a definition
+    "wh_neighbour",  # within two words of a word that stands next to the question word in the question
+    "window",  # share of the question's words within three words of the span
+    "any_in_question",  # some word of the span is in the question
+    "bracketed",  # right after "(" or a comma: an aside, often the name or figure of what precedes
+)
+
+_WORD = re.compile(r"\d[\d,.:/]*\d|\w(?:[\w’'.-]*\w)?")
+_BREAKS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
+_NUMBERS = AMOUNTS | DATES
+# Common words that join the parts of one name or noun phrase ("Bank of England",
+# "sand and gravel"); a span holding any other ("bits are called") is a clause.
+_JOINERS = frozenset("of the and a an for de du la le von van al".split())
+# Words that introduce a name ("known as", "called"), and the verbs of a definition
+# ("X is the …"): where the thing a "what is …" question asks for tends to stand.
+_NAMING = frozenset("called named known as termed dubbed titled".split())
+_COPULAS = frozenset("is was are were".split())
+# Word endings of English verbs and adverbs ("captured", "fleeing", "quickly"): an answer
+# is mostly a name, a number or a noun phrase.
+_VERB_LIKE = re.compile(r"^[a-z]+(?:ed|ing|ly)$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """Candidate short answer: ``text[start:end]`` of the passage."""
+
+    start: int
+    end: int
+    features: tuple[float, ...]
+
+
+def _words(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    return [(m.start() + start, m.end() + start, m.group()) for m in _WORD.finditer(text[start:end])]
+
+
+def _wh_neighbours(question: str) -> list[str]:
+    """The stems of the two content words after the question word ("what [working fluid]
+    is used", "who [ruled] …"): in the sentence, the answer tends to stand beside them."""
+    lowered = question.lower()
+    match = re.search(r"\b(?:what|which|who|whom|whose|where|when|how(?: many| much)?)\b", lowered)
+    if match is None:
+        return []
+    return tokenize([lowered[match.end() :]])[0][:2]
+
+
+def _clauses(words: list[tuple[int, int, str]], text: str) -> list[tuple[int, int]]:
+    """(first, last + 1) word indices of the stretches between punctuation marks."""
+    clauses, first = [], 0
+    for i in range(1, len(words)):
+        if re.search(r"[^\w\s’'-]", text[words[i - 1][1] : words[i][0]]):
+            clauses.append((first, i))
+            first = i
+    clauses.append((first, len(words)))
+    return clauses
+
+
+def spans(
+    analysis: QuestionAnalysis,
+    text: str,
+    start: int,
+    end: int,
+    entities: tuple[Entity, ...],
+) -> list[Span]:
+    """The candidate short answers in ``text[start:end]`` (a sentence), with their features."""
+    words = _words(text, start, end)
+    if not words:
+        return []
+    stems = tokenize([w for _, _, w in words])
+    question_stems = set(analysis.keywords)
+    question_words = {fold(w) for w in re.findall(r"[\w’'-]+", analysis.text)}
+    shared = [i for i, s in enumerate(stems) if s and s[0] in question_stems]
+    inside = [x for x in entities if start <= x.start and x.end <= end]
+
+    places: set[tuple[int, int]] = set()
+    for first, last in _clauses(words, text):
+        for i in range(first, last):
+            if fold(words[i][2]) in _BREAKS:
+                continue
+            for j in range(i + 1, min(last, i + MAX_WORDS) + 1):
+                word = fold(words[j - 1][2])
+                if word in _BREAKS and word not in _JOINERS:
+                    break
+                if word not in _BREAKS:
+                    places.add((i, j))
+    for entity in inside:  # a whole entity is a candidate, however long
+        covered = [i for i, (s, e, _) in enumerate(words) if entity.start <= s and e <= entity.end]
+        if covered:
+            places.add((covered[0], covered[-1] + 1))
+
+    # The question's own names are what it asks about, never its answer ("Assad" in
+    # "who granted Assad asylum?"): no span may hold one of its entities.
+    named = [x for x in inside if _in_question(text[x.start : x.end], analysis, question_stems)]
+    places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
+    typed = bool(analysis.expected)
+    weight = max(1, len(question_stems))
+    near_wh = set(_wh_neighbours(analysis.text))
+    wh_shared = [k for k in shared if stems[k][0] in near_wh]
+    numbers_asked = bool(analysis.expected & _NUMBERS)
+    found = []
+    for i, j in sorted(places):
+        s, e = words[i][0], words[j - 1][1]
+        content = [stem for k in range(i, j) for stem in stems[k]]
+        exact = [x for x in inside if x.start == s and x.end == e]
+        touching = [x for x in inside if x.start < e and s < x.end]
+        asked = [x for x in touching if x.label in analysis.expected]
+        distances = [min(abs(k - i), abs(k - (j - 1))) for k in shared if not i <= k < j]
+        near = 1.0 / (1.0 + min(distances)) if distances else 0.0
+        spread = sum(distances) / len(distances) / 10 if distances else 1.0
+        has_digit = any(ch.isdigit() for ch in text[s:e])
+        length = j - i
+        window = {c for k in range(max(0, i - 3), min(len(words), j + 3)) if not i <= k < j for c in stems[k]}
+        features = (
+            float(bool(exact)),
+            float(any(x.label in analysis.expected for x in exact)),
+            float(bool(asked) and not any(x.label in analysis.expected for x in exact)),
+            float(any(x.start < s < x.end or x.start < e < x.end for x in touching)),
+            float(not typed and bool(exact)),
+            float(typed and not asked),
+            sum(c in question_stems for c in content) / len(content) if content else 1.0,
+            near,
+            spread,
+            float(i > 0 and fold(words[i - 1][2]) in question_words),
+            float(j < len(words) and fold(words[j][2]) in question_words),
+            float(length == 1),
+            float(length == 2),
+            float(length >= 4),
+            float(has_digit),
+            float(has_digit and numbers_asked),
+            float(i > 0 and words[i][2][:1].isupper()),
+            float(any(_VERB_LIKE.match(words[k][2]) for k in range(i, j))),
+            float(i > 0 and fold(words[i - 1][2]) in _NAMING),
+            float(j < len(words) and fold(words[j][2]) in _COPULAS),
+            float(any(k < i and i - k <= 2 or k >= j and k - j < 2 for k in wh_shared)),
+            len(window & question_stems) / weight,
+            float(any(c in question_stems for c in content)),
+            float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
+        )
+        found.append(Span(s, e, features))
+    return found
+
