@@ -13,7 +13,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 # A candidate end: terminal punctuation, any closing quotes or brackets, then space.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _OPENS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-ÖØ-Þ]")
-_SHORT_LINE = 60
+SHORT_LINE = 60  # a line shorter than this without closing punctuation is a title or dateline
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -49,7 +49,7 @@ def _split_block(text: str, offset: int) -> list[tuple[int, int]]:
         for match in re.finditer(r"\n", text[base:e]):
             line_break = base + match.start()
             line = text[line_start:line_break].strip()
-            if line and len(line) < _SHORT_LINE and line[-1] not in ".,;:!?…”\"'":
+            if line and len(line) < SHORT_LINE and line[-1] not in ".,;:!?…”\"'":
                 split.append((s, line_break))
                 s = line_break
             line_start = line_break + 1

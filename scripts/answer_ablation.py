@@ -92,8 +92,8 @@ def main() -> None:
     tune, index = squad_questions(args.beir, "tune", None, args.workdir)
     tune_runs = collect(tune, index)
 
-    def refit(feature):
-        return fit(tune_runs, tuple(f for f in FEATURES if f != feature))
+    def refit(feature):  # the sentence model without it; the shipped short-answer model on top
+        return dataclasses.replace(fit(tune_runs, tuple(f for f in FEATURES if f != feature)), short=load_model().short)
 
     # The short-answer model is refitted on the spans of the shipped sentence model's best
     # sentences, as the shipped one was, without one span feature at a time.

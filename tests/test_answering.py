@@ -5,7 +5,7 @@ Unit tests here need no model: they build analyses, candidates and histories by 
 
 import pytest
 
-from rag.answering.candidates import FEATURES, Candidate, unmentioned_names
+from rag.answering.candidates import FEATURES, Candidate, _sentence_spans, is_heading, unmentioned_names
 from rag.answering.compose import compose, short_answer
 from rag.answering.model import ShortModel, load_model
 from rag.answering.spans import MAX_WORDS, SPAN_FEATURES, spans
@@ -286,3 +286,15 @@ def test_the_short_answer_model_shows_a_span_only_when_likely_enough():
 )
 def test_a_span_holds_the_answer_only_with_a_few_words_more(span, gold, holds):
     assert holds_answer(span, gold) is holds
+
+
+def test_a_title_line_is_context_not_a_quote_but_a_list_item_is_content():
+    text = (
+        "Assad in Moscow after Damascus falls\n\n"
+        "The president has left the country amid a swift offensive in several regions.\n"
+        "- Denmark paused asylum decisions\n"
+    )
+    quotable = [text[s:e] for s, e, _ in _sentence_spans(hit(text))]
+    assert "Assad in Moscow after Damascus falls" not in quotable
+    assert any("Denmark paused asylum decisions" in q for q in quotable)
+    assert is_heading(text, 0, text.index("\n"))

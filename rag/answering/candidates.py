@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 from rag.answering.question import QuestionAnalysis, mentions
 from rag.entities import Entity, entity_key
 from rag.lexical import fold, keyword_index, tokenize
-from rag.sentences import paragraph_start, sentence_spans
+from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
 from rag.types import Hit
 
 # The order of the features in every vector, and in the fitted weights.
@@ -99,14 +100,32 @@ def _in_question(entity_text: str, analysis: QuestionAnalysis, question_words: s
     """True when the question already holds this entity (it can't be the answer)."""
     key = f" {entity_key(entity_text)} "
     if any(f" {entity_key(name)} " in key for name, _ in analysis.names):
-        return True  # "Bashar Assad" when the question asks about "Assad"
+        return True  # "Marie Curie" when the question asks about "Curie"
     words = set(tokenize([entity_text])[0])
     return bool(words) and words <= question_words
 
 
 def _sentence_spans(hit: Hit) -> list[tuple[int, int, int]]:
     """(start, end, position) of the quotable sentences of a passage."""
-    return [(s, e, i) for i, (s, e) in enumerate(sentence_spans(hit.text)) if e - s >= MIN_SENTENCE]
+    return [
+        (s, e, i) for i, (s, e) in enumerate(sentence_spans(hit.text))
+        if e - s >= MIN_SENTENCE and not is_heading(hit.text, s, e)
+    ]
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """A title or heading: a short line of its own with no closing punctuation (as
+    rag.sentences reads them). It names a topic in the words a question uses, so it
+    would often outscore the sentences under it, but it states nothing to quote.
+    A list item ("- Denmark paused …") is content, not a heading."""
+    whole_line = (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+    line = text[start:end]
+    return (
+        whole_line
+        and len(line) < SHORT_LINE
+        and line[-1] not in ".,;:!?…”\"')]"
+        and not re.match(r"^\s*(?:[-–•*]|\d+[.)])\s", line)
+    )
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector: np.ndarray) -> list[Candidate]:

@@ -134,14 +134,20 @@ def spans(
         if covered:
             places.add((covered[0], covered[-1] + 1))
 
-    # The question's own names are what it asks about, never its answer ("Assad" in
-    # "who granted Assad asylum?"): no span may hold one of its entities.
+    # The question's own names are what it asks about, never its answer ("Smith" in
+    # "who hired Smith?"): no span may hold one of its entities.
     named = [x for x in inside if _in_question(text[x.start : x.end], analysis, question_stems)]
     places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
     typed = bool(analysis.expected)
     weight = max(1, len(question_stems))
     near_wh = set(_wh_neighbours(analysis.text))
     wh_shared = [k for k in shared if stems[k][0] in near_wh]
+    # Distances count content words only: "Smith was the one who signed" puts the name
+    # next to the verb, as "Smith signed" would.
+    at, seen = [], 0
+    for _, _, word in words:
+        at.append(seen)
+        seen += fold(word) not in _BREAKS
     numbers_asked = bool(analysis.expected & _NUMBERS)
     found = []
     for i, j in sorted(places):
@@ -150,7 +156,7 @@ def spans(
         exact = [x for x in inside if x.start == s and x.end == e]
         touching = [x for x in inside if x.start < e and s < x.end]
         asked = [x for x in touching if x.label in analysis.expected]
-        distances = [min(abs(k - i), abs(k - (j - 1))) for k in shared if not i <= k < j]
+        distances = [min(abs(at[k] - at[i]), abs(at[k] - at[j - 1])) for k in shared if not i <= k < j]
         near = 1.0 / (1.0 + min(distances)) if distances else 0.0
         spread = sum(distances) / len(distances) / 10 if distances else 1.0
         has_digit = any(ch.isdigit() for ch in text[s:e])

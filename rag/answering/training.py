@@ -40,7 +40,7 @@ UNANSWERABLE_SHARE = 0.2
 # like UNANSWERABLE_SHARE, not a figure fitted to any question set.
 SHORT_SHOWN_AT = 1 / 3
 # A span "holds the answer" when it contains a gold answer with at most this many words
-# more: "Vladimir Putin" for "Putin", not the whole clause around it.
+# more: "Marie Curie" for "Curie", not the whole clause around it.
 SPAN_SLACK = 2
 
 
