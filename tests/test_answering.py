@@ -298,3 +298,16 @@ def test_a_title_line_is_context_not_a_quote_but_a_list_item_is_content():
     assert "Assad in Moscow after Damascus falls" not in quotable
     assert any("Denmark paused asylum decisions" in q for q in quotable)
     assert is_heading(text, 0, text.index("\n"))
+
+
+@pytest.mark.parametrize(
+    "question", ["Who is Abu Mohammad al-Jolani?", "who was Marie Curie", "What is HTS?", "what's the Iran"]
+)
+def test_a_question_that_only_names_something_asks_for_an_overview_of_it(question):
+    analysis = analyze(question, GAZETTEER)
+    assert analysis.intent == "overview" and analysis.expected == frozenset()
+    assert analysis.topic.lower().endswith(analysis.names[0][0].lower())
+
+
+def test_who_is_followed_by_more_than_a_name_still_asks_for_a_person():
+    assert analyze("who is the leader of HTS?", GAZETTEER).expected == PEOPLE

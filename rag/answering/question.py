@@ -125,6 +125,10 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     intent = _intent(lowered, head, bool(dates))
     if intent == "when":
         expected = DATES
+    if _only_names(text, names):
+        # "Who is Marie Curie?", "What is UNESCO?" ask to be told about what they name,
+        # not for another name: an overview of it, like "tell me about …".
+        intent, expected = "overview", frozenset()
     words = [w for w in re.findall(r"[a-z0-9’'-]+", lowered)]
     return QuestionAnalysis(
         text=text,
@@ -172,6 +176,15 @@ def _head_noun(lowered: str) -> str | None:
         if _singular(word) in _NOUN_LABELS:
             return word
     return None
+
+
+def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
+    """ "Who is/was <a name>?", "What is <a name>?" and nothing more."""
+    match = re.match(r"^\s*(?:who|what)(?:\s+(?:is|was|are|were)|'s|’s)\s+(.+?)[\s?.!]*$", text, re.I)
+    if match is None:
+        return False
+    rest = re.sub(r"^(?:the|a|an)\s+", "", match.group(1), flags=re.I)
+    return any(fold(rest) == fold(name) for name, _ in names)
 
 
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
