@@ -311,3 +311,17 @@ def test_a_question_that_only_names_something_asks_for_an_overview_of_it(questio
 
 def test_who_is_followed_by_more_than_a_name_still_asks_for_a_person():
     assert analyze("who is the leader of HTS?", GAZETTEER).expected == PEOPLE
+
+
+def test_a_model_file_from_another_version_says_to_refit_it(tmp_path):
+    import json
+
+    from rag.answering.model import MODEL_FILE
+    from rag.errors import RagError
+
+    data = json.loads(MODEL_FILE.read_text())
+    data["fitted"]["short"]["features"] = data["fitted"]["short"]["features"][:-1]
+    stale = tmp_path / "model.json"
+    stale.write_text(json.dumps(data))
+    with pytest.raises(RagError, match="refit it: python scripts/fit_answer_model.py"):
+        load_model(str(stale))

@@ -67,10 +67,7 @@ class ShortModel:
     @classmethod
     def from_json(cls, data: dict) -> "ShortModel":
         if tuple(data["features"]) != SPAN_FEATURES:
-            raise RagError(
-                "rag/answering/model.json does not match this version's short-answer features; "
-                "refit it: python scripts/fit_answer_model.py"
-            )
+            raise _stale("short-answer features")
         return cls(
             features=tuple(data["features"]),
             weights=tuple(float(w) for w in data["weights"]),
@@ -123,10 +120,7 @@ class AnswerModel:
     @classmethod
     def from_json(cls, data: dict) -> "AnswerModel":
         if data.get("version") != MODEL_VERSION or tuple(data["features"]) != FEATURES:
-            raise RagError(
-                "rag/answering/model.json does not match this version's features; "
-                "refit it: python scripts/fit_answer_model.py"
-            )
+            raise _stale("features")
         return cls(
             features=tuple(data["features"]),
             weights=tuple(float(w) for w in data["weights"]),
@@ -136,6 +130,10 @@ class AnswerModel:
             threshold=float(data["threshold"]),
             short=ShortModel.from_json(data["short"]) if "short" in data else None,
         )
+
+
+def _stale(what: str) -> RagError:
+    return RagError(f"rag/answering/model.json does not match this version's {what}; refit it: python scripts/fit_answer_model.py")
 
 
 @functools.lru_cache(maxsize=4)
