@@ -96,7 +96,7 @@ def sentence_vectors(model: str) -> _SentenceVectors:
     return _SentenceVectors()
 
 
-def _in_question(entity_text: str, analysis: QuestionAnalysis, question_words: set[str]) -> bool:
+def named_in_question(entity_text: str, analysis: QuestionAnalysis, question_words: set[str]) -> bool:
     """True when the question already holds this entity (it can't be the answer)."""
     key = f" {entity_key(entity_text)} "
     if any(f" {entity_key(name)} " in key for name, _ in analysis.names):
@@ -164,7 +164,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         inside = [x for x in entities[hit.chunk_id] if s <= x.start and x.end <= e]
         answers = tuple(
             x for x in inside
-            if _matches(x.label, analysis.expected) and not _in_question(hit.text[x.start : x.end], analysis, question_words)
+            if _matches(x.label, analysis.expected) and not named_in_question(hit.text[x.start : x.end], analysis, question_words)
         )
         typed = bool(analysis.expected)
         names = [name for name, _ in analysis.names]

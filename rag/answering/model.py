@@ -51,10 +51,6 @@ class ShortModel:
         w_best, w_lead, w_confidence = self.calibration_weights
         return logistic(self.calibration_bias + w_best * best + w_lead * min(lead, 5.0) + w_confidence * logit(confidence))
 
-    def without(self, feature: str) -> "ShortModel":
-        weights = tuple(0.0 if name == feature else w for name, w in zip(self.features, self.weights))
-        return ShortModel(self.features, weights, self.calibration_weights, self.calibration_bias, self.threshold)
-
     def to_json(self) -> dict:
         return {
             "features": list(self.features),

@@ -1,15 +1,16 @@
 """Short answers: which words of the best sentence answer the question.
 
 Every short run of words in the sentence is a candidate: its named entities, and
-each stretch of up to ``MAX_WORDS`` words that holds no common English word or
-punctuation (the words between "the", "of", "was" and commas are where names,
-numbers and noun phrases lie). Each is described by general features, the ones a
-reader uses without understanding the topic: is it of the type asked for, is it a
-whole name, does the question already hold it, how close does it stand to the words
-it shares with the question, do the words just before or after it come from the
-question ("born in ___" for "born in what city?"). A logistic model fitted on public
-QA data (scripts/fit_answer_model.py) turns them into the probability that the
-candidate holds the answer; the best is shown only when that is more likely than not.
+each stretch of up to ``MAX_WORDS`` words that holds no punctuation and no common
+English word other than those joining a name ("Bank of England"): the words between
+"was", "that" and commas are where names, numbers and noun phrases lie. Each is
+described by general features, the ones a reader uses without understanding the
+topic: is it of the type asked for, is it a whole name, does the question already
+hold it, how close does it stand to the words it shares with the question, do the
+words just before or after it come from the question ("born in ___" for "born in
+what city?"). A model fitted on public QA data (scripts/fit_answer_model.py,
+rag/answering/model.py: ShortModel) ranks them and says how likely the best one
+holds the answer; it is shown only when that is likely enough.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.answering.candidates import _in_question
+from rag.answering.candidates import named_in_question
 from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis
 from rag.entities import Entity
 from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
@@ -136,7 +137,7 @@ def spans(
 
     # The question's own names are what it asks about, never its answer ("Smith" in
     # "who hired Smith?"): no span may hold one of its entities.
-    named = [x for x in inside if _in_question(text[x.start : x.end], analysis, question_stems)]
+    named = [x for x in inside if named_in_question(text[x.start : x.end], analysis, question_stems)]
     places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
     typed = bool(analysis.expected)
     weight = max(1, len(question_stems))
