@@ -27,7 +27,7 @@ from rag.answering import RULES, Rules, attempt, decide  # noqa: E402
 from rag.answering.candidates import FEATURES  # noqa: E402
 from rag.answering.model import load_model  # noqa: E402
 from rag.answering.spans import SPAN_FEATURES  # noqa: E402
-from rag.answering.training import collect, collect_spans, fit, fit_short, squad_questions  # noqa: E402
+from rag.answering.training import collect, collect_spans, fit, fit_short, span_reader, squad_questions  # noqa: E402
 from rag.evaluation import answer_contains, evaluate_devset, load_devset  # noqa: E402
 from rag.settings import ANSWER  # noqa: E402
 
@@ -43,6 +43,7 @@ def variants(refit, refit_short):
         (f"no span {feature}", dataclasses.replace(shipped, short=refit_short(feature)), RULES, True)
         for feature in SPAN_FEATURES
     ]
+    rows.append(("no second reading of spans", dataclasses.replace(shipped, short=refit_short(None)), RULES, True))
     rows += [
         (f"no {rule} rule", shipped, dataclasses.replace(RULES, **{rule: False}), True)
         for rule in (f.name for f in dataclasses.fields(Rules))
@@ -99,8 +100,12 @@ def main() -> None:
     # sentences, as the shipped one was, without one span feature at a time.
     span_runs = collect_spans(tune, index, load_model())
 
-    def refit_short(feature):
-        return fit_short(span_runs, tuple(f for f in SPAN_FEATURES if f != feature))
+    read = span_reader(index)
+
+    def refit_short(feature):  # None: all span features, without the second reading (fill gains)
+        if feature is None:
+            return fit_short(span_runs)
+        return fit_short(span_runs, tuple(f for f in SPAN_FEATURES if f != feature), read)
 
     rows = variants(refit, refit_short)
     if args.devset:

@@ -27,6 +27,7 @@ from rag.answering.training import (  # noqa: E402
     fit_short,
     held_out,
     short_held_out,
+    span_reader,
     squad_questions,
 )
 
@@ -45,10 +46,11 @@ def main() -> None:
     print(f"tuning half: {len(tune)} questions; running them as asked and with their paragraph hidden", file=sys.stderr)
     model = fit(collect(tune, index))
     print("fitting the short answers on the tuning half's best sentences", file=sys.stderr)
-    model = dataclasses.replace(model, short=fit_short(collect_spans(tune, index, model)))
+    read = span_reader(index)
+    model = dataclasses.replace(model, short=fit_short(collect_spans(tune, index, model), read=read))
     held, _ = squad_questions(args.beir, "held-out", args.max_queries, args.workdir)
     report = held_out(model, collect(held, index))
-    short = short_held_out(model.short, collect_spans(held, index, model))
+    short = short_held_out(model.short, collect_spans(held, index, model), read)
     fitted = model.to_json()
     fitted["weights"] = [round(w, 4) for w in fitted["weights"]]
     for key in ("bias", "confidence_bias", "threshold"):

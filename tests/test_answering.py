@@ -3,12 +3,26 @@
 Unit tests here need no model: they build analyses, candidates and histories by hand.
 """
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from rag.answering.candidates import FEATURES, Candidate, _sentence_spans, is_heading, unmentioned_names
 from rag.answering.compose import compose, short_answer
 from rag.answering.model import ShortModel, load_model
-from rag.answering.spans import MAX_WORDS, SPAN_FEATURES, spans
+from rag.answering.spans import (
+    FILL_TOP,
+    MAX_WORDS,
+    SPAN_FEATURES,
+    Reading,
+    Span,
+    asking_word,
+    fill_gains,
+    filled,
+    ranked,
+    spans,
+)
 from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, analyze, mentions
@@ -277,6 +291,49 @@ def test_the_short_answer_model_shows_a_span_only_when_likely_enough():
     assert short_answer(analysis, quotes, 0.9, model) == "Vladimir Putin"
     doubtful = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), -10.0, 0.5)
     assert short_answer(analysis, quotes, 0.9, doubtful) is None
+
+
+def test_the_asking_word_stands_in_for_each_span_in_its_sentence():
+    assert asking_word("How many people came?") == "how many"
+    assert asking_word("In which year did it open?") == "which"
+    assert asking_word("Name the bridge's architect.") == "what"
+    text = "The bridge was designed by Ada Berg in 1907."
+    start = text.index("Ada Berg")
+    chosen = [Span(start, start + len("Ada Berg"), ()), Span(text.index("1907"), text.index("1907") + 4, ())]
+    assert filled("Who designed the bridge?", text, 0, len(text), chosen) == [
+        "The bridge was designed by who in 1907.", "The bridge was designed by Ada Berg in who."
+    ]
+
+
+def test_the_second_reading_prefers_the_span_the_asking_word_can_replace():
+    from rag.hash_embedding import HashEncoder
+
+    encoder = HashEncoder()  # words and word pairs: "who granted" is shared only when "Smith" is replaced
+    question = "who granted asylum?"
+    text = "Smith granted asylum to Jones."
+    analysis = analyze(question, GAZETTEER)
+    found = {text[s.start : s.end]: s for s in spans(analysis, text, 0, len(text), ())}
+    # By their features alone, "Jones" (a capital inside the sentence) comes first.
+    jones_first = tuple({"one_word": 1.0, "capital": 0.5}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, jones_first, (1.0, 0.0, 0.0), 0.0, 0.5, fill_weights=(1.0, 0.0))
+    reading = Reading(encoder.encode_query(question)[0], encoder.encode_documents)
+    first = ranked(model, question, text, 0, len(text), list(found.values()), reading)
+    assert len(first) == FILL_TOP and text[first[0][1].start :].startswith("Jones")
+    assert "Smith" in {text[s.start : s.end] for _, s in first}
+    reread = dataclasses.replace(model, fill_weights=(0.0, 1.0))
+    gains = {text[s.start : s.end]: g for g, s in ranked(reread, question, text, 0, len(text), list(found.values()), reading)}
+    assert gains["Smith"] > gains["Jones"]  # "who granted asylum to Jones" is nearer the question
+    assert text[ranked(reread, question, text, 0, len(text), list(found.values()), reading)[0][1].start :].startswith("Smith")
+    # Without a reading there is no gain to rank by: the features' order stands.
+    plain = ranked(reread, question, text, 0, len(text), list(found.values()), None)
+    assert all(score == 0.0 for score, _ in plain)
+
+
+def test_fill_gains_are_the_question_similarity_gained_in_tenths_of_a_cosine():
+    question = np.array([1.0, 0.0])
+    sentence = np.array([0.6, 0.8])
+    gains = fill_gains(question, sentence, np.array([[0.8, 0.6], [0.0, 1.0]]))
+    assert np.allclose(gains, [2.0, -6.0])
 
 
 @pytest.mark.parametrize(

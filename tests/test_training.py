@@ -9,7 +9,17 @@ import pytest
 
 from rag.answering.candidates import FEATURES
 from rag.answering.spans import SPAN_FEATURES
-from rag.answering.training import collect, fit, held_out, split_half, squad_questions
+from rag.answering.training import (
+    collect,
+    collect_spans,
+    fit,
+    fit_short,
+    held_out,
+    short_held_out,
+    span_reader,
+    split_half,
+    squad_questions,
+)
 
 PROJECT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
@@ -79,6 +89,21 @@ def test_fitting_is_deterministic_and_measured_on_the_other_half(fixture, tmp_pa
     assert report.all_answered > 0.5  # the questions copy their sentence's words
 
 
+def test_the_second_reading_of_spans_is_fitted_only_with_a_reader(fixture, tmp_path):
+    tune, index = squad_questions(fixture, "tune", workdir=tmp_path / "cache")
+    runs = collect_spans(tune, index, fit(collect(tune, index)))
+    assert any(r.labels.any() for r in runs) and all(len(r.offsets) == len(r.texts) for r in runs)
+    assert all(r.sentence[s:e] == t for r in runs for (s, e), t in zip(r.offsets, r.texts))
+    plain = fit_short(runs)
+    assert plain.fill_weights == (1.0, 0.0)  # nothing read again: the feature ranking stands
+    read = span_reader(index)
+    reread = fit_short(runs, read=read)
+    assert reread == fit_short(runs, read=read)  # deterministic
+    assert reread.fill_weights != (1.0, 0.0) and reread.weights == plain.weights
+    report = short_held_out(reread, runs, read)
+    assert 0.0 <= report.right <= report.shown <= 1.0 and report.best_span_right > 0.5
+
+
 def test_the_fit_script_writes_the_same_file_twice_without_torch(fixture, tmp_path):
     outputs = []
     for attempt in range(2):
@@ -100,6 +125,7 @@ def test_the_fit_script_writes_the_same_file_twice_without_torch(fixture, tmp_pa
     assert fitted["produced_by"] == "scripts/fit_answer_model.py"
     assert fitted["fitted"]["features"] == list(FEATURES)
     assert fitted["fitted"]["short"]["features"] == list(SPAN_FEATURES)
+    assert len(fitted["fitted"]["short"]["fill_weights"]) == 2
     assert 0.0 <= fitted["held_out"]["short_holds_gold"] <= fitted["held_out"]["short_shown"] <= 1.0
 
 

@@ -49,6 +49,7 @@ class Attempt:
     confidence: float
     gated: bool  # a rule says the passages cannot answer, whatever the confidence
     bridge: list[Quote]  # a two-step question's first step, quoted before the answer
+    model_name: str | None = None  # the index's embedding model, which reads the short answer's spans
 
 
 def answer(
@@ -123,7 +124,21 @@ def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt, m
 
     # A two-step answer's short answer comes from its second step, quoted last.
     quoted = quotes[len(tried.bridge):] if tried.bridge else quotes
-    return short_answer(analysis, quoted, tried.confidence, model.short)
+    return short_answer(analysis, quoted, tried.confidence, model.short, reading(analysis.text, tried.model_name))
+
+
+def reading(question: str, model_name: str | None):
+    """How the short answer's spans are read in place: with the index's embedding model,
+    sentences through the cache the candidates filled (the quoted one is in it)."""
+    from rag.answering.candidates import sentence_vectors
+    from rag.answering.spans import Reading
+    from rag.embedding import get_embedder
+
+    if model_name is None:
+        return None
+    embedder = get_embedder(model_name)
+    cache = sentence_vectors(model_name)
+    return Reading(embedder.encode_query(question)[0], lambda texts: cache.get(embedder, texts))
 
 
 def attempt(
@@ -181,7 +196,7 @@ def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerMode
     runner_up = scored[1][0] if len(scored) > 1 else None
     confidence = model.confidence(best, runner_up) if scored else 0.0
     gated = bool(unmentioned_names(analysis, hits))
-    return Attempt(analysis, hits, ranked, confidence, gated, [])
+    return Attempt(analysis, hits, ranked, confidence, gated, [], store.manifest.model)
 
 
 def _with_probability(candidate: Candidate, score: float) -> Candidate:
@@ -234,4 +249,6 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     if not second.ranked or second.ranked[0].text == holder.text:
         return None
     bridge = [Quote(holder, holder.start, holder.end)]
-    return Attempt(analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge)
+    return Attempt(
+        analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge, second.model_name
+    )

@@ -13,6 +13,7 @@ from rag.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
     from rag.answering.model import ShortModel
+    from rag.answering.spans import Reading
 
 NOT_FOUND = "The indexed documents don't answer this."
 
@@ -68,14 +69,19 @@ def compose(
 
 
 def short_answer(
-    analysis: QuestionAnalysis, quotes: list[Quote], confidence: float = 1.0, model: "ShortModel | None" = None
+    analysis: QuestionAnalysis,
+    quotes: list[Quote],
+    confidence: float = 1.0,
+    model: "ShortModel | None" = None,
+    reading: "Reading | None" = None,
 ) -> str | None:
     """The words of the first quote that answer; None when none is likely enough.
 
     A list answers with its items (the entities of the asked type, from every quote).
     Else ``model``, the fitted short-answer model (rag/answering/spans.py; None: none),
-    picks the best span of the quote's sentence and says how likely it holds the answer;
-    it is shown from the model's threshold up. A "when" question whose span is no date
+    picks the best span of the quote's sentence, reading the best few in place with
+    the embedding model when given a ``reading``, and says how likely it holds the
+    answer; it is shown from the model's threshold up. A "when" question whose span is no date
     of its own is answered with the day of the entry that reports it, when it has one.
     """
     if not quotes or analysis.intent in ("overview", "day"):
@@ -88,7 +94,7 @@ def short_answer(
                 items.setdefault(fold(text), text)
         return ", ".join(list(items.values())[:6]) or None
     best = quotes[0]
-    found = _best_span(analysis, best, confidence, model) if model is not None else None
+    found = _best_span(analysis, best, confidence, model, reading) if model is not None else None
     if analysis.intent == "when" and best.hit.date and not (found and _absolute_date(found)):
         # "Monday" or "last week" mean nothing without the day they were written on: the
         # entry's own date answers instead.
@@ -107,12 +113,14 @@ def _shipped_short(analysis: QuestionAnalysis, quotes: list[Quote], confidence: 
     return short_answer(analysis, quotes, confidence, load_model().short)
 
 
-def _best_span(analysis: QuestionAnalysis, quote: Quote, confidence: float, model: "ShortModel") -> str | None:
-    from rag.answering.spans import spans
+def _best_span(
+    analysis: QuestionAnalysis, quote: Quote, confidence: float, model: "ShortModel", reading: "Reading | None"
+) -> str | None:
+    from rag.answering.spans import ranked, spans
 
     candidate = quote.candidate
-    found = spans(analysis, candidate.hit.text, candidate.start, candidate.end, candidate.entities)
-    scored = sorted(((model.score(span.features), span) for span in found), key=lambda pair: -pair[0])
+    text, start, end = candidate.hit.text, candidate.start, candidate.end
+    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities), reading)
     if not scored:
         return None
     best, span = scored[0]

@@ -24,7 +24,7 @@ from rag.answering.spans import SPAN_FEATURES
 from rag.errors import RagError
 
 MODEL_FILE = Path(__file__).with_name("model.json")
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,10 @@ class ShortModel:
     """Which span of the best sentence is the short answer, and whether to show it.
 
     ``weights`` rank a sentence's candidate spans (a softmax over them, so no bias);
-    the calibration turns the best span's score, its lead over the runner-up and the
-    answer's confidence into the probability that it holds the answer; it is shown
-    from ``threshold`` up.
+    ``fill_weights`` rank the best ``FILL_TOP`` of them again, from that score and the
+    span's fill gain (rag/answering/spans.py: fill_gains); the calibration turns the
+    best span's final score, its lead over the runner-up and the answer's confidence
+    into the probability that it holds the answer; it is shown from ``threshold`` up.
     """
 
     features: tuple[str, ...]
@@ -42,9 +43,15 @@ class ShortModel:
     calibration_weights: tuple[float, float, float]  # on (best score, its lead, logit of the answer's confidence)
     calibration_bias: float
     threshold: float
+    fill_weights: tuple[float, float] = (1.0, 0.0)  # on (score, fill gain); (1, 0): no second reading
 
     def score(self, features: tuple[float, ...]) -> float:
         return sum(w * x for w, x in zip(self.weights, features))
+
+    def rescore(self, score: float, fill_gain: float) -> float:
+        """A best span's final score, once the embedding model has read it in place."""
+        w_score, w_fill = self.fill_weights
+        return w_score * score + w_fill * fill_gain
 
     def probability(self, best: float, runner_up: float | None, confidence: float) -> float:
         lead = best - runner_up if runner_up is not None else 5.0
@@ -58,6 +65,7 @@ class ShortModel:
             "calibration_weights": [round(w, 4) for w in self.calibration_weights],
             "calibration_bias": round(self.calibration_bias, 4),
             "threshold": round(self.threshold, 4),
+            "fill_weights": [round(w, 4) for w in self.fill_weights],
         }
 
     @classmethod
@@ -70,6 +78,7 @@ class ShortModel:
             calibration_weights=tuple(float(w) for w in data["calibration_weights"]),
             calibration_bias=float(data["calibration_bias"]),
             threshold=float(data["threshold"]),
+            fill_weights=tuple(float(w) for w in data["fill_weights"]),
         )
 
 

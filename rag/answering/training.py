@@ -260,6 +260,9 @@ class SpanRun:
     confidence: float  # the answer's
     answered: bool  # the answer is given, not abstained
     gold: tuple[str, ...]
+    question: str = ""  # as analysed
+    sentence: str = ""
+    offsets: tuple[tuple[int, int], ...] = ()  # of each span in ``sentence``
 
 
 def holds_answer(span: str, gold: tuple[str, ...]) -> bool:
@@ -289,36 +292,55 @@ def collect_spans(questions, index, model: AnswerModel) -> list[SpanRun]:
             np.array([s.features for s in found], dtype="float64").reshape(-1, len(SPAN_FEATURES)),
             np.array([holds_answer(t, gold) for t in texts], dtype=bool),
             texts, tried.confidence, answered, gold,
+            tried.analysis.text,
+            best.text if best else "",
+            tuple((s.start - best.start, s.end - best.start) for s in found),
         ))
     return runs
 
 
-def fit_short(runs: list[SpanRun], features: tuple[str, ...] = SPAN_FEATURES) -> ShortModel:
-    """Fit the span ranker (a softmax over each sentence's spans) and its calibration."""
-    from scipy.optimize import minimize
+def span_reader(index):
+    """``read(question) -> Reading`` with the embedding model of ``index``, as answer() reads spans."""
+    from rag.answering import reading
+    from rag.search import open_index
+
+    model_name = open_index(index).manifest.model
+    return lambda question: reading(question, model_name)
+
+
+def _ranked(model: ShortModel, run: SpanRun, read) -> list[tuple[float, int]]:
+    """(final score, span number) of the run's best spans, best first, as answer() ranks them."""
+    from rag.answering.spans import Span, ranked
+
+    found = [Span(s, e, tuple(f)) for (s, e), f in zip(run.offsets, run.features)]
+    number = {id(span): i for i, span in enumerate(found)}
+    reading = read(run.question) if read is not None and found else None
+    return [(score, number[id(span)]) for score, span in ranked(model, run.question, run.sentence, 0, len(run.sentence), found, reading)]
+
+
+def fit_short(runs: list[SpanRun], features: tuple[str, ...] = SPAN_FEATURES, read=None) -> ShortModel:
+    """Fit the span ranker (a softmax over each sentence's spans), the second reading of
+    its best spans (with ``read``, from span_reader; without, none) and its calibration."""
+    from rag.answering.spans import FILL_TOP, ranked
 
     keep = np.array([f in features for f in SPAN_FEATURES])
     groups = [(r.features * keep, r.labels) for r in runs if r.labels.any()]
-
-    def loss(w):
-        total, gradient = 0.0, np.zeros_like(w)
-        for x, y in groups:
-            z = x @ w
-            p = np.exp(z - z.max())
-            p /= p.sum()
-            right = p[y].sum()
-            total -= np.log(right)
-            gradient -= (x[y].T @ p[y]) / right - x.T @ p
-        # L2 on the weights, as for the sentence model: no feature may dominate on a few questions.
-        return (total + 0.5 * w @ w) / len(groups), (gradient + w) / len(groups)
-
-    if groups:
-        fitted = minimize(loss, np.zeros(len(SPAN_FEATURES)), jac=True, method="L-BFGS-B", options={"maxiter": 2000}).x
-    else:  # no sentence held its answer in a span: nothing to rank by
-        fitted = np.zeros(len(SPAN_FEATURES))
+    fitted = _softmax_fit(groups, len(SPAN_FEATURES))
     weights = tuple(float(w) if k else 0.0 for w, k in zip(fitted, keep))
     model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, SHORT_SHOWN_AT)
-    tops = [t for t in (_top_span(model, r) for r in runs) if t is not None]
+    if read is not None:
+        # The second reading ranks the first's FILL_TOP best by (their score, their fill gain).
+        reread = dataclasses.replace(model, fill_weights=(0.0, 1.0))
+        groups = []
+        for run in runs:
+            top = _ranked(model, run, None)[:FILL_TOP]
+            gains = dict((i, g) for g, i in _ranked(reread, run, read))
+            labels = np.array([run.labels[i] for _, i in top], dtype=bool)
+            if labels.any():
+                groups.append((np.array([[score, gains[i]] for score, i in top]), labels))
+        first = _softmax_fit(groups, 2, start=np.array([1.0, 0.0]))
+        model = dataclasses.replace(model, fill_weights=(float(first[0]), float(first[1])))
+    tops = [t for t in (_top_span(model, r, read) for r in runs) if t is not None]
     x = np.array([[best, min(best - second, 5.0), logit(r.confidence)] for best, second, _, r in tops])
     y = np.array([right for _, _, right, _ in tops], dtype=bool)
     if y.all() or not y.any():
@@ -332,13 +354,36 @@ def fit_short(runs: list[SpanRun], features: tuple[str, ...] = SPAN_FEATURES) ->
     )
 
 
-def _top_span(model: ShortModel, run: SpanRun):
-    if not len(run.labels):
+def _softmax_fit(groups, width: int, start: np.ndarray | None = None) -> np.ndarray:
+    """Weights of a softmax over each group's rows that puts the mass on its right rows."""
+    from scipy.optimize import minimize
+
+    def loss(w):
+        total, gradient = 0.0, np.zeros_like(w)
+        for x, y in groups:
+            z = x @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            right = p[y].sum()
+            total -= np.log(right)
+            gradient -= (x[y].T @ p[y]) / right - x.T @ p
+        # L2 on the weights, as for the sentence model: no feature may dominate on a few questions.
+        return (total + 0.5 * w @ w) / len(groups), (gradient + w) / len(groups)
+
+    initial = np.zeros(width) if start is None else start
+    if not groups:  # no sentence held its answer in a span: nothing to rank by
+        return initial
+    return minimize(loss, initial, jac=True, method="L-BFGS-B", options={"maxiter": 2000}).x
+
+
+def _top_span(model: ShortModel, run: SpanRun, read=None):
+    """(best score, runner-up score, best holds the answer, run), as answer() scores them."""
+    top = _ranked(model, run, read)
+    if not top:
         return None
-    scores = run.features @ np.array(model.weights)
-    order = np.argsort(-scores, kind="stable")
-    second = float(scores[order[1]]) if len(order) > 1 else float(scores[order[0]]) - 5.0
-    return float(scores[order[0]]), second, bool(run.labels[order[0]]), run
+    best, number = top[0]
+    second = top[1][0] if len(top) > 1 else best - 5.0
+    return best, second, bool(run.labels[number]), run
 
 
 @dataclass(frozen=True)
@@ -350,15 +395,16 @@ class ShortReport:
     precision: float  # right / shown
 
 
-def short_held_out(model: ShortModel, runs: list[SpanRun]) -> ShortReport:
+def short_held_out(model: ShortModel, runs: list[SpanRun], read=None) -> ShortReport:
     best_right = shown = right = 0
     for run in runs:
-        top = _top_span(model, run)
-        if top is None or not run.answered:
+        if not run.answered:
             continue
-        best, second, _, _ = top
-        order = int(np.argmax(run.features @ np.array(model.weights)))
-        holds = answer_contains(run.texts[order], ("|".join(run.gold),))
+        top = _ranked(model, run, read)
+        if not top:
+            continue
+        (best, number), second = top[0], (top[1][0] if len(top) > 1 else None)
+        holds = answer_contains(run.texts[number], ("|".join(run.gold),))
         best_right += holds
         if model.probability(best, second, run.confidence) >= model.threshold:
             shown += 1
