@@ -100,6 +100,9 @@ def test_follow_ups_are_recognised():
         ("Jordan", "the Jordanian border", True),
         ("Iran", "Iraq said", False),
         ("Türkiye", "Turkiye hosts refugees", True),
+        ("Iran", "Iranians and Iranian-backed groups", True),  # a longer variant fails, a shorter one holds
+        ("Sudan", "the Sudanese capital", True),
+        ("Sudan", "Sudanesey", False),
     ],
 )
 def test_name_variants_are_demonyms_and_plurals_not_lookalikes(name, text, found):
