@@ -292,6 +292,15 @@ def main() -> None:
             started = time.perf_counter()
             answer(question, index=index)
             answer_ms.append((time.perf_counter() - started) * 1000)
+        # The same questions again, each question's encoding timed as before: what is left
+        # is what an answer costs once its passages' sentences have been met (and encoded)
+        # by this process, as in an app that has answered a few questions about them.
+        embedder.encode_query.cache_clear()
+        again_ms = []
+        for question in questions:
+            started = time.perf_counter()
+            answer(question, index=index)
+            again_ms.append((time.perf_counter() - started) * 1000)
         serves = [] if args.quick else [serve_ready(index, env) for _ in range(3)]
         gradio_import = [] if args.quick else [wall([sys.executable, "-c", "import gradio"], env)[0] for _ in range(3)]
 
@@ -316,6 +325,7 @@ def main() -> None:
     print(f"fresh `rag ask` -> answer printed             {ask:.2f} s  (median of {args.runs})")
     print(f"warm search()  over {len(questions)} questions x3   p50 {statistics.median(search_ms):.1f} ms, p95 {pct(search_ms, 0.95):.1f} ms")
     print(f"warm answer()  over {len(questions)} questions      p50 {statistics.median(answer_ms):.1f} ms, p95 {pct(answer_ms, 0.95):.1f} ms")
+    print(f"  the same questions again (sentences met)   p50 {statistics.median(again_ms):.1f} ms, p95 {pct(again_ms, 0.95):.1f} ms")
     print(f"peak memory, process searching {len(questions)} questions  {float(search_mb):.0f} MB  (torch imported: {search_torch})")
     if serves:
         print(f"`rag serve` -> page served                    {statistics.median(s for s, _ in serves):.2f} s  (median of {len(serves)})")
