@@ -158,7 +158,8 @@ def read_files(files: list, settings, limits, progress=None) -> Iterator:
 class _Embed:
     """A Ray actor: the model and the tagger, loaded once, applied to batch after batch."""
 
-    def __init__(self, model: str, tagger: str) -> None:
+    def __init__(self, model: str, tagger: str, sentences: bool = False) -> None:
+        self.sentences = sentences
         try:
             import torch
 
@@ -171,17 +172,23 @@ class _Embed:
         self.embedder, self.tagger = get_document_embedder(model), get_tagger(tagger)
 
     def __call__(self, batch: dict) -> dict:
+        from rag.embedding import encode_sentences
+
         texts = [str(t) for t in batch["text"]]
         vectors = self.embedder.encode_documents(texts)
         entities = [json.dumps([[e.start, e.end, e.label] for e in found]) for found in self.tagger.tag(texts)]
-        return {"vector": np.asarray(vectors, dtype="float32"), "entities": np.array(entities, dtype=object)}
+        # Each text's sentence vectors as float16 bytes (empty: none), one cell per text.
+        sentences = encode_sentences(self.embedder, texts, vectors) if self.sentences else [None] * len(texts)
+        packed = np.array([b"" if found is None else found.tobytes() for found in sentences], dtype=object)
+        return {"vector": np.asarray(vectors, dtype="float32"), "entities": np.array(entities, dtype=object),
+                "sentences": packed}
 
 
 class Encoder:
     """Tags and embeds texts on the cluster, streaming (vector, entities) back in order."""
 
-    def __init__(self, model: str, tagger: str) -> None:
-        self.model, self.tagger = model, tagger
+    def __init__(self, model: str, tagger: str, sentences: bool = False) -> None:
+        self.model, self.tagger, self.sentences = model, tagger, sentences
 
     @property
     def dimension(self) -> int:
@@ -197,10 +204,12 @@ class Encoder:
         dataset = _data().from_items([{"text": t} for t in texts],
                                       override_num_blocks=max(1, min(len(texts) // EMBED_BATCH + 1, 8 * count)))
         dataset = dataset.map_batches(
-            _Embed, fn_constructor_kwargs={"model": self.model, "tagger": self.tagger},
+            _Embed, fn_constructor_kwargs={"model": self.model, "tagger": self.tagger, "sentences": self.sentences},
             batch_size=EMBED_BATCH, batch_format="numpy", concurrency=min(count, -(-len(texts) // EMBED_BATCH)),
             num_cpus=1,
         )
         for batch in dataset.iter_batches(batch_size=EMBED_BATCH, batch_format="numpy", prefetch_batches=2):
-            for vector, entities in zip(batch["vector"], batch["entities"]):
-                yield np.asarray(vector, dtype="float32"), tuple(Entity(*e) for e in json.loads(entities))
+            for vector, entities, sentences in zip(batch["vector"], batch["entities"], batch["sentences"]):
+                vector = np.asarray(vector, dtype="float32")
+                found = np.frombuffer(sentences, dtype="float16").reshape(-1, len(vector)) if len(sentences) else None
+                yield vector, tuple(Entity(*e) for e in json.loads(entities)), found

@@ -21,9 +21,9 @@ from rag.config import Limits, default_index_path, default_model, default_tagger
 from rag.documents import Notice, SourceFile, find_files, load_documents
 from rag.entities import get_tagger
 from rag.errors import DocumentError, IndexFormatError
-from rag.settings import CHUNKING, StorageSettings
+from rag.settings import CHUNKING, STORAGE, StorageSettings
 from rag.store import (
-    FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_live, read_manifest,
+    Embedded, FileRecord, Index, Manifest, Writer, finish_merges, live_version, read_live, read_manifest,
     write_lock,
 )
 from rag.types import Chunk, SyncReport
@@ -88,7 +88,7 @@ def sync(
     # under the lock the plan is made again against the version then live, reusing that work.
     prepared = _Prepared() if ray is not None else _prepare(
         index, files, scanned_dirs, refused, rebuild=rebuild, model=model, tagger=tagger, limits=limits,
-        progress=progress,
+        progress=progress, storage=storage,
     )
 
     def waiting() -> None:
@@ -159,10 +159,12 @@ def sync(
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
+        after = (manifest.passages if manifest else 0) + sum(len(chunks) for _, _, chunks in loaded)
+        sentences = stores_sentences(storage or (manifest.storage if manifest else STORAGE), after)
         if ray is not None and loaded:  # only removals: no text to embed, nothing for Ray to do
-            encoder = cluster.Encoder(model, tagger)
+            encoder = cluster.Encoder(model, tagger, sentences=sentences)
         else:
-            encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
+            encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger), sentences=sentences)
         opened = prepared.base.segments if prepared.base is not None else ()
         base = Index.open(index, (version, manifest), opened) if manifest is not None else None
         start = manifest or Manifest(model=model, dimension=encoder.dimension, tagger=tagger, chunking=settings)
@@ -309,12 +311,13 @@ class _Prepared:
     base: Index | None = None
     hashed: dict[tuple, str] = dataclasses.field(default_factory=dict)  # see _plan
     read: dict[tuple[str, str], object] = dataclasses.field(default_factory=dict)  # (source, sha256) -> _read_file's
-    embedded: dict[str, tuple[np.ndarray, tuple]] = dataclasses.field(default_factory=dict)  # text -> (vector, entities)
+    embedded: dict[str, Embedded] = dataclasses.field(default_factory=dict)  # text -> (vector, entities, sentences)
     count: int = 0  # texts embedded
 
 
 def _prepare(index: Path, files, scanned_dirs, refused, *, rebuild: bool, model: str | None,
-             tagger: str | None, limits: Limits, progress: Progress) -> _Prepared:
+             tagger: str | None, limits: Limits, progress: Progress,
+             storage: StorageSettings | None = None) -> _Prepared:
     """Read, tag and embed the changed files against the live version, holding no lock.
 
     Only an optimisation: the locked part of the sync plans again and checks everything, so
@@ -357,7 +360,9 @@ def _prepare(index: Path, files, scanned_dirs, refused, *, rebuild: bool, model:
         from rag.embedding import get_document_embedder
 
         progress(0.1, "loading the embedding model")
-        encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger))
+        after = (manifest.passages if manifest else 0) + len(texts)
+        encoder = LocalEncoder(get_document_embedder(model), get_tagger(tagger),
+                               sentences=stores_sentences(storage or (manifest.storage if manifest else STORAGE), after))
         started = time.monotonic()
         progress(0.1, embedding_message(0, len(fresh), 0.0))
         for done, (text, result) in enumerate(zip(fresh, encoder.stream(fresh)), 1):
@@ -424,18 +429,28 @@ def _read_file(file: SourceFile, settings, limits: Limits):
 class LocalEncoder:
     """Tags and embeds texts in this process, in batches, as a stream."""
 
-    def __init__(self, embedder, tagger, batch: int = 64) -> None:
-        self.embedder, self.tagger, self.batch = embedder, tagger, batch
+    def __init__(self, embedder, tagger, batch: int = 64, sentences: bool = False) -> None:
+        self.embedder, self.tagger, self.batch, self.sentences = embedder, tagger, batch, sentences
 
     @property
     def dimension(self) -> int:
         return self.embedder.dimension
 
-    def stream(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple]]:
-        """(vector, entities) of each text, in order."""
+    def stream(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple, np.ndarray | None]]:
+        """(vector, entities, sentence vectors or None) of each text, in order."""
+        from rag.embedding import encode_sentences
+
         for first in range(0, len(texts), self.batch):
             part = texts[first : first + self.batch]
-            yield from zip(self.embedder.encode_documents(part), self.tagger.tag(part))
+            vectors = self.embedder.encode_documents(part)
+            sentences = encode_sentences(self.embedder, part, vectors) if self.sentences else [None] * len(part)
+            yield from zip(vectors, self.tagger.tag(part), sentences)
+
+
+def stores_sentences(storage: StorageSettings, passages: int) -> bool:
+    """Whether a sync that leaves the index with about ``passages`` passages stores the
+    vectors of their sentences (see ``VectorSettings.sentences_up_to``)."""
+    return passages <= storage.vectors.sentences_up_to
 
 
 def _write_files(writer: Writer, loaded: list, encoder, progress: Progress, ready: dict | None = None) -> int:
@@ -452,7 +467,7 @@ def _write_files(writer: Writer, loaded: list, encoder, progress: Progress, read
     fresh = [text for text in texts if text not in located and text not in ready]
     encoded = encoder.stream(fresh)
     uses = Counter(c.text for _, _, chunks in loaded for c in chunks)
-    kept: dict[str, tuple[np.ndarray, tuple]] = {}  # embedded here, and needed again by a later slice
+    kept: dict[str, Embedded] = {}  # embedded here, and needed again by a later slice
     started, done = time.monotonic(), 0
     if fresh:
         progress(0.1, embedding_message(0, len(fresh), 0.0))
@@ -473,7 +488,8 @@ def _write_files(writer: Writer, loaded: list, encoder, progress: Progress, read
                 np.stack([found[c.text][0] for c in chunks]) if chunks
                 else np.zeros((0, writer.manifest.dimension), "float32")
             )
-            writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks])
+            writer.add(file.source, record, chunks, vectors, [found[c.text][1] for c in chunks],
+                       [found[c.text][2] for c in chunks])
             uses.subtract(c.text for c in chunks)
         kept = {text: found[text] for text in found if text not in located and text not in ready and uses[text] > 0}
     return len(fresh)

@@ -12,6 +12,9 @@ Layout of a segment folder (``<index>/segments/s<time>-<id>/``)::
                       where a passage lies in the corpus, which orders passages of equal score
     vectors.faiss     rag.vectors: flat, or IVF for big segments; labels are positions
     keyword.*         rag.lexical.Postings: term statistics for BM25
+    sentences.npy, sentence_starts.npy   optional: a vector (float16) for each sentence of each
+                      passage, as rag.sentences splits it; a passage's rows run from its start to
+                      the next one's (none: not stored, encoded when an answer needs them)
     segment.json      written last: counts, id range, sources, the vector index's kind
 
 Written once into a staging folder, fsynced and renamed into place; never changed after.
@@ -38,6 +41,7 @@ import numpy as np
 from rag import vectors as vector_index
 from rag.entities import Entity, name_counts
 from rag.lexical import Postings, _open_readonly, map_array
+from rag.sentences import SPLITTER_VERSION
 from rag.settings import VECTORS, VectorSettings
 from rag.types import Chunk
 
@@ -81,8 +85,12 @@ def write_segment(
     entities: list[tuple[Entity, ...]],
     dimension: int,
     settings: VectorSettings = VECTORS,
+    sentences: "list[np.ndarray | None] | None" = None,
 ) -> SegmentInfo:
     """Write a segment of ``chunks`` (ascending ids) into ``directory`` and return its record.
+
+    ``sentences``, when given, holds for each passage the vectors of its sentences
+    (``rag.embedding.encode_sentences``), or None for a passage that has none stored.
 
     The segment is built in a ``.tmp-`` folder and renamed into place once every file is
     on disk; a crash before that leaves only the staging folder, which the next writer
@@ -95,6 +103,10 @@ def write_segment(
         raise ValueError("a segment's passages must have ascending, distinct chunk ids")
     if len(vectors) != len(chunks) or len(entities) != len(chunks):
         raise ValueError(f"{len(chunks)} passages, {len(vectors)} vectors and {len(entities)} entity lists disagree")
+    if sentences is not None and len(sentences) != len(chunks):
+        raise ValueError(f"{len(chunks)} passages but {len(sentences)} lists of sentence vectors")
+    if sentences is not None and all(found is None for found in sentences):
+        sentences = None
     name = new_name()
     directory.mkdir(parents=True, exist_ok=True)
     staging = directory / f".tmp-{name}"
@@ -111,6 +123,8 @@ def write_segment(
         index = vector_index.build(vectors, dimension, settings)
         vector_index.write(index, staging / "vectors.faiss")
         Postings.build([c.text for c in chunks]).save(staging)
+        if sentences is not None:
+            _write_sentences(staging, sentences, dimension)
         meta = {
             "format": SEGMENT_FORMAT,
             "passages": len(chunks),
@@ -121,6 +135,8 @@ def write_segment(
             "vectors": vector_index.kind(index),
             "nlist": int(getattr(index, "nlist", 0)),
         }
+        if sentences is not None:
+            meta["sentences"] = {"splitter": SPLITTER_VERSION, "count": sum(len(f) for f in sentences if f is not None)}
         (staging / _META).write_text(json.dumps(meta))  # last: a segment with segment.json is complete
         for file in staging.iterdir():
             with open(file, "rb") as handle:
@@ -133,6 +149,17 @@ def write_segment(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return SegmentInfo(name, len(chunks), int(ids[0]), int(ids[-1]))
+
+
+def _write_sentences(folder: Path, sentences: "list[np.ndarray | None]", dimension: int) -> None:
+    lengths = [0 if found is None else len(found) for found in sentences]
+    for found in sentences:
+        if found is not None and (found.ndim != 2 or found.shape[1] != dimension):
+            raise ValueError(f"sentence vectors of shape {found.shape}, not (sentences, {dimension})")
+    rows = [np.asarray(found, dtype="float16") for found in sentences if found is not None and len(found)]
+    stacked = np.concatenate(rows) if rows else np.zeros((0, dimension), "float16")
+    np.save(folder / "sentences.npy", stacked.reshape(-1))
+    np.save(folder / "sentence_starts.npy", np.cumsum([0] + lengths, dtype="int64"))
 
 
 def _write_passages(path: Path, chunks: list[Chunk], entities: list[tuple[Entity, ...]]) -> None:
@@ -228,6 +255,19 @@ class Segment:
         if self.vectors.ntotal != size:
             raise ValueError(f"vectors and passages disagree: {self.vectors.ntotal:,} vectors for {size:,} passages")
         self.postings = Postings.load(folder, size)
+        self.dimension = dimension
+        self._sentences, self._sentence_starts = None, None
+        stored = meta.get("sentences")
+        # Vectors of another splitting (an older rag.sentences) would be taken for the wrong
+        # sentences: they are left unread, and answers encode the sentences they meet.
+        if isinstance(stored, dict) and stored.get("splitter") == SPLITTER_VERSION and isinstance(stored.get("count"), int):
+            try:
+                self._sentence_starts = map_array(folder / "sentence_starts.npy", "<i8", size + 1)
+                self._sentences = map_array(folder / "sentences.npy", "<f2", stored["count"] * dimension)
+            except ValueError as error:
+                raise ValueError(f"cannot read the sentence vectors ({error})") from None
+            if int(self._sentence_starts[-1]) != stored["count"]:
+                raise ValueError("sentence_starts.npy disagrees with segment.json")
 
     def _query(self, sql: str, parameters=()) -> list[tuple]:
         import sqlite3
@@ -306,6 +346,19 @@ class Segment:
         return Counter({(key, label): count for key, label, count in self._query(
             "SELECT key, label, count FROM names ORDER BY rowid"
         )})
+
+    @property
+    def has_sentences(self) -> bool:
+        return self._sentences is not None
+
+    def sentence_vectors_at(self, position: int) -> np.ndarray | None:
+        """The stored vectors of the passage's sentences (float16, in order), or None."""
+        if self._sentences is None:
+            return None
+        first, stop = int(self._sentence_starts[position]), int(self._sentence_starts[position + 1])
+        if first == stop:
+            return None
+        return np.asarray(self._sentences[first * self.dimension : stop * self.dimension]).reshape(-1, self.dimension)
 
     def vectors_at(self, positions) -> np.ndarray:
         return vector_index.reconstruct(self.vectors, np.asarray(positions, dtype="int64"))

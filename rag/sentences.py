@@ -14,6 +14,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
 _OPENS_SENTENCE = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-ÖØ-Þ]")
 SHORT_LINE = 60  # a line shorter than this without closing punctuation is a title or dateline
+# Indexes store a vector for each sentence that sentence_spans() finds in a passage, in
+# its order (rag.segments); bump this whenever a change would split any text differently,
+# so that vectors stored by the old splitting are no longer taken for the new sentences.
+SPLITTER_VERSION = 1
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:

@@ -214,7 +214,7 @@ def _storage(data: Any) -> StorageSettings:
                 if kind is float and isinstance(value, int) and not isinstance(value, bool):
                     value = float(value)
                 _expect(value, kind, f"storage.{group.name}.{f.name}")
-                if value <= 0 and f.name != "seed":
+                if f.name != "seed" and (value < 0 or (value == 0 and f.name != "sentences_up_to")):
                     raise ValueError(f"storage.{group.name}.{f.name} should be positive, not {value}")
                 kwargs[f.name] = value
         groups[group.name] = dataclasses.replace(defaults, **kwargs)
@@ -545,6 +545,12 @@ class Index:
         segment, position = self._locate(chunk_id)
         return segment.vectors_at([position])[0]
 
+    def sentence_vectors(self, chunk_id: int) -> np.ndarray | None:
+        """The stored vectors of a chunk's sentences (``rag.sentences.sentence_spans`` of its
+        text, in order; float16), or None when its segment stored none."""
+        segment, position = self._locate(chunk_id)
+        return segment.sentence_vectors_at(position)
+
     def chunks_of(self, source: str) -> list[Chunk]:
         """The live passages of one source, by chunk id."""
         found: list[Chunk] = []
@@ -734,7 +740,9 @@ def _iso(date: int) -> str:
 
 # -- writing -------------------------------------------------------------------------------
 
-Addition = tuple  # (source, FileRecord, chunks, vectors (n, d), entities per chunk)
+Addition = tuple  # (source, FileRecord, chunks, vectors (n, d), entities per chunk, sentence vectors per chunk)
+# What indexing a text gives: its vector, its entities, its sentences' vectors (or None).
+Embedded = tuple
 
 
 class Writer:
@@ -785,9 +793,11 @@ class Writer:
 
     def add(
         self, source: str, record: FileRecord, chunks: list[Chunk], vectors: np.ndarray,
-        entities: list[tuple[Entity, ...]],
+        entities: list[tuple[Entity, ...]], sentences: "list[np.ndarray | None] | None" = None,
     ) -> FileRecord:
-        """Add one file's passages (their ids are given here, consecutive); its record as kept."""
+        """Add one file's passages (their ids are given here, consecutive); its record as kept.
+
+        ``sentences``: each passage's sentence vectors, or None (see ``write_segment``)."""
         if source in self.files:
             self.remove(source)
         ids = range(self.next_id, self.next_id + len(chunks))
@@ -796,7 +806,10 @@ class Writer:
         self.files[source] = record
         if chunks:
             chunks = [dataclasses.replace(c, chunk_id=i) for c, i in zip(chunks, ids)]
-            self._pending.append((source, record, chunks, np.asarray(vectors, dtype="float32"), list(entities)))
+            sentences = list(sentences) if sentences is not None else [None] * len(chunks)
+            self._pending.append(
+                (source, record, chunks, np.asarray(vectors, dtype="float32"), list(entities), sentences)
+            )
             self._pending_passages += len(chunks)
             if self._pending_passages >= self.settings.max_passages:
                 self.flush()
@@ -806,12 +819,13 @@ class Writer:
         """Write the pending passages as one segment."""
         if not self._pending:
             return
-        chunks = [c for _, _, cs, _, _ in self._pending for c in cs]
-        vectors = np.concatenate([v for _, _, _, v, _ in self._pending]).reshape(len(chunks), self.manifest.dimension)
-        entities = [e for _, _, _, _, es in self._pending for e in es]
+        chunks = [c for _, _, cs, _, _, _ in self._pending for c in cs]
+        vectors = np.concatenate([v for _, _, _, v, _, _ in self._pending]).reshape(len(chunks), self.manifest.dimension)
+        entities = [e for _, _, _, _, es, _ in self._pending for e in es]
+        sentences = [f for *_, found in self._pending for f in found]
         self._pending, self._pending_passages = [], 0
         info = write_segment(self.path / _SEGMENTS, chunks, vectors, entities, self.manifest.dimension,
-                             self.vector_settings)
+                             self.vector_settings, sentences)
         self.written.append(info)
 
     def locate(self, texts) -> dict[str, tuple[Segment, int]]:
@@ -830,8 +844,9 @@ class Writer:
         return found
 
     @staticmethod
-    def fetch(located: dict[str, tuple[Segment, int]]) -> dict[str, tuple[np.ndarray, tuple[Entity, ...]]]:
-        """The vector and entities at each located passage (so that no text is embedded twice)."""
+    def fetch(located: dict[str, tuple[Segment, int]]) -> dict[str, Embedded]:
+        """The vector, entities and sentence vectors at each located passage (so that no text
+        is embedded twice)."""
         by_segment: dict[int, tuple[Segment, list[tuple[int, int]]]] = {}
         for key, (segment, position) in located.items():
             by_segment.setdefault(id(segment), (segment, []))[1].append((key, position))
@@ -839,8 +854,8 @@ class Writer:
         for segment, wanted in by_segment.values():
             positions = [position for _, position in wanted]
             rows = segment.rows(positions)
-            for (key, _), vector, (_, entities) in zip(wanted, segment.vectors_at(positions), rows):
-                found[key] = (vector, entities)
+            for (key, position), vector, (_, entities) in zip(wanted, segment.vectors_at(positions), rows):
+                found[key] = (vector, entities, segment.sentence_vectors_at(position))
         return found
 
     def commit(self) -> Index:
@@ -1064,6 +1079,7 @@ def merge_group(index: Index, names: list[str]) -> Index:
     chunks: list[Chunk] = []
     entities: list[tuple[Entity, ...]] = []
     vectors: list[np.ndarray] = []
+    sentences: list[np.ndarray | None] = []
     for segment, live, _ in sorted(chosen, key=lambda item: item[2].first_id):
         positions = np.arange(segment.size) if live is None else np.flatnonzero(live)
         for first in range(0, len(positions), 20_000):
@@ -1072,6 +1088,7 @@ def merge_group(index: Index, names: list[str]) -> Index:
             chunks.extend(chunk for chunk, _ in rows)
             entities.extend(found for _, found in rows)
             vectors.append(segment.vectors_at(part))
+            sentences.extend(segment.sentence_vectors_at(int(p)) for p in part)
     manifest = index.manifest
     position = min(i for i, e in enumerate(manifest.segments) if e.name in names)
     rest = [e for e in manifest.segments if e.name not in names]
@@ -1080,8 +1097,9 @@ def merge_group(index: Index, names: list[str]) -> Index:
         chunks = [chunks[i] for i in order]
         entities = [entities[i] for i in order]
         stacked = np.concatenate(vectors)[order]
+        sentences = [sentences[i] for i in order]
         info = write_segment(index.path / _SEGMENTS, chunks, stacked, entities, manifest.dimension,
-                             manifest.storage.vectors)
+                             manifest.storage.vectors, sentences)
         rest.insert(position, SegmentEntry(info.name, info.passages, info.first_id, info.last_id))
     log.info("merged %d segments (%d passages) of %s", len(names), len(chunks), index.path)
     merged = dataclasses.replace(manifest, segments=tuple(rest))
@@ -1168,6 +1186,10 @@ def _verify_segment(segment: Segment, entry: SegmentEntry) -> list[str]:
         problems.append("ids.npy is not ascending")
     if segment.vectors.ntotal != segment.size:
         problems.append(f"vectors and passages disagree: {segment.vectors.ntotal:,} vectors for {segment.size:,} passages")
+    if segment.has_sentences:
+        starts = np.asarray(segment._sentence_starts)
+        if int(starts[0]) != 0 or np.any(np.diff(starts) < 0):
+            problems.append("sentence_starts.npy is not ascending from 0")
     postings = segment.postings
     if len(postings.positions) and (int(postings.positions.max()) >= segment.size or int(postings.positions.min()) < 0):
         problems.append("the keyword postings point past the segment's passages")

@@ -76,6 +76,13 @@ class _SentenceVectors:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def put(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Remember vectors got elsewhere (those the index stores), for the short answer's reading."""
+        with self._lock:
+            self._vectors.update(zip(texts, np.asarray(vectors, dtype="float32")))
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
     def get(self, embedder, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
@@ -134,8 +141,6 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     Overlapping windows of one entry share sentences: each is kept once, from the
     better-ranked passage.
     """
-    from rag.embedding import get_embedder
-
     spans, seen = [], set()
     for hit in hits:
         for s, e, position in _sentence_spans(hit):
@@ -146,7 +151,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     if not spans:
         return []
     texts = [hit.text[s:e] for hit, s, e, _ in spans]
-    vectors = sentence_vectors(store.manifest.model).get(get_embedder(store.manifest.model), texts)
+    vectors = _vectors_of(spans, texts, store)
     similarities = vectors @ query_vector
     passage_similarity = {hit.chunk_id: float(store.vector(hit.chunk_id) @ query_vector) for hit in hits}
 
@@ -183,6 +188,35 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         )
         result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside)))
     return _with_gaps(result)
+
+
+def _vectors_of(spans: list[tuple[Hit, int, int, int]], texts: list[str], store) -> np.ndarray:
+    """The vectors of the candidate sentences: those the index stores, the rest encoded
+    (and remembered across questions)."""
+    from rag.embedding import get_embedder
+
+    cache = sentence_vectors(store.manifest.model)
+    stored: dict[int, np.ndarray | None] = {}
+    for hit, *_ in spans:
+        if hit.chunk_id not in stored:
+            found = store.sentence_vectors(hit.chunk_id) if hasattr(store, "sentence_vectors") else None
+            # Stored for the sentences rag.sentences finds in the chunk's text: taken only
+            # for the very text they were stored with, sentence for sentence.
+            if found is not None and len(found) != len(sentence_spans(hit.text)):
+                found = None
+            stored[hit.chunk_id] = found
+    rows: list[np.ndarray | None] = [
+        None if stored[hit.chunk_id] is None else stored[hit.chunk_id][position] for hit, _, _, position in spans
+    ]
+    known = [i for i, row in enumerate(rows) if row is not None]
+    if known:
+        cache.put([texts[i] for i in known], np.stack([rows[i] for i in known]))
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        encoded = cache.get(get_embedder(store.manifest.model), [texts[i] for i in missing])
+        for i, vector in zip(missing, encoded):
+            rows[i] = vector
+    return np.stack([np.asarray(row, dtype="float32") for row in rows])
 
 
 def _with_gaps(found: list[Candidate]) -> list[Candidate]:
