@@ -41,7 +41,10 @@ def local_ray():
 
 def contents(path):
     index = Index.open(path)
-    return [(c, index.entities(c.chunk_id), index.vector(c.chunk_id).tolist()) for c in index.chunks]
+    return [
+        (c, index.entities(c.chunk_id), index.vector(c.chunk_id).tolist(), index.sentence_vectors(c.chunk_id).tolist())
+        for c in index.chunks
+    ]
 
 
 def test_a_local_ray_with_two_workers_indexes_as_one_process_does(local_ray, folder, tmp_path):
@@ -49,7 +52,7 @@ def test_a_local_ray_with_two_workers_indexes_as_one_process_does(local_ray, fol
     single = sync([folder], tmp_path / "single", model="hash", tagger="rules")
     on_ray = sync([folder], tmp_path / "ray", model="hash", tagger="rules", ray="local")
     assert on_ray == single and on_ray.chunks_embedded < on_ray.chunks_added
-    assert contents(tmp_path / "ray") == contents(tmp_path / "single")  # same ids, passages, entities, vectors
+    assert contents(tmp_path / "ray") == contents(tmp_path / "single")  # same ids, passages, entities, vectors, sentences
     assert verify(tmp_path / "ray") == []
 
     (folder / "part-2.txt").write_text("A new paragraph about the harbour reopening to fishing boats.")
