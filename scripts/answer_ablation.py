@@ -39,6 +39,7 @@ def variants(refit, refit_short):
     shipped = load_model()
     rows = [("shipped", shipped, RULES, True)]
     rows += [(f"no {feature}", refit(feature), RULES, True) for feature in FEATURES]
+    rows.append(("no corroborating runner-up", refit(None, corroboration=False), RULES, True))
     rows += [
         (f"no span {feature}", dataclasses.replace(shipped, short=refit_short(feature)), RULES, True)
         for feature in SPAN_FEATURES
@@ -93,8 +94,9 @@ def main() -> None:
     tune, index = squad_questions(args.beir, "tune", None, args.workdir)
     tune_runs = collect(tune, index)
 
-    def refit(feature):  # the sentence model without it; the shipped short-answer model on top
-        return dataclasses.replace(fit(tune_runs, tuple(f for f in FEATURES if f != feature)), short=load_model().short)
+    def refit(feature, corroboration=True):  # the sentence model without it; the shipped short-answer model on top
+        features = tuple(f for f in FEATURES if f != feature)
+        return dataclasses.replace(fit(tune_runs, features, corroboration), short=load_model().short)
 
     # The short-answer model is refitted on the spans of the shipped sentence model's best
     # sentences, as the shipped one was, without one span feature at a time.

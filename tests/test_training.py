@@ -143,4 +143,31 @@ def test_the_ablation_script_reports_every_feature_and_rule(fixture, tmp_path):
         assert f"no span {feature} " in names
     for rule in ("neighbour", "lean_back", "qualification", "dispute", "list_items"):
         assert f"no {rule} rule" in names
-    assert "no unmentioned-name gate" in names and rows
+    assert "no unmentioned-name gate" in names and "no corroborating runner-up" in names and rows
+
+
+def test_a_runner_up_naming_the_same_answer_corroborates_rather_than_competes():
+    import dataclasses
+
+    from rag.answering.model import load_model
+
+    model = dataclasses.replace(load_model(), corroboration=True)
+    putin, assad = frozenset({"putin"}), frozenset({"assad"})
+    assert model.runner_up([3.0, 2.5, 1.0], [putin, putin | assad, assad]) == 1.0
+    assert model.runner_up([3.0, 2.5], [putin, putin]) is None  # none competes: the full lead
+    assert model.runner_up([3.0, 2.5], [frozenset(), frozenset()]) == 2.5  # no answer named: the next one
+    assert model.runner_up([3.0], [putin]) is None
+    thames = frozenset({"river thames"})
+    assert model.runner_up([3.0, 2.5, 1.0], [thames, frozenset({"thames"}), frozenset({"london"})]) == 1.0
+    assert model.runner_up([3.0, 2.5], [thames, frozenset({"river seine"})]) == 2.5  # a word in common is not a name
+    alone = dataclasses.replace(model, corroboration=False)
+    assert alone.runner_up([3.0, 2.5, 1.0], [putin, putin, assad]) == 2.5
+    assert model.confidence(3.0, model.runner_up([3.0, 2.5, 1.0], [putin, putin, assad])) > model.confidence(3.0, 2.5)
+    assert type(model).from_json(model.to_json()) == model
+
+
+def test_the_fitted_confidence_passes_over_agreeing_runners_up_only_when_asked(fixture, tmp_path):
+    tune, index = squad_questions(fixture, "tune", workdir=tmp_path / "cache")
+    runs = collect(tune, index)
+    assert any(any(keys) for r in runs for keys in r.keys)  # candidates name answers of the asked type
+    assert fit(runs).corroboration and not fit(runs, corroboration=False).corroboration

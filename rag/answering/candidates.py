@@ -67,6 +67,11 @@ class Candidate:
     def feature(self, name: str) -> float:
         return self.features[FEATURES.index(name)]
 
+    @property
+    def answer_keys(self) -> frozenset[str]:
+        """The answers it names (entities of the asked type), as compared across sentences."""
+        return frozenset(entity_key(self.hit.text[e.start : e.end]) for e in self.answers)
+
 
 class _SentenceVectors:
     """Embeddings of sentences, remembered across questions (passages come back often)."""

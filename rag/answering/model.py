@@ -91,6 +91,10 @@ class AnswerModel:
     confidence_bias: float
     threshold: float  # abstain when the confidence is below it
     short: ShortModel | None = None  # None: no short answers but lists' and dates'
+    # The runner-up that the best sentence's lead is measured against passes over sentences
+    # naming the same answer: two sentences that agree corroborate it rather than compete
+    # (a fact reported twice, in two entries or two documents).
+    corroboration: bool = False
 
     def score(self, features: tuple[float, ...]) -> float:
         """The sentence's log-odds of holding the answer."""
@@ -104,6 +108,14 @@ class AnswerModel:
         lead = best - runner_up if runner_up is not None else 5.0
         w_best, w_lead = self.confidence_weights
         return logistic(self.confidence_bias + w_best * best + w_lead * min(lead, 5.0))
+
+    def runner_up(self, scores, keys) -> float | None:
+        """The score the best candidate's lead is measured against, from the candidates'
+        scores (best first) and the answers each names; None when no other competes."""
+        for score, named in zip(scores[1:], keys[1:]):
+            if not (self.corroboration and agree(named, keys[0])):
+                return float(score)
+        return None
 
     def without(self, feature: str) -> "AnswerModel":
         """The same model with one feature's weight set to zero (for ablations)."""
@@ -119,6 +131,7 @@ class AnswerModel:
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
             "threshold": round(self.threshold, 6),
+            "corroboration": self.corroboration,
             **({"short": self.short.to_json()} if self.short is not None else {}),
         }
 
@@ -134,6 +147,7 @@ class AnswerModel:
             confidence_bias=float(data["confidence_bias"]),
             threshold=float(data["threshold"]),
             short=ShortModel.from_json(data["short"]) if "short" in data else None,
+            corroboration=bool(data.get("corroboration", False)),
         )
 
 
@@ -151,6 +165,18 @@ def load_model(path: str | None = None) -> AnswerModel:
         raise RagError(f"cannot read the answer model {file} ({error}); refit it: python scripts/fit_answer_model.py") from error
     fitted = data.get("fitted", data)
     return AnswerModel.from_json(fitted)
+
+
+def agree(names: frozenset[str], others: frozenset[str]) -> bool:
+    """Whether two sentences name a same answer: one name's words within the other's, as a
+    name is repeated in short ("Mount Everest", then "Everest")."""
+    for name in names:
+        words = set(name.split())
+        for other in others:
+            other_words = set(other.split())
+            if words <= other_words or other_words <= words:
+                return True
+    return False
 
 
 def logit(probability: float) -> float:

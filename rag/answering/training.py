@@ -54,6 +54,7 @@ class Run:
     labels: np.ndarray  # candidate holds a gold answer
     gated: bool  # a rule refuses it (a question name no passage mentions)
     answerable: bool  # some candidate holds a gold answer
+    keys: tuple[frozenset[str], ...] = ()  # the answers each candidate names (Candidate.answer_keys)
 
 
 def split_half(paragraph_id: str) -> str:
@@ -103,7 +104,8 @@ def collect(questions, index, hide: bool = True) -> list[Run]:
             labels = np.array([answer_contains(c.text, ("|".join(gold),)) for c in found], dtype=bool)
             features = np.array([c.features for c in found], dtype="float64").reshape(-1, len(FEATURES))
             runs.append(
-                Run(query_id, hidden, features, labels, bool(unmentioned_names(analysis, hits)), bool(labels.any()))
+                Run(query_id, hidden, features, labels, bool(unmentioned_names(analysis, hits)), bool(labels.any()),
+                    tuple(c.answer_keys for c in found))
             )
     return runs
 
@@ -127,8 +129,9 @@ def _logistic_regression(x: np.ndarray, y: np.ndarray):
     return LogisticRegression(C=1.0, solver="lbfgs", max_iter=2000).fit(x, y)
 
 
-def fit(runs: list[Run], features: tuple[str, ...] = FEATURES) -> AnswerModel:
-    """Fit the sentence model, then the confidence model and its threshold, on ``runs``."""
+def fit(runs: list[Run], features: tuple[str, ...] = FEATURES, corroboration: bool = True) -> AnswerModel:
+    """Fit the sentence model, then the confidence model and its threshold, on ``runs``
+    (``corroboration``: see AnswerModel)."""
     keep = [FEATURES.index(f) for f in features]
     asked = [r for r in runs if not r.hidden and len(r.labels)]
     x = np.concatenate([r.features[:, keep] for r in asked])
@@ -137,7 +140,9 @@ def fit(runs: list[Run], features: tuple[str, ...] = FEATURES) -> AnswerModel:
     weights = [0.0] * len(FEATURES)
     for position, coefficient in zip(keep, sentence.coef_[0]):
         weights[position] = float(coefficient)
-    model = AnswerModel(FEATURES, tuple(weights), float(sentence.intercept_[0]), (1.0, 0.0), 0.0, 0.5)
+    model = AnswerModel(
+        FEATURES, tuple(weights), float(sentence.intercept_[0]), (1.0, 0.0), 0.0, 0.5, corroboration=corroboration
+    )
 
     tops = [_top(model, r) for r in runs]
     usable = [(t, r) for t, r in zip(tops, runs) if t is not None]
@@ -158,8 +163,10 @@ def _top(model: AnswerModel, run: Run) -> tuple[float, float, bool] | None:
         return None
     scores = run.features @ np.array(model.weights) + model.bias
     order = np.argsort(-scores, kind="stable")
-    second = float(scores[order[1]]) if len(order) > 1 else float(scores[order[0]]) - 5.0
-    return float(scores[order[0]]), second, bool(run.labels[order[0]])
+    keys = [run.keys[i] for i in order] if run.keys else [frozenset()] * len(order)
+    second = model.runner_up(scores[order], keys)
+    best = float(scores[order[0]])
+    return best, best - 5.0 if second is None else second, bool(run.labels[order[0]])
 
 
 @dataclass(frozen=True)
