@@ -211,7 +211,9 @@ def cmd_info(args) -> int:
     print(
         f"index      {info.path}\ndocuments  {info.documents}\npassages   {info.chunks}\n"
         f"model      {info.model} ({info.dimension} dimensions)\n"
-        f"size       {info.size_bytes / 1e6:.2f} MB\nupdated    {info.updated}"
+        f"size       {info.size_bytes / 1e6:.2f} MB\nupdated    {info.updated}\n"
+        f"sentences  vectors stored for {info.sentence_vectors} of {info.chunks} passages"
+        + ("" if info.sentence_vectors == info.chunks else " (the others' are encoded when an answer needs them)")
     )
     return 0
 

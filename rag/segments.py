@@ -351,6 +351,13 @@ class Segment:
     def has_sentences(self) -> bool:
         return self._sentences is not None
 
+    def sentences_stored(self, live: np.ndarray | None = None) -> int:
+        """How many passages (of those ``live``, or all) have their sentence vectors stored."""
+        if self._sentences is None:
+            return 0
+        stored = np.diff(np.asarray(self._sentence_starts)) > 0
+        return int(np.count_nonzero(stored if live is None else stored & live))
+
     def sentence_vectors_at(self, position: int) -> np.ndarray | None:
         """The stored vectors of the passage's sentences (float16, in order), or None."""
         if self._sentences is None:

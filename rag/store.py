@@ -675,6 +675,7 @@ class Index:
             dimension=self.manifest.dimension,
             size_bytes=self.size_bytes,
             updated=self.manifest.updated,
+            sentence_vectors=sum(s.sentences_stored(live) for s, live in zip(self.segments, self.live)),
         )
 
 

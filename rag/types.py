@@ -130,6 +130,7 @@ class IndexInfo:
     dimension: int
     size_bytes: int
     updated: str  # ISO timestamp of the last write
+    sentence_vectors: int = 0  # passages whose sentences' vectors are stored (answers encode the others')
 
 
 @dataclass(frozen=True)

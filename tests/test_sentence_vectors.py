@@ -82,6 +82,7 @@ def test_a_sync_stores_sentence_vectors_up_to_the_size_its_settings_allow(tmp_pa
         found = with_vectors.sentence_vectors(chunk.chunk_id)
         np.testing.assert_array_equal(found, encode_sentences(HashEncoder(), [chunk.text])[0])
     assert all(without.sentence_vectors(c.chunk_id) is None for c in without.chunks)
+    assert (with_vectors.info().sentence_vectors, without.info().sentence_vectors) == (len(with_vectors.chunks), 0)
     small = StorageSettings(vectors=VectorSettings(sentences_up_to=len(with_vectors.chunks) - 1))
     sync([CORPUS], tmp_path / "small", model="hash", tagger="rules", storage=small)
     assert all(Index.open(tmp_path / "small").sentence_vectors(c.chunk_id) is None for c in without.chunks)
@@ -100,6 +101,7 @@ def test_merges_and_resyncs_keep_every_passages_sentence_vectors(tmp_path):
     sync([docs], path)  # the unchanged passages of the file are copied, not embedded again
     index = Index.open(path)
     assert len(index.manifest.segments) < len(names)
+    assert index.info().sentence_vectors == index.info().chunks  # replaced passages are not counted
     for chunk in index.chunks:
         np.testing.assert_array_equal(
             index.sentence_vectors(chunk.chunk_id), encode_sentences(HashEncoder(), [chunk.text])[0]
