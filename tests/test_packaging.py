@@ -67,3 +67,18 @@ def test_index_and_search_work_with_the_network_cut_off(tmp_path):
         print(rag.search("who granted Assad asylum?", index={str(tmp_path / "index")!r})[0].date)
     """, HF_HUB_OFFLINE="1")
     assert out.strip() == "2024-12-09"
+
+
+def test_a_script_that_only_searches_loads_neither_answers_nor_indexing(hash_index):
+    out = run_python(f"""
+        import sys
+        from rag import search
+        hits = search("who granted Assad asylum?", index={str(hash_index)!r})
+        print(len(hits), sorted(m for m in ("rag.answering", "rag.indexing") if m in sys.modules))
+        import rag
+        from rag import answer, delete, sync
+        import rag.answering, rag.indexing
+        print(answer is rag.answering.answer, sync is rag.indexing.sync, delete is rag.indexing.delete,
+              {{"answer", "sync", "delete"}} <= set(dir(rag)))
+    """)
+    assert out.splitlines()[:2] == ["5 []", "True True True True"]
