@@ -301,6 +301,7 @@ def test_changing_a_filter_asks_the_current_question_again(page):
     ask(page, "who granted Assad asylum?")
     page.click("#rag-filters .label-wrap")
     slider = page.locator("#rag-k input[type=range]")
+    expect(slider).to_be_visible()  # the accordion has opened: a key pressed before would be lost
     slider.focus()
     slider.press("ArrowRight")  # by keyboard, too
     expect(page.locator("#rag-turn-1 summary")).to_have_text("All retrieved passages (6)")
