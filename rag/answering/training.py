@@ -111,11 +111,15 @@ def collect(questions, index, hide: bool = True) -> list[Run]:
 
 
 def _embed_every_sentence(store, embedder) -> None:
-    """Embed all sentences of the index in large batches up front (far faster than a
-    question's few at a time), into the cache candidates() reads from."""
+    """Embed all sentences of the index that it doesn't store vectors for, in large batches
+    up front (far faster than a question's few at a time), into the cache candidates()
+    reads from."""
     from rag.answering.candidates import _sentence_spans, sentence_vectors
 
-    texts = sorted({chunk.text[s:e] for chunk in store.chunks for s, e, _ in _sentence_spans(chunk)})
+    texts = sorted({
+        chunk.text[s:e] for chunk in store.chunks if store.sentence_vectors(chunk.chunk_id) is None
+        for s, e, _ in _sentence_spans(chunk)
+    })
     cache = sentence_vectors(store.manifest.model)
     cache.size = max(cache.size, len(texts) + 1000)
     for first in range(0, len(texts), 512):
