@@ -75,6 +75,24 @@ def test_an_overview_cites_several_passages_instead_of_abstaining(news):
 
 
 @pytest.mark.parametrize(
+    "question", ["can you summarize the asylum procedures?", "catch me up on asylum procedures"]
+)
+def test_an_overview_asked_politely_is_still_an_overview(news, question):
+    result = answer(question, index=news)
+    assert result.found
+    assert len({c.hit.chunk_id for c in result.citations}) >= 2
+
+
+@pytest.mark.parametrize("question", ["tell me about quantum computing", "give me an overview of the football season"])
+def test_an_overview_of_a_topic_no_passage_mentions_abstains(news, question):
+    result = answer(question, index=news)
+    assert not result.found
+    assert result.text == NOT_FOUND
+    assert result.citations == ()
+    assert result.hits  # the closest passages are still there to look at
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "What did Saudi Arabia say about the asylum freeze?",  # on-topic, never mentioned

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from rag.answering.candidates import FEATURES, Candidate, _sentence_spans, is_heading, unmentioned_names
+from rag.answering.candidates import FEATURES, Candidate, _sentence_spans, is_heading, topic_unmentioned, unmentioned_names
 from rag.answering.compose import compose, short_answer
 from rag.answering.model import ShortModel, load_model
 from rag.answering.spans import (
@@ -238,6 +238,40 @@ def test_an_overview_quotes_the_best_sentence_of_each_top_passage():
     ranked = sorted((candidate(h, h.text, 0.1 * h.rank) for h in hits), key=lambda c: -c.probability)
     quotes = select(analyze("tell me about the airstrikes", GAZETTEER), ranked)
     assert [q.hit.rank for q in quotes] == [1, 2, 3, 4]  # passage order, four at most
+
+
+@pytest.mark.parametrize(
+    "question, topic",
+    [
+        ("give me a summary of the airstrikes", "airstrikes"),
+        ("Can you summarize the talks in Doha?", "talks Doha"),
+        ("Could you tell me about the prison?", "prison"),
+        ("I'd like to know more about the refugees", "refugees"),
+        ("What's happening in Damascus?", "Damascus"),
+        ("what is the situation in Homs?", "Homs"),
+        ("catch me up on the offensive", "offensive"),
+        ("fill me in on the ceasefire", "ceasefire"),
+        ("What's the latest on the buffer zone?", "buffer zone"),
+    ],
+)
+def test_overviews_are_recognised_however_politely_asked(question, topic):
+    analysis = analyze(question, GAZETTEER, DAYS)
+    assert analysis.intent == "overview"
+    assert analysis.topic == topic
+
+
+@pytest.mark.parametrize("question", ["What is happening?", "Can you name the minister?", "What is the capital of France?"])
+def test_questions_that_only_start_like_an_overview_are_not_one(question):
+    assert analyze(question, GAZETTEER, DAYS).intent != "overview"
+
+
+def test_a_topic_is_unmentioned_only_when_no_passage_holds_any_of_its_words():
+    hits = [hit("Israeli jets struck three airfields overnight.", rank=1), hit("The landing strip was closed.", rank=2)]
+    assert topic_unmentioned(analyze("tell me about quantum computing", GAZETTEER), hits)
+    assert not topic_unmentioned(analyze("tell me about the airfields", GAZETTEER), hits)
+    # One shared word is enough: a topic said in other words than the passages' still counts.
+    assert not topic_unmentioned(analyze("tell me about the moon landing", GAZETTEER), hits)
+    assert not topic_unmentioned(analyze("what happened on 8 December?", GAZETTEER, DAYS), hits)  # no topic words
 
 
 def test_the_rules_tagger_is_deterministic():

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from rag.answering.candidates import Candidate, candidates, unmentioned_names
+from rag.answering.candidates import Candidate, candidates, topic_unmentioned, unmentioned_names
 from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import rewrite
 from rag.answering.model import AnswerModel, load_model
@@ -110,8 +110,12 @@ def decide(
     threshold = settings.threshold if settings.threshold is not None else model.threshold
     if not ranked or tried.gated:
         return abstain(analysis, question, hits, tried.confidence)
-    if analysis.intent not in ("overview", "day") and tried.confidence < threshold:
-        return abstain(analysis, question, hits, tried.confidence)
+    if tried.confidence < threshold:
+        # An overview or a day's summary answers below the threshold: what it asks for is
+        # spread over passages, so no one sentence stands out as the answer. It still
+        # needs passages about its topic.
+        if analysis.intent not in ("overview", "day") or topic_unmentioned(analysis, hits):
+            return abstain(analysis, question, hits, tried.confidence)
     quotes = select(analysis, ranked, settings, rules)
     if tried.bridge:
         quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes

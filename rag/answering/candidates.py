@@ -265,5 +265,18 @@ def unmentioned_names(analysis: QuestionAnalysis, hits: list[Hit]) -> list[str]:
     ]
 
 
+def topic_unmentioned(analysis: QuestionAnalysis, hits: list[Hit]) -> bool:
+    """True when no retrieved passage holds any word of the question's topic (words as
+    the index reads them: folded and stemmed). Retrieval always returns the closest
+    passages, however far they are: passages that share no word with "quantum
+    computing" are about something else, whatever their embeddings say. One shared
+    word is enough, so a topic named in other words than the documents use ("the
+    international reaction" over passages that say "international" and "condemned")
+    still gets its overview; "moon landing" over passages that say "landing" does too,
+    which this rule can't tell apart."""
+    words = set(tokenize([analysis.topic])[0])
+    return bool(words) and not any(words & set(text) for text in tokenize([hit.text for hit in hits]))
+
+
 def folded_words(text: str) -> set[str]:
     return set(fold(text).split())

@@ -64,10 +64,16 @@ def _singular(noun: str) -> str:
 
 
 _WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:(?:of\s+the|two|three|other)\s+)?((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b")
+# People ask for an overview politely as often as not ("can you summarize …", "I'd like
+# to know about …"): the request is what follows the courtesy.
+_COURTESY = r"(?:(?:please|can you|could you|would you|will you|i(?:'d| would) like to|i want to)\s+)?"
 _OVERVIEW = re.compile(
-    r"^\s*(?:tell me (?:more )?about|what do (?:we|you) know about|what is known about|summari[sz]e|"
-    r"give (?:me )?(?:an )?(?:overview|summary|rundown) of|(?:an )?overview of|(?:a )?summary of|"
-    r"what(?:'s| is) (?:the )?(?:latest|news) (?:on|about)|describe|explain)\b",
+    r"^\s*" + _COURTESY + r"(?:tell me (?:more )?about|what do (?:we|you) know about|what is known about|summari[sz]e|"
+    r"(?:know|learn|hear|read) (?:more )?about|"
+    r"give (?:me )?(?:an? )?(?:overview|summary|rundown|update|briefing) (?:of|on|about)|(?:an? )?(?:overview|summary|rundown) of|"
+    r"what(?:'s| is) (?:the )?(?:latest|news) (?:on|about|in|with|from)|"
+    r"what(?:'s| is| are) (?:happening|going on) (?:in|with|to|at|around)|what(?:'s| is) the situation (?:in|with|at|around)|"
+    r"(?:catch|fill) me (?:up on|in on)|(?:brief|update) me (?:on|about)|describe|explain)\b",
     re.I,
 )
 # "what happened", "what was reported", "news from …": with a day named, an overview of that day.
