@@ -150,6 +150,26 @@ def test_there_is_the_last_place_and_is_there_is_left_alone():
     assert rewrite(analyze(question, GAZETTEER), history, GAZETTEER) == question
 
 
+def test_one_name_does_not_stand_for_both_they_and_it_and_do_it_is_an_action():
+    history = [turn("What did Iran say about the deal?")]
+    assert rewrite(analyze("why did they do it?", GAZETTEER), history, GAZETTEER) == "why did Iran do it?"
+    assert rewrite(analyze("what did they say about it?", GAZETTEER), history, GAZETTEER) == "what did Iran say about it?"
+    history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
+    # He and his are one person.
+    assert rewrite(analyze("what did he say about his plans?", GAZETTEER), history, GAZETTEER) == (
+        "what did Abu Mohammad al-Jolani say about Abu Mohammad al-Jolani’s plans?"
+    )
+
+
+def test_there_leans_on_the_conversation_in_a_question_that_names_no_place():
+    analysis = analyze("how many Syrians live there?", Gazetteer([("Syrians", "NORP"), ("Moscow", "GPE")]))
+    assert analysis.follow_up
+    history = [turn("where is Assad now?", short="Moscow")]
+    assert rewrite(analysis, history, GAZETTEER) == "how many Syrians live Moscow?"
+    assert not analyze("how many Syrians live there in Moscow?", GAZETTEER).follow_up
+    assert not analyze("are there Syrians in Moscow?", GAZETTEER).follow_up
+
+
 def test_an_ellipsis_swaps_the_name_into_the_previous_question():
     history = [turn("What did Russia say about Assad?")]
     assert rewrite(analyze("and Iran?", GAZETTEER), history, GAZETTEER) == "What did Iran say about Assad?"

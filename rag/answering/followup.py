@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answering.question import PEOPLE, PLACES, QuestionAnalysis
+from rag.answering.question import EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis
 from rag.entities import Gazetteer, entity_key
 from rag.types import Answer
 
@@ -26,8 +26,11 @@ _PRONOUN_LABELS: dict[str, tuple[str, ...]] = {
     "there": ("GPE", "LOC", "FAC", "NAME"),
 }
 _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUN_LABELS) + r")\b", re.I)
-# "is there", "are there": existential, not a place.
-_EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|has|have)\b", re.I)
+# One name never stands for a singular and a plural pronoun of the same question: in
+# "why did they do it?" "it" is not what "they" are.
+_PLURAL = frozenset({"they", "them", "their"})
+# "do it", "did it": "it" stands for an action, not for a name.
+_DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
 
 
@@ -67,13 +70,19 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
     if ellipsis and analysis.names:
         return _swap_into_previous(history[-1], analysis, gazetteer) or question
 
+    plural_of: dict[str, bool] = {}  # the names used so far: for a plural pronoun or not
+
     def replace(match: re.Match) -> str:
         pronoun = match.group(1).lower()
-        if pronoun == "there" and _EXISTENTIAL_THERE.search(question[max(0, match.start() - 12) : match.end() + 12]):
+        if pronoun == "there" and EXISTENTIAL_THERE.search(question[max(0, match.start() - 12) : match.end() + 12]):
             return match.group(0)
+        if pronoun == "it" and _DO_IT.search(question[: match.start()]):
+            return match.group(0)
+        plural = pronoun in _PLURAL
         for wanted in _PRONOUN_LABELS[pronoun]:
             for name, label in names:
-                if label == wanted:
+                if label == wanted and plural_of.get(name, plural) == plural:
+                    plural_of[name] = plural
                     return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
         return match.group(0)
 

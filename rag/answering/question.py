@@ -90,6 +90,8 @@ PRONOUNS = frozenset("he him his she her hers they them their theirs it its ther
 # These point back to someone even in a question that names other things ("what did he
 # write on Telegram?"); "it" and "there" often point nowhere ("is it true …", "is there …").
 _PERSONAL_PRONOUNS = frozenset("he him his she her hers they them their theirs".split())
+# "is there", "are there": existential, not a place.
+EXISTENTIAL_THERE = re.compile(r"\b(?:is|are|was|were|be|been)\s+there\b|\bthere\s+(?:is|are|was|were|has|have)\b", re.I)
 
 _ASKING_WORDS = frozenset(
     """what which who whom whose where when why how many much did does do was were is are the a an of in on
@@ -147,7 +149,19 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         head_noun=head,
         follow_up=bool(_FOLLOW_UP_START.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
-        or (any(w in PRONOUNS for w in words) and not names),
+        or (any(w in PRONOUNS for w in words) and not names)
+        or _there_without_a_place(text, names),
+    )
+
+
+def _there_without_a_place(text: str, names: list[tuple[str, str]]) -> bool:
+    """ "there" for a place ("how many Syrians live there?") in a question that names
+    none: it points to a place named earlier, whatever else the question names. A
+    name of unknown kind might be that place, so it doesn't count as a follow-up then."""
+    return (
+        re.search(r"\bthere\b", text, re.I) is not None
+        and not EXISTENTIAL_THERE.search(text)
+        and not any(label in PLACES or label == "NAME" for _, label in names)
     )
 
 
