@@ -58,6 +58,8 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("what happened on December 7?", "day", frozenset()),
         ("What are the curfew hours in Damascus?", "fact", frozenset()),
         ("What are the side effects of aspirin?", "fact", frozenset()),
+        ("list the countries that froze asylum decisions", "list", frozenset({"GPE", "LOC"})),
+        ("Name all the groups that joined the offensive", "list", frozenset({"ORG", "NORP"})),
     ],
 )
 def test_what_a_question_asks_for(question, intent, expected):
@@ -241,6 +243,17 @@ def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words
     analysis = analyze("who granted Assad asylum?", GAZETTEER)
     quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
     assert short_answer(analysis, quotes, 0.9, load_model().short) == "Vladimir Putin"
+
+
+@pytest.mark.parametrize("question", ["what did Putin say?", "What was said about the asylum?", "what did the Kremlin announce?"])
+def test_a_question_about_what_was_said_gets_no_short_answer(question):
+    text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
+    h = hit(text)
+    entities = tuple(Entity(text.index(n), text.index(n) + len(n), "PERSON") for n in ("Vladimir Putin", "Dmitry Peskov"))
+    analysis = analyze(question, GAZETTEER)
+    assert analysis.asks_statement
+    quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
+    assert short_answer(analysis, quotes, 0.9, load_model().short) is None
 
 
 def test_when_answers_state_the_entry_date():

@@ -84,7 +84,7 @@ def short_answer(
     answer; it is shown from the model's threshold up. A "when" question whose span is no date
     of its own is answered with the day of the entry that reports it, when it has one.
     """
-    if not quotes or analysis.intent in ("overview", "day"):
+    if not quotes or analysis.intent in ("overview", "day") or analysis.asks_statement:
         return None
     if analysis.intent == "list":
         items: dict[str, str] = {}

@@ -63,6 +63,15 @@ def _singular(noun: str) -> str:
     return noun
 
 
+# "list the countries that …", "name all the groups …": the noun after the request is the head.
+_LIST_NOUN = re.compile(r"^\s*(?:list|name|enumerate)\s+(?:(?:all|the|every|each)\s+)*((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b")
+# "What did the UN say?", "what was said about …": asks for what was said, a statement,
+# which no few words of a sentence hold.
+_ASKS_STATEMENT = re.compile(
+    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|was|were|is|are)\b.*\b(?:say|says|said|tell|told|"
+    r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
+    re.I,
+)
 _WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:(?:of\s+the|two|three|other)\s+)?((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b")
 # People ask for an overview politely as often as not ("can you summarize …", "I'd like
 # to know about …"): the request is what follows the courtesy.
@@ -112,6 +121,7 @@ class QuestionAnalysis:
     topic: str  # the question without asking words and days: what an overview is about
     head_noun: str | None = None  # "group" in "which group …"
     follow_up: bool = False  # leans on an earlier turn: a pronoun with no name, "and …?"
+    asks_statement: bool = False  # asks what was said ("what did the UN say?"): no short answer
 
     @property
     def plural(self) -> bool:
@@ -147,6 +157,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         keywords=_keywords(text),
         topic=_topic(text, dates),
         head_noun=head,
+        asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
         or (any(w in PRONOUNS for w in words) and not names)
@@ -189,7 +200,7 @@ def _common_words() -> frozenset[str]:
 def _head_noun(lowered: str) -> str | None:
     # "what type of aircraft", "which kind of weapons": the noun after "of" is the head.
     lowered = re.sub(r"\b(which|what)\s+(?:type|kind|sort|form|make|model|brand)s?\s+of\s+", r"\1 ", lowered)
-    match = _WHICH_NOUN.search(lowered)
+    match = _WHICH_NOUN.search(lowered) or _LIST_NOUN.match(lowered)
     if match is None:
         return None
     for word in (match.group(2), *reversed(match.group(1).split())):
