@@ -59,6 +59,17 @@ def test_when_questions_are_answered_with_the_entry_date(news):
     assert result.short == "9 December 2024"
 
 
+def test_a_dated_passage_is_not_missing_the_date_a_when_question_asks_for(news):
+    from rag.answering import attempt
+
+    tried = attempt("When did the harbour of Tartus reopen?", index=news)
+    assert tried.ranked and all(c.hit.date for c in tried.ranked)
+    assert all(c.feature("type_missing") == 0.0 for c in tried.ranked)
+    # Other asked types are still missing where the sentence has none.
+    tried = attempt("How many ships reached the harbour of Tartus?", index=news)
+    assert any(c.feature("type_missing") == 1.0 for c in tried.ranked)
+
+
 def test_a_day_named_in_the_question_restricts_the_passages_to_it(news):
     result = answer("what was reported on 8 December?", index=news)
     assert result.found and len(result.citations) >= 2

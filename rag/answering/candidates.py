@@ -185,7 +185,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             sum(idf.get(t, 1.0) for t in own) / question_weight,
             sum(idf.get(t, 1.0) for t in carried) / question_weight,
             float(typed and bool(answers)),
-            float(typed and not answers),
+            # A dated passage answers "when" with its date even where the sentence names
+            # none: the day it was reported, which the answer states (compose.py).
+            float(typed and not answers and not (analysis.intent == "when" and hit.date)),
             missing,
             passage_similarity[hit.chunk_id],
             float(position == 0),
