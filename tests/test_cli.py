@@ -217,4 +217,6 @@ def test_index_over_an_unreadable_manifest_rebuilds_from_the_paths_given(hash_in
     assert main(["index", str(docs), "--index", str(index), "--model", "hash"]) == 0
     out, err = capsys.readouterr()
     assert "cannot read the index manifest" in err and "rebuilding it from the paths given;" not in err
-    assert err.rstrip().endswith("rebuilding it from the paths given") and out.startswith("added 1,")
+    # Its own line (progress lines may follow on a slow machine: they start after a delay).
+    assert any(line.endswith("rebuilding it from the paths given") for line in err.splitlines())
+    assert out.startswith("added 1,")
