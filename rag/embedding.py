@@ -132,6 +132,7 @@ def encode_sentences(embedder: Encoder, texts: list[str], whole: np.ndarray | No
 
 
 _factory_lock = threading.Lock()  # the app's concurrent first questions must load one encoder
+_asked: set[str] = set()  # models whose query encoder was asked for or started: started no more
 
 
 @functools.lru_cache(maxsize=4)
@@ -154,7 +155,32 @@ def get_embedder(model: str) -> Encoder:
     (1, 384)
     """
     with _factory_lock:
+        _asked.add(model)
         return _query_embedder(model)
+
+
+def start_query_encoder(model: str) -> None:
+    """Start loading ``model``'s query encoder in a background thread, if it will be ONNX
+    and was never asked for: ``get_embedder`` then takes it over, errors included (it
+    falls back to sentence-transformers as it would have).
+
+    Only building the onnxruntime session goes to the thread; it holds no GIL, so the
+    caller's next step (opening the index) runs alongside on another core.
+    """
+    if model == HASH_MODEL:
+        return
+    from rag import onnx_encoder
+
+    with _factory_lock:  # so that get_embedder, once it may run, finds the load started
+        if model in _asked:
+            return
+        _asked.add(model)
+        try:
+            status = onnx_encoder.find_export(resolve_model_path(model))
+        except (RagError, OSError):
+            return  # get_embedder says what is wrong
+        if status.usable:
+            onnx_encoder.load_session_soon(status.folder)
 
 
 @functools.lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import uuid
 import warnings
 from pathlib import Path
@@ -149,6 +150,70 @@ def mark_broken(folder: Path, problem: str) -> None:
 # -- encoding ----------------------------------------------------------------------------
 
 
+def _new_session(folder: Path):
+    """An onnxruntime session of the export in ``folder``."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # Two threads: a short query took 4.5-6.9 ms p50 against 7.5-10.1 ms with one on
+    # this 2-core machine; more buy little for one short text.
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    # No busy-waiting between operators: with another process busy on one of the two
+    # cores, the spinning thread takes the time its partner needs; a dev-set question
+    # took 18.1 ms p50 (session.run) against 9.1 ms without spinning, as with one thread.
+    # On a quiet machine spinning saved ~0.5-1 ms (of ~5-6).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only: the library never prints
+    return onnxruntime.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+
+
+_loading_lock = threading.Lock()
+_loading: dict[Path, "_SessionLoad"] = {}  # sessions being built, by export folder
+
+
+def load_session_soon(folder: Path) -> None:
+    """Start building the session of the export in ``folder`` in a background thread.
+
+    onnxruntime builds it (0.2-0.3 s) without holding the GIL, so the caller's own work
+    meanwhile runs on another core. The next ``OnnxEncoder(folder)`` takes the session
+    over, or raises the error building it raised.
+    """
+    import onnxruntime  # noqa: F401 - imported here, as importing holds the GIL the thread would share
+
+    with _loading_lock:
+        if folder not in _loading:
+            _loading[folder] = _SessionLoad(folder)
+
+
+def _take_session(folder: Path):
+    with _loading_lock:
+        load = _loading.pop(folder, None)
+    return _new_session(folder) if load is None else load.result()
+
+
+class _SessionLoad:
+    """A session being built in a thread of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self._session = None
+        self._error: Exception | None = None
+        # Not a daemon: the interpreter must not exit (and unload onnxruntime) while it builds.
+        self._thread = threading.Thread(target=self._build, args=(folder,), name="rag-onnx-session")
+        self._thread.start()
+
+    def _build(self, folder: Path) -> None:
+        try:
+            self._session = _new_session(folder)
+        except Exception as error:  # noqa: BLE001 - raised by result(), to the caller that needs it
+            self._error = error
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._session
+
+
 class OnnxEncoder:
     """Encodes texts like sentence-transformers does (tokenize, transformer, mean pool,
     L2-normalise), with the transformer run by onnxruntime.
@@ -159,7 +224,6 @@ class OnnxEncoder:
     """
 
     def __init__(self, folder: Path, model_name: str) -> None:
-        import onnxruntime
         import tokenizers
 
         self.model_name = model_name
@@ -173,19 +237,7 @@ class OnnxEncoder:
         # padded to their longest text in _run instead.
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=int(meta["max_seq_length"]))
-        options = onnxruntime.SessionOptions()
-        # Two threads: a short query took 4.5-6.9 ms p50 against 7.5-10.1 ms with one on
-        # this 2-core machine; more buy little for one short text.
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-        # No busy-waiting between operators: with another process busy on one of the two
-        # cores, the spinning thread takes the time its partner needs; a dev-set question
-        # took 18.1 ms p50 (session.run) against 9.1 ms without spinning, as with one thread.
-        # On a quiet machine spinning saved ~0.5-1 ms (of ~5-6).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3  # errors only: the library never prints
-        self._session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = _take_session(folder)
         output = self._session.get_outputs()[0].shape
         if len(output) != 3 or output[-1] != self.dimension:
             raise ValueError(f"the ONNX model gives shape {output}, not (batch, tokens, {self.dimension})")

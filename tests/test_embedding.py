@@ -169,11 +169,17 @@ def test_rag_ask_runs_without_torch(corpus_index):
 @pytest.fixture
 def private_cache(tmp_path, monkeypatch):
     """$RAG_CACHE pointed elsewhere, with the encoders this process chose forgotten
-    before and after (they are chosen once per process)."""
+    before and after (they are chosen once per process), and the indexes it opened: the
+    next search is a first one, whose encoder is loaded in a thread (rag.search.open_for_query)."""
+    import importlib
+
+    from rag import embedding
     from rag.embedding import _query_embedder
 
     cache = tmp_path / "cache"
     monkeypatch.setenv("RAG_CACHE", str(cache))
+    monkeypatch.setattr(embedding, "_asked", set())
+    monkeypatch.setattr(importlib.import_module("rag.search"), "_open_indexes", {})
     _query_embedder.cache_clear()
     yield cache
     _query_embedder.cache_clear()
@@ -195,13 +201,21 @@ def test_missing_onnx_export_falls_back_with_one_log_line(corpus_index, private_
 
 
 @pytest.mark.integration
-def test_corrupt_onnx_export_falls_back_and_the_next_index_run_repairs_it(corpus_index, model_cache, private_cache, caplog):
+def test_corrupt_onnx_export_falls_back_and_the_next_index_run_repairs_it(
+    corpus_index, model_cache, private_cache, caplog, monkeypatch
+):
+    from rag import onnx_encoder
+
     shutil.copytree(model_cache, private_cache)
     [model_file] = private_cache.glob("onnx/*/model.onnx")
     size = model_file.stat().st_size
     model_file.write_bytes((b"\0garbage" * size)[:size])  # same size: only loading it tells
+    started = []
+    load = onnx_encoder.load_session_soon
+    monkeypatch.setattr(onnx_encoder, "load_session_soon", lambda folder: (started.append(folder), load(folder)))
 
     date, [line] = _search_logging(corpus_index, caplog)
+    assert started == [model_file.parent]  # it failed in the background thread
     assert date == "2024-12-09"
     assert "does not load" in line and "rag index" in line
     assert (model_file.parent / "BROKEN").exists()
@@ -264,6 +278,30 @@ def test_a_model_that_cannot_be_reproduced_is_marked_once(model, monkeypatch, ca
     monkeypatch.setattr(onnx_encoder, "_export", lambda *a: pytest.fail("exported again"))
     assert onnx_encoder.ensure_export(model, lambda: "a loaded model").final
     assert [p.name for p in status.folder.iterdir()] == ["UNSUPPORTED"]
+
+
+def test_a_session_built_in_the_background_raises_as_one_built_in_place(tmp_path):
+    import tokenizers
+    from tokenizers.models import WordLevel
+
+    from rag import onnx_encoder
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    tokenizers.Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]")).save(str(folder / "tokenizer.json"))
+    (folder / "encoder.json").write_text(json.dumps({"dimension": 384, "inputs": ["input_ids"], "max_seq_length": 8}))
+    (folder / "model.onnx").write_bytes(b"\0garbage" * 64)
+
+    def error() -> Exception:
+        with pytest.raises(Exception) as caught:
+            onnx_encoder.OnnxEncoder(folder, "probe")
+        return caught.value
+
+    in_place = error()
+    onnx_encoder.load_session_soon(folder)
+    in_background = error()
+    assert (type(in_background), str(in_background)) == (type(in_place), str(in_place))
+    assert folder not in onnx_encoder._loading  # taken, not left for the next encoder
 
 
 def test_get_embedder_of_the_hash_model_is_the_hash_encoder():
