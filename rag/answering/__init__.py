@@ -163,11 +163,11 @@ def attempt(
     script hide the passage that answers, to see what the answer does without it.
     """
     from rag.dates import parse_date
-    from rag.search import open_index, retrieve, validate_query
+    from rag.search import open_for_query, retrieve, validate_query
 
     model = model or load_model()
     question = validate_query(question, k)
-    store = open_index(index)
+    store = open_for_query(index)
     analysis = analyze(question, store.gazetteer, store.known_dates)
     if history and analysis.follow_up:
         analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
