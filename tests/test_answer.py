@@ -94,23 +94,16 @@ def test_an_overview_asked_politely_is_still_an_overview(news, question):
     assert len({c.hit.chunk_id for c in result.citations}) >= 2
 
 
-@pytest.mark.parametrize("question", ["tell me about quantum computing", "give me an overview of the football season"])
-def test_an_overview_of_a_topic_no_passage_mentions_abstains(news, question):
-    result = answer(question, index=news)
-    assert not result.found
-    assert result.text == NOT_FOUND
-    assert result.citations == ()
-    assert result.hits  # the closest passages are still there to look at
-
-
 @pytest.mark.parametrize(
     "question",
     [
         "What did Saudi Arabia say about the asylum freeze?",  # on-topic, never mentioned
         "What did Jordan announce?",
+        "tell me about quantum computing",  # an overview of a topic no passage holds a word of
+        "give me an overview of the football season",
     ],
 )
-def test_abstains_when_the_question_names_what_no_passage_mentions(news, question):
+def test_abstains_when_no_passage_mentions_what_the_question_names_or_asks_about(news, question):
     result = answer(question, index=news)
     assert not result.found
     assert result.text == NOT_FOUND
