@@ -28,6 +28,7 @@ import shutil
 import threading
 import uuid
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -168,7 +169,7 @@ def _new_session(folder: Path):
 
 
 _loading_lock = threading.Lock()
-_loading: dict[Path, "_SessionLoad"] = {}  # sessions being built, by export folder
+_loading: dict[Path, Future] = {}  # sessions being built, by export folder
 
 
 def load_session_soon(folder: Path) -> None:
@@ -182,36 +183,19 @@ def load_session_soon(folder: Path) -> None:
 
     with _loading_lock:
         if folder not in _loading:
-            _loading[folder] = _SessionLoad(folder)
+            _loading[folder] = _session_builder().submit(_new_session, folder)
+
+
+@functools.lru_cache(maxsize=1)
+def _session_builder() -> ThreadPoolExecutor:
+    # Its thread is joined at exit: the interpreter must not unload onnxruntime while it builds.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-onnx-session")
 
 
 def _take_session(folder: Path):
     with _loading_lock:
         load = _loading.pop(folder, None)
     return _new_session(folder) if load is None else load.result()
-
-
-class _SessionLoad:
-    """A session being built in a thread of its own."""
-
-    def __init__(self, folder: Path) -> None:
-        self._session = None
-        self._error: Exception | None = None
-        # Not a daemon: the interpreter must not exit (and unload onnxruntime) while it builds.
-        self._thread = threading.Thread(target=self._build, args=(folder,), name="rag-onnx-session")
-        self._thread.start()
-
-    def _build(self, folder: Path) -> None:
-        try:
-            self._session = _new_session(folder)
-        except Exception as error:  # noqa: BLE001 - raised by result(), to the caller that needs it
-            self._error = error
-
-    def result(self):
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._session
 
 
 class OnnxEncoder:
