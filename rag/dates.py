@@ -128,3 +128,34 @@ def mentioned_dates(text: str, known: "set[str] | frozenset[str]" = frozenset())
             if iso is not None:
                 found.append((iso, match.start(), match.end()))
     return sorted(found, key=lambda item: item[1])
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# A day named relative to when the text was written: "on Sunday", "yesterday", "next Friday".
+_RELATIVE_DAY = re.compile(
+    r"\b(?:(?P<next>next|this coming)\s+)?(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b|\b(?P<word>yesterday|today|tonight)\b",
+    re.I,
+)
+
+
+def relative_day(text: str, written_on: str) -> str | None:
+    """The ISO day that ``text``'s one relative day names, read from the day it was
+    written (``written_on``, ISO), or None when it names none or several.
+
+    News reports what has happened, so a bare weekday is its latest occurrence on or
+    before the day of writing; "next Friday" is the first one after.
+
+    >>> relative_day("Netanyahu said on Sunday that …", "2024-12-09")  # a Monday
+    '2024-12-08'
+    """
+    found = list(_RELATIVE_DAY.finditer(text))
+    if len({match.group(0).lower() for match in found}) != 1:
+        return None
+    match, written = found[0], dt.date.fromisoformat(written_on)
+    if match["word"]:
+        offset = -1 if match["word"].lower() == "yesterday" else 0
+        return (written + dt.timedelta(days=offset)).isoformat()
+    weekday = _WEEKDAYS.index(match["weekday"].lower())
+    if match["next"]:
+        return (written + dt.timedelta(days=(weekday - written.weekday() - 1) % 7 + 1)).isoformat()
+    return (written - dt.timedelta(days=(written.weekday() - weekday) % 7)).isoformat()

@@ -266,6 +266,21 @@ def test_when_answers_state_the_entry_date():
     assert result.citations[0].start == h.start and result.citations[0].end == h.end
 
 
+@pytest.mark.parametrize(
+    "sentence, day",
+    [
+        ("On Sunday, the embassy raised the opposition flag.", "8 December 2024"),  # the 9th is a Monday
+        ("The embassy raised the opposition flag yesterday.", "8 December 2024"),
+        ("The embassy raised the opposition flag on Friday, and staff left on Sunday.", "9 December 2024"),
+    ],
+)
+def test_when_answers_read_a_relative_day_from_the_entry_date(sentence, day):
+    h = hit(sentence, date="2024-12-09")
+    analysis = analyze("When did the embassy raise the opposition flag?", GAZETTEER)
+    quotes = [Quote(candidate(h, h.text, 0.9), 0, len(h.text))]
+    assert compose(analysis, analysis.text, quotes, [h], 0.9).short == day
+
+
 def test_an_overview_quotes_the_best_sentence_of_each_top_passage():
     hits = [hit(f"Airstrike number {i} hit a depot near the coast overnight.", rank=i) for i in range(1, 6)]
     ranked = sorted((candidate(h, h.text, 0.1 * h.rank) for h in hits), key=lambda c: -c.probability)

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import human_date, is_date_header, leading_date, parse_date
+from rag.dates import human_date, is_date_header, leading_date, parse_date, relative_day
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,20 @@ def test_parse_date_rejects_with_a_hint(bad):
 
 def test_human_date():
     assert human_date("2024-12-08") == "8 December 2024"
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("said on Sunday", "2024-12-08"),  # written on Monday 9 December 2024
+        ("on Monday", "2024-12-09"),
+        ("on Tuesday", "2024-12-03"),  # news reports the past: the Tuesday before
+        ("talks resume next Monday", "2024-12-16"),
+        ("arrived yesterday", "2024-12-08"),
+        ("said today", "2024-12-09"),
+        ("on Sunday and again on Monday", None),  # two days: no one answer
+        ("last week", None),
+    ],
+)
+def test_relative_day_is_read_from_the_day_of_writing(text, day):
+    assert relative_day(text, "2024-12-09") == day

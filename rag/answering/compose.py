@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rag.answering.question import QuestionAnalysis
 from rag.answering.select import Quote
-from rag.dates import human_date, mentioned_dates
+from rag.dates import human_date, mentioned_dates, relative_day
 from rag.lexical import fold
 from rag.types import Answer, Citation, Hit
 
@@ -96,9 +96,13 @@ def short_answer(
     best = quotes[0]
     found = _best_span(analysis, best, confidence, model, reading) if model is not None else None
     if analysis.intent == "when" and best.hit.date and not (found and _absolute_date(found)):
-        # "Monday" or "last week" mean nothing without the day they were written on: the
-        # entry's own date answers instead.
-        return human_date(best.hit.date)
+        # "on Sunday" or "yesterday" mean nothing without the day they were written on:
+        # read from the entry's date, the one relative day of the span, else of the
+        # sentence, names the day; with none ("last week", or no day at all), the entry's
+        # own date answers.
+        sentence = best.hit.text[best.start : best.end]
+        day = (found and relative_day(found, best.hit.date)) or relative_day(sentence, best.hit.date)
+        return human_date(day or best.hit.date)
     return found
 
 
