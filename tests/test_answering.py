@@ -177,6 +177,16 @@ def test_an_ellipsis_swaps_the_name_into_the_previous_question():
     assert rewrite(analyze("and Iran?", GAZETTEER), history, GAZETTEER) == "What did Iran say about Assad?"
 
 
+def test_a_bare_question_word_asks_it_of_the_previous_question():
+    assert analyze("why?", GAZETTEER).follow_up and analyze("How many?", GAZETTEER).follow_up
+    assert not analyze("why did Israel strike?", GAZETTEER).follow_up
+    history = [turn("what did Netanyahu order?")]
+    assert rewrite(analyze("why?", GAZETTEER), history, GAZETTEER) == "why did Netanyahu order?"
+    assert analyze(rewrite(analyze("when?", GAZETTEER), history, GAZETTEER), GAZETTEER).intent == "when"
+    history = [turn("who took Palmyra?", short="FSA")]
+    assert rewrite(analyze("when?", GAZETTEER), history, GAZETTEER) == "when: who took Palmyra?"
+
+
 def test_without_history_a_question_stays_as_it_is():
     analysis = analyze("where is he now?", GAZETTEER)
     assert rewrite(analysis, [], GAZETTEER) == "where is he now?"

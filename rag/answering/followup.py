@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answering.question import EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis
+from rag.answering.question import BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis
 from rag.entities import Gazetteer, entity_key
 from rag.types import Answer
 
@@ -31,6 +31,13 @@ _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUN_LABELS) + r")\b", re.I)
 _PLURAL = frozenset({"they", "them", "their"})
 # "do it", "did it": "it" stands for an action, not for a name.
 _DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
+# The question word of an earlier question followed by its auxiliary ("what did …",
+# "where is …"): swapping in the new question word keeps the question grammatical.
+_LEADING_QUESTION_WORD = re.compile(
+    r"^\s*(?:what|who|whom|which|where|when|why|how(?: many| much| long)?)\s+(?=(?:did|does|do|is|are|was|were|has|"
+    r"have|had|will|would|can|could|should)\b)",
+    re.I,
+)
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
 
 
@@ -63,6 +70,8 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
     question = analysis.text
     if not history:
         return question
+    if BARE_QUESTION_WORD.match(question):
+        return _ask_of_previous(history[-1], question)
     names = antecedents(history, gazetteer)
     if not names:
         return question
@@ -102,3 +111,14 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
         if same_kind or "NAME" in (label, new_label):
             return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
     return f"{earlier.rstrip('?')} {new_name}?"
+
+
+def _ask_of_previous(previous: Answer, question: str) -> str:
+    """ "why?" after "what did Netanyahu order?": "why did Netanyahu order?". Where the
+    earlier question has no auxiliary to keep ("who took Palmyra?"), the new question
+    word leads it, so that retrieval still has its words."""
+    earlier = previous.question_used or previous.question
+    asked = question.strip().rstrip("?.! ")
+    if _LEADING_QUESTION_WORD.match(earlier):
+        return _LEADING_QUESTION_WORD.sub(asked + " ", earlier, count=1)
+    return f"{asked}: {earlier}"

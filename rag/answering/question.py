@@ -93,6 +93,10 @@ _HAPPENED = re.compile(
 )
 _LIST = re.compile(r"^\s*(?:list|name (?:all|the|every)|enumerate)\b", re.I)
 _FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
+# "why?", "when?", "how many?": a question word and nothing else asks it of the last turn.
+BARE_QUESTION_WORD = re.compile(
+    r"^\s*(?:why(?: not)?|when|where|how(?: (?:many|much|long|so))?|who|since when)\s*[?.!]*\s*$", re.I
+)
 # Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
 _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
 PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
@@ -158,7 +162,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         topic=_topic(text, dates),
         head_noun=head,
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
-        follow_up=bool(_FOLLOW_UP_START.match(text))
+        follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
         or (any(w in PRONOUNS for w in words) and not names)
         or _there_without_a_place(text, names),
