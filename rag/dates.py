@@ -159,3 +159,28 @@ def relative_day(text: str, written_on: str) -> str | None:
     if match["next"]:
         return (written + dt.timedelta(days=(weekday - written.weekday() - 1) % 7 + 1)).isoformat()
     return (written - dt.timedelta(days=(written.weekday() - weekday) % 7)).isoformat()
+
+
+# A day a question names by its weekday or its number alone ("on Sunday", "on the 7th",
+# but not "the 7th Division"): only the documents' own days can say which it is.
+_DAY_BY_WEEKDAY = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b", re.I)
+_DAY_BY_NUMBER = re.compile(r"\bthe\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?[a-z])", re.I)
+
+
+def asked_days(text: str, known: "set[str] | frozenset[str]" = frozenset()) -> list[tuple[str, int, int]]:
+    """Days a question names, as ``mentioned_dates`` finds them, plus a weekday or a
+    day's number alone when exactly one of the documents' days (``known``) fits it:
+    over news of one week, "what happened on Sunday?" means that week's Sunday; over
+    documents holding several Sundays it names none of them."""
+    found = mentioned_dates(text, known)
+    for pattern, fits in (
+        (_DAY_BY_WEEKDAY, lambda m, day: day.weekday() == _WEEKDAYS.index(m["weekday"].lower())),
+        (_DAY_BY_NUMBER, lambda m, day: day.day == int(m["day"])),
+    ):
+        for match in pattern.finditer(text):
+            if any(s < match.end() and match.start() < e for _, s, e in found):
+                continue
+            days = [iso for iso in known if fits(match, dt.date.fromisoformat(iso))]
+            if len(days) == 1:
+                found.append((days[0], match.start(), match.end()))
+    return sorted(found, key=lambda item: item[1])

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import human_date, is_date_header, leading_date, parse_date, relative_day
+from rag.dates import asked_days, human_date, is_date_header, leading_date, parse_date, relative_day
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,21 @@ def test_human_date():
 )
 def test_relative_day_is_read_from_the_day_of_writing(text, day):
     assert relative_day(text, "2024-12-09") == day
+
+
+ONE_WEEKEND = {"2024-12-07", "2024-12-08", "2024-12-09"}  # Saturday to Monday
+
+
+@pytest.mark.parametrize(
+    "question, known, days",
+    [
+        ("what happened on Sunday?", ONE_WEEKEND, ["2024-12-08"]),
+        ("what was the news on the 7th?", ONE_WEEKEND, ["2024-12-07"]),
+        ("what happened on Friday?", ONE_WEEKEND, []),  # none of the documents' days
+        ("what happened on Sunday?", ONE_WEEKEND | {"2024-12-15"}, []),  # two Sundays: which?
+        ("what did the 7th Division do?", ONE_WEEKEND, []),  # a name, not a day
+        ("what happened on Sunday 8 December?", ONE_WEEKEND, ["2024-12-08"]),  # one day, once
+    ],
+)
+def test_a_weekday_or_a_number_alone_names_a_day_only_when_one_document_day_fits(question, known, days):
+    assert [iso for iso, _, _ in asked_days(question, known)] == days

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.dates import mentioned_dates
+from rag.dates import asked_days
 from rag.entities import Gazetteer, entity_key
 from rag.lexical import fold, tokenize
 
@@ -140,7 +140,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     """
     text = " ".join(question.split())
     lowered = text.lower()
-    dates = mentioned_dates(text, known_dates)
+    dates = asked_days(text, known_dates)
     names = _names(text, gazetteer, [(s, e) for _, s, e in dates])
     head = _head_noun(lowered)
     expected = _expected(lowered, head)
