@@ -53,6 +53,13 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("Which countries froze asylum decisions?", "list", frozenset({"GPE", "LOC"})),
         ("which group did he lead before?", "fact", frozenset({"ORG", "NORP"})),
         ("In which year was the group listed?", "fact", frozenset({"DATE", "TIME"})),
+        # The kind is the noun after the question word's modifiers, not a possessive
+        # and not a noun after the question's verb.
+        ("which Scandinavian countries paused asylum decisions?", "list", frozenset({"GPE", "LOC"})),
+        ("what rebel group took the city?", "fact", frozenset({"ORG", "NORP"})),
+        ("which country's leader met the envoy?", "fact", frozenset({"PERSON"})),
+        ("what made the city's capture possible?", "fact", frozenset()),
+        ("which group left the city?", "fact", frozenset({"ORG", "NORP"})),
         ("tell me about the airstrikes", "overview", frozenset()),
         ("Give me an overview of the refugee situation", "overview", frozenset()),
         ("what happened on December 7?", "day", frozenset()),

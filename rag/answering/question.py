@@ -72,7 +72,26 @@ _ASKS_STATEMENT = re.compile(
     r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
     re.I,
 )
-_WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?:(?:of\s+the|two|three|other)\s+)?((?:[a-z-]+\s+){0,2}?)([a-z-]+)\b")
+# "which Scandinavian countries …", "what rebel group …": up to three words after the
+# question word, up to the first word that can't be part of its noun phrase (a verb of
+# the question, an article, a preposition); the head is the first of them that names a
+# kind of thing ("group" in "which rebel group took …"): a later one is more often the
+# question's verb ("what force acts …") than a second noun. A possessive modifies the
+# noun after it ("which country's leader" asks for a person), so it is passed over.
+_WHICH_PHRASE = re.compile(r"\b(?:which|what)\s+(?:(?:of\s+the|two|three|other)\s+)?((?:[a-z’'-]+\s*){1,3})")
+_ENDS_NOUN_PHRASE = frozenset(
+    """is are was were be been am do does did has have had will would can could should shall may might must
+    the a an of in on at to for by from with about as than that this these those among amongst between
+    during after before into over under through within without against near via per""".split()
+)
+# "what made the country vulnerable?", "what caused the war?": a verb right after the
+# question word makes "what" the subject; the nouns after it are not its kind.
+_VERB_AFTER_WH = re.compile(
+    r"^(?:caused|happened|allowed|prompted|helped|forced|started|ended|changed|created|produced|destroyed|"
+    r"included|called|remained|occurred|resulted|triggered|killed|built|made|makes?|led|leads|took|takes|"
+    r"gave|gives|kept|keeps|became|becomes|brought|brings|causes|happens|helps|drove|drives|went|goes|"
+    r"came|comes|got|gets|said|says|told|tells|won|wins|lost|began|begins)$"
+)
 # People ask for an overview politely as often as not ("can you summarize …", "I'd like
 # to know about …"): the request is what follows the courtesy.
 _COURTESY = r"(?:(?:please|can you|could you|would you|will you|i(?:'d| would) like to|i want to)\s+)?"
@@ -204,7 +223,19 @@ def _common_words() -> frozenset[str]:
 def _head_noun(lowered: str) -> str | None:
     # "what type of aircraft", "which kind of weapons": the noun after "of" is the head.
     lowered = re.sub(r"\b(which|what)\s+(?:type|kind|sort|form|make|model|brand)s?\s+of\s+", r"\1 ", lowered)
-    match = _WHICH_NOUN.search(lowered) or _LIST_NOUN.match(lowered)
+    match = _WHICH_PHRASE.search(lowered)
+    if match is not None:
+        phrase = []
+        words = match.group(1).split()
+        if _VERB_AFTER_WH.match(words[0]):
+            return None
+        for word in words:
+            if word in _ENDS_NOUN_PHRASE:
+                break
+            phrase.append(word)
+        heads = [w for w in phrase if not re.search(r"['’]s?$", w) and _singular(w) in _NOUN_LABELS]
+        return heads[0] if heads else None
+    match = _LIST_NOUN.match(lowered)
     if match is None:
         return None
     for word in (match.group(2), *reversed(match.group(1).split())):
