@@ -384,6 +384,15 @@ def test_span_features_say_what_the_question_holds_and_what_type_it_asks():
     assert putin["near"] > found["Dmitry Peskov"]["near"]
 
 
+def test_the_acronym_of_a_name_in_the_question_is_not_its_answer():
+    text = "The Syrian Democratic Forces (SDF), backed by the US, have seized the city."
+    entities = (entity(text, "Syrian Democratic Forces", "ORG"), entity(text, "SDF", "ORG"), entity(text, "US", "GPE"))
+    found = {text[s.start : s.end] for s in spans(analyze("Who backed the Syrian Democratic Forces?"), text, 0, len(text), entities)}
+    assert "US" in found and "SDF" not in found and "Syrian Democratic Forces" not in found
+    found = {text[s.start : s.end] for s in spans(analyze("Who backed the SDF?"), text, 0, len(text), entities)}
+    assert "US" in found and "Syrian Democratic Forces" not in found
+
+
 def test_the_short_answer_model_shows_a_span_only_when_likely_enough():
     h = hit(SENTENCE)
     entities = (entity(SENTENCE, "Vladimir Putin", "PERSON"), entity(SENTENCE, "Dmitry Peskov", "PERSON"))

@@ -113,8 +113,21 @@ def named_in_question(entity_text: str, analysis: QuestionAnalysis, question_wor
     key = f" {entity_key(entity_text)} "
     if any(f" {entity_key(name)} " in key for name, _ in analysis.names):
         return True  # "Marie Curie" when the question asks about "Curie"
+    # Names are often given with their acronym beside them ("the Syrian Democratic
+    # Forces (SDF)"): the acronym of a name the question holds is that name too.
+    if any(_abbreviates(entity_text, name) or _abbreviates(name, entity_text) for name, _ in analysis.names):
+        return True
     words = set(tokenize([entity_text])[0])
     return bool(words) and words <= question_words
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """ "SDF" for "Syrian Democratic Forces": the capitals of ``short`` are the initials
+    of the name's capitalised words (function words such as "of" are skipped)."""
+    if not (2 <= len(short) <= 8 and short.isupper() and short.isalpha()):
+        return False
+    initials = "".join(word[0] for word in re.findall(r"[\w’'-]+", name) if word[0].isupper())
+    return len(initials) >= 2 and initials == short
 
 
 def _sentence_spans(hit: Hit) -> list[tuple[int, int, int]]:
