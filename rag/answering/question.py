@@ -21,6 +21,9 @@ from rag.lexical import fold, tokenize
 Intent = Literal["fact", "list", "when", "count", "overview", "day"]
 
 PEOPLE = frozenset({"PERSON", "ORG", "NORP"})
+# "Who" also asks for a country: states act as agents in news and history ("Russia
+# granted asylum", "France declared war"), and the tagger labels them places.
+WHO = PEOPLE | {"GPE"}
 PLACES = frozenset({"GPE", "LOC", "FAC"})
 DATES = frozenset({"DATE", "TIME"})
 AMOUNTS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
@@ -255,7 +258,7 @@ def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
 
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
     if re.match(r"^\s*(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
-        return PEOPLE
+        return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
         return PLACES
     if re.match(r"^\s*how (?:many|much)\b", lowered) or re.search(r"\bhow (?:many|much)\b", lowered):
