@@ -306,6 +306,19 @@ def test_an_overview_quotes_the_best_sentence_of_each_top_passage():
     assert [q.hit.rank for q in quotes] == [1, 2, 3, 4]  # passage order, four at most
 
 
+def test_an_overview_of_a_name_quotes_only_sentences_that_name_it():
+    texts = ["Rebels drove the army out of Moscow and two other cities.", "The airport was evacuated overnight.",
+             "Officials said flights to Moscow resumed. The airport reopened later."]
+    hits = [hit(text, rank=i) for i, text in enumerate(texts, 1)]
+    ranked = [candidate(hits[0], texts[0], 0.5), candidate(hits[1], texts[1], 0.4),
+              candidate(hits[2], "The airport reopened later.", 0.3),
+              candidate(hits[2], "Officials said flights to Moscow resumed.", 0.2)]
+    quotes = select(analyze("What's the situation in Moscow?", GAZETTEER), ranked)
+    assert [q.text for q in quotes] == [texts[0], "Officials said flights to Moscow resumed."]
+    # Without a name, the best sentence of each top passage, as before.
+    assert len(select(analyze("tell me about the airport", GAZETTEER), ranked)) == 3
+
+
 @pytest.mark.parametrize(
     "question, topic",
     [

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import QuestionAnalysis
+from rag.answering.question import QuestionAnalysis, mentions
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
 
@@ -116,7 +116,7 @@ def select(
 ) -> list[Quote]:
     """The quotes that answer, best first; ``ranked`` holds the candidates best first."""
     if analysis.intent in ("overview", "day"):
-        return [_widen(q, rules) for q in overview(ranked, settings)]
+        return [_widen(q, rules) for q in overview(ranked, settings, analysis)]
     best = ranked[0]
     chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
     floor = settings.companion_share * best.probability
@@ -145,10 +145,22 @@ def select(
     return widened
 
 
-def overview(ranked: list[Candidate], settings: AnswerSettings = ANSWER) -> list[Quote]:
-    """The best sentence of each of the best distinct passages, in their passages' order."""
+def overview(
+    ranked: list[Candidate], settings: AnswerSettings = ANSWER, analysis: QuestionAnalysis | None = None
+) -> list[Quote]:
+    """The best sentence of each of the best distinct passages, in their passages' order.
+
+    An overview of something named ("what's the situation in Aleppo?") quotes only
+    sentences that name it (or another name of the question): retrieval fills its top
+    passages whether or not they are about the name, and a sentence that never names
+    it tells the user nothing about it, even where its passage names it elsewhere.
+    Names typed in lower case don't count, as in the gate on unmentioned names (they
+    may be common nouns)."""
+    names = [name for name, _ in analysis.names if not name.islower()] if analysis is not None else []
     best_of: dict[int, Candidate] = {}
     for candidate in ranked:
+        if names and not any(mentions(candidate.text, name) for name in names):
+            continue
         best_of.setdefault(candidate.hit.chunk_id, candidate)
     picked = sorted(best_of.values(), key=lambda c: c.hit.rank)[: settings.overview_passages]
     return [Quote(c, c.start, c.end) for c in picked]
