@@ -208,15 +208,18 @@ def _rank(store, query: str, k: int, masks: list, mode: str = "hybrid") -> list[
     if store.count == 0 or all(m is not None and not m.any() for m in masks):
         return []
     depth = max(_DEPTH, 2 * k)
+    parallel = mode == "hybrid" and store.count >= RETRIEVAL.parallel_from
+    pending = _dense_pool().submit(_dense_ranked, store, query, depth, masks) if parallel else None
+    keyword = _keyword_ranked(store, query, depth, masks) if mode in ("hybrid", "keyword") else None
+    if pending is not None:
+        dense = pending.result()
+    else:
+        dense = _dense_ranked(store, query, depth, masks) if mode in ("hybrid", "dense") else None
     fused: dict[int, float] = {}
     places: dict[int, tuple[int, int, int]] = {}  # where each passage lies: equal scores go in corpus order
-    for wanted, ranked, weight in (
-        ("dense", lambda: _dense_ranked(store, query, depth, masks), DENSE_WEIGHT),
-        ("keyword", lambda: _keyword_ranked(store, query, depth, masks), KEYWORD_WEIGHT),
-    ):
-        if mode not in ("hybrid", wanted):
+    for found, weight in ((dense, DENSE_WEIGHT), (keyword, KEYWORD_WEIGHT)):
+        if found is None:
             continue
-        found = ranked()
         for position, (chunk_id, place) in enumerate(zip(found.ids.tolist(), found.keys())):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + position + 1)
             places[chunk_id] = place
@@ -273,6 +276,22 @@ def _hits(store, scored: "list[tuple[int, float]]", k: int) -> list[Hit]:
         if len(hits) == k:
             break
     return hits
+
+
+_dense_threads = None
+_dense_threads_lock = threading.Lock()
+
+
+def _dense_pool():
+    """Threads for the dense half of large searches, made on first use (several searches,
+    from the app's sessions, may run at once)."""
+    global _dense_threads
+    with _dense_threads_lock:
+        if _dense_threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _dense_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-dense")
+        return _dense_threads
 
 
 def _dense_ranked(store, query: str, depth: int, masks: list):

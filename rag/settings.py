@@ -41,6 +41,11 @@ class RetrievalSettings:
     depth: int = 100  # how deep each list is read before fusion
     # Two passages of one page sharing more than this share of the shorter are one passage.
     near_duplicate_overlap: float = 0.5
+    # From this many passages, the dense list is ranked in a second thread while BM25
+    # scores in the first: FAISS and numpy's large array operations release Python's
+    # lock, so the two overlap on a second core. Below it a search takes a few
+    # milliseconds and the hand-over between threads would be a visible share of them.
+    parallel_from: int = 50_000
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,24 @@ def test_answer_checks_its_question_the_same_way(small_index):
         answer(123, index=small_index)
     with pytest.raises(ValueError, match="index must be a folder"):
         search("harbour", index=5)
+
+
+def test_large_indexes_rank_dense_in_a_second_thread_with_the_same_hits(small_index, monkeypatch):
+    import dataclasses
+    import importlib
+    import threading
+
+    module = importlib.import_module("rag.search")  # rag.search is also the function
+    queries = ["harbour port reopened for ships", "snow", "budget for libraries", "dredging next spring"]
+    sequential = [search(q, k=5, index=small_index) for q in queries]
+    threads = []
+    dense_ranked = module._dense_ranked
+
+    def recording(*args):
+        threads.append(threading.current_thread().name)
+        return dense_ranked(*args)
+
+    monkeypatch.setattr(module, "_dense_ranked", recording)
+    monkeypatch.setattr(module, "RETRIEVAL", dataclasses.replace(module.RETRIEVAL, parallel_from=1))
+    assert [search(q, k=5, index=small_index) for q in queries] == sequential
+    assert len(threads) == len(queries) and all(name.startswith("rag-dense") for name in threads)
