@@ -64,6 +64,9 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("Give me an overview of the refugee situation", "overview", frozenset()),
         ("what happened on December 7?", "day", frozenset()),
         ("what happened on Sunday?", "day", frozenset()),  # the one Sunday of the documents' days
+        ("golan buffer zone", "overview", frozenset()),  # search-box keywords: a topic
+        ("the company was sold to", "fact", frozenset()),  # a question with a gap, not a topic
+        ("buffer zone?", "fact", frozenset()),
         ("What are the curfew hours in Damascus?", "fact", frozenset()),
         ("What are the side effects of aspirin?", "fact", frozenset()),
         ("list the countries that froze asylum decisions", "list", frozenset({"GPE", "LOC"})),

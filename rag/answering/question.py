@@ -113,6 +113,17 @@ _HAPPENED = re.compile(
     r"is reported|news)|news|events|developments|(?:the )?(?:main )?headlines)\b",
     re.I,
 )
+# Up to five words with no question word, no auxiliary or request to start them, no
+# question mark and no preposition left open at the end ("Telnet was sold to" is a
+# question with a gap): search-box keywords.
+_KEYWORDS_ONLY = re.compile(
+    r"^(?!.*\?)(?!\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|"
+    r"might|must|tell|list|name|give|show|find|explain|describe|summari[sz]e)\b)"
+    r"(?!.*\b(?:who|whom|whose|what|which|when|where|why|how)\b)"
+    r"(?!.*\b(?:to|by|of|in|on|for|from|with|as|at|about|is|was|were|are)\W*$)"
+    r"\s*[\w’'.-]+(?:\s+[\w’'.-]+){0,4}\s*$",
+    re.I,
+)
 _LIST = re.compile(r"^\s*(?:list|name (?:all|the|every)|enumerate)\b", re.I)
 _FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
 # "why?", "when?", "how many?": a question word and nothing else asks it of the last turn.
@@ -169,9 +180,10 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     intent = _intent(lowered, head, bool(dates))
     if intent == "when":
         expected = DATES
-    if _only_names(text, names):
+    if _only_names(text, names) or (intent == "fact" and _KEYWORDS_ONLY.match(text)):
         # "Who is Marie Curie?", "What is UNESCO?" ask to be told about what they name,
-        # not for another name: an overview of it, like "tell me about …".
+        # not for another name: an overview of it, like "tell me about …". So do a few
+        # words typed as into a search box ("golan buffer zone"): a topic, not a question.
         intent, expected = "overview", frozenset()
     words = [w for w in re.findall(r"[a-z0-9’'-]+", lowered)]
     return QuestionAnalysis(
