@@ -210,7 +210,12 @@ def _rank(store, query: str, k: int, masks: list, mode: str = "hybrid") -> list[
     depth = max(_DEPTH, 2 * k)
     parallel = mode == "hybrid" and store.count >= RETRIEVAL.parallel_from
     pending = _dense_pool().submit(_dense_ranked, store, query, depth, masks) if parallel else None
-    keyword = _keyword_ranked(store, query, depth, masks) if mode in ("hybrid", "keyword") else None
+    try:
+        keyword = _keyword_ranked(store, query, depth, masks) if mode in ("hybrid", "keyword") else None
+    except BaseException:
+        if pending is not None:
+            pending.cancel()  # not started yet: never run; running: its result is dropped
+        raise
     if pending is not None:
         dense = pending.result()
     else:
@@ -290,7 +295,12 @@ def _dense_pool():
         if _dense_threads is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            _dense_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-dense")
+            from rag.vectors import one_faiss_thread
+
+            # faiss's thread count is per thread: each worker keeps to one, as queries do.
+            _dense_threads = ThreadPoolExecutor(
+                max_workers=4, thread_name_prefix="rag-dense", initializer=one_faiss_thread
+            )
         return _dense_threads
 
 

@@ -40,6 +40,11 @@ def _faiss():
     return faiss
 
 
+def one_faiss_thread() -> None:
+    """Keep faiss to one thread in the calling thread (OpenMP's setting is per thread)."""
+    _faiss()
+
+
 @contextlib.contextmanager
 def _all_cores():
     """Every core for k-means and adding vectors (index time), one again afterwards for queries."""
