@@ -131,11 +131,30 @@ def mentioned_dates(text: str, known: "set[str] | frozenset[str]" = frozenset())
 
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# A day named relative to when the text was written: "on Sunday", "yesterday", "next Friday".
+_WEEKDAY_ALONE = r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b"
+# Capitalised words that may stand before a weekday that is a day ("On Sunday, …").
+_BEFORE_A_DAY = frozenset("on by since until from last next this early late before after and or of".split())
+
+
+def _in_a_name(text: str, start: int, end: int) -> bool:
+    """A weekday inside a name ("The Sunday Times", "Bloody Sunday") is no day: a
+    capitalised word other than a preposition stands before it, or "the" before it and a
+    capitalised word after it."""
+    before = re.findall(r"[\w’'-]+", text[max(0, start - 30) : start])
+    after = re.match(r"\s+([\w’'-]+)", text[end : end + 30])
+    previous = before[-1] if before else ""
+    if previous[:1].isupper() and previous.lower() not in _BEFORE_A_DAY:
+        return True
+    return previous.lower() == "the" and after is not None and after.group(1)[:1].isupper()
+
+
+# A day named relative to when the text was written: "on Sunday", "last Friday", "yesterday".
 _RELATIVE_DAY = re.compile(
-    r"\b(?:(?P<next>next|this coming)\s+)?(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b|\b(?P<word>yesterday|today|tonight)\b",
+    r"\b(?:(?P<next>next|this coming)\s+|(?P<last>last)\s+)?" + _WEEKDAY_ALONE
+    + r"|\b(?P<word>yesterday|today|tonight|tomorrow)\b",
     re.I,
 )
+_OFFSETS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 
 
 def relative_day(text: str, written_on: str) -> str | None:
@@ -143,28 +162,36 @@ def relative_day(text: str, written_on: str) -> str | None:
     written (``written_on``, ISO), or None when it names none or several.
 
     News reports what has happened, so a bare weekday is its latest occurrence on or
-    before the day of writing; "next Friday" is the first one after.
+    before the day of writing; "last Friday" the latest before it; "next Friday" the
+    first one after.
 
     >>> relative_day("Netanyahu said on Sunday that …", "2024-12-09")  # a Monday
     '2024-12-08'
     """
-    found = list(_RELATIVE_DAY.finditer(text))
+    found = [m for m in _RELATIVE_DAY.finditer(text) if not (m["weekday"] and _in_a_name(text, *m.span("weekday")))]
     if len({match.group(0).lower() for match in found}) != 1:
         return None
     match, written = found[0], dt.date.fromisoformat(written_on)
     if match["word"]:
-        offset = -1 if match["word"].lower() == "yesterday" else 0
-        return (written + dt.timedelta(days=offset)).isoformat()
+        return (written + dt.timedelta(days=_OFFSETS[match["word"].lower()])).isoformat()
     weekday = _WEEKDAYS.index(match["weekday"].lower())
     if match["next"]:
         return (written + dt.timedelta(days=(weekday - written.weekday() - 1) % 7 + 1)).isoformat()
-    return (written - dt.timedelta(days=(written.weekday() - weekday) % 7)).isoformat()
+    back = (written.weekday() - weekday) % 7
+    if match["last"] and back == 0:
+        back = 7
+    return (written - dt.timedelta(days=back)).isoformat()
 
 
 # A day a question names by its weekday or its number alone ("on Sunday", "on the 7th",
 # but not "the 7th Division"): only the documents' own days can say which it is.
-_DAY_BY_WEEKDAY = re.compile(r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b", re.I)
-_DAY_BY_NUMBER = re.compile(r"\bthe\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?[a-z])", re.I)
+_DAY_BY_WEEKDAY = re.compile(_WEEKDAY_ALONE, re.I)
+# A number after "on the" that no noun follows ("on the 7th in Damascus", "on the 7th?").
+_DAY_BY_NUMBER = re.compile(
+    r"\b(?:on|since|by|until|till|from|for)\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b"
+    r"(?!\s+(?!(?:in|and|at|or|to|of|for|with|when|after|before|about|around|during)\b)[A-Za-z])",
+    re.I,
+)
 
 
 def asked_days(text: str, known: "set[str] | frozenset[str]" = frozenset()) -> list[tuple[str, int, int]]:
@@ -179,6 +206,8 @@ def asked_days(text: str, known: "set[str] | frozenset[str]" = frozenset()) -> l
     ):
         for match in pattern.finditer(text):
             if any(s < match.end() and match.start() < e for _, s, e in found):
+                continue
+            if pattern is _DAY_BY_WEEKDAY and _in_a_name(text, match.start(), match.end()):
                 continue
             days = [iso for iso in known if fits(match, dt.date.fromisoformat(iso))]
             if len(days) == 1:

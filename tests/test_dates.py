@@ -55,6 +55,10 @@ def test_human_date():
         ("said today", "2024-12-09"),
         ("on Sunday and again on Monday", None),  # two days: no one answer
         ("last week", None),
+        ("last Monday", "2024-12-02"),  # the Monday before, not the day of writing
+        ("due back tomorrow", "2024-12-10"),
+        ("The Sunday Times reported", None),  # a name, not a day
+        ("On Sunday Netanyahu said", "2024-12-08"),
     ],
 )
 def test_relative_day_is_read_from_the_day_of_writing(text, day):
@@ -73,6 +77,9 @@ ONE_WEEKEND = {"2024-12-07", "2024-12-08", "2024-12-09"}  # Saturday to Monday
         ("what happened on Sunday?", ONE_WEEKEND | {"2024-12-15"}, []),  # two Sundays: which?
         ("what did the 7th Division do?", ONE_WEEKEND, []),  # a name, not a day
         ("what happened on Sunday 8 December?", ONE_WEEKEND, ["2024-12-08"]),  # one day, once
+        ("what did the Sunday Times report?", ONE_WEEKEND, []),
+        ("what happened on the 7th in Damascus?", ONE_WEEKEND, ["2024-12-07"]),
+        ("what was on the 7th floor?", ONE_WEEKEND, []),
     ],
 )
 def test_a_weekday_or_a_number_alone_names_a_day_only_when_one_document_day_fits(question, known, days):

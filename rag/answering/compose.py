@@ -97,13 +97,22 @@ def short_answer(
     found = _best_span(analysis, best, confidence, model, reading) if model is not None else None
     if analysis.intent == "when" and best.hit.date and not (found and _absolute_date(found)):
         # "on Sunday" or "yesterday" mean nothing without the day they were written on:
-        # read from the entry's date, the one relative day of the span, else of the
-        # sentence, names the day; with none ("last week", or no day at all), the entry's
-        # own date answers.
-        sentence = best.hit.text[best.start : best.end]
-        day = (found and relative_day(found, best.hit.date)) or relative_day(sentence, best.hit.date)
+        # read from the entry's date, the one relative day of the span names the day;
+        # a span that is no time at all leaves it to the sentence's one relative day. A
+        # time that names no day ("last week"), or none found, leaves the entry's date.
+        if found and _TIME_WORD.search(found):
+            day = relative_day(found, best.hit.date)
+        else:
+            day = relative_day(best.hit.text[best.start : best.end], best.hit.date)
         return human_date(day or best.hit.date)
     return found
+
+
+_TIME_WORD = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|week|weekend|"
+    r"month|year|day|night|morning|afternoon|evening|ago|earlier|later|recently)\b",
+    re.I,
+)
 
 
 def _absolute_date(text: str) -> bool:
