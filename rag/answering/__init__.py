@@ -117,6 +117,9 @@ def decide(
         if analysis.intent not in ("overview", "day") or topic_unmentioned(analysis, hits):
             return abstain(analysis, question, hits, tried.confidence)
     quotes = select(analysis, ranked, settings, rules)
+    if not quotes:
+        # An overview of a name that no candidate sentence states: nothing to quote.
+        return abstain(analysis, question, hits, tried.confidence)
     if tried.bridge:
         quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes
     short = _short_of(analysis, quotes, tried, model)

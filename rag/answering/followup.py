@@ -38,6 +38,8 @@ _LEADING_QUESTION_WORD = re.compile(
     r"have|had|will|would|can|could|should)\b)",
     re.I,
 )
+# Follow-up words that ask what another question word asks.
+_SAME_AS = {"how so": "how", "why not": "why", "since when": "when"}
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
 
 
@@ -116,9 +118,13 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
 def _ask_of_previous(previous: Answer, question: str) -> str:
     """ "why?" after "what did Netanyahu order?": "why did Netanyahu order?". Where the
     earlier question has no auxiliary to keep ("who took Palmyra?"), the new question
-    word leads it, so that retrieval still has its words."""
+    word takes the place of its own ("when took Palmyra?"): not English, but what
+    retrieval and the question's reading need."""
     earlier = previous.question_used or previous.question
-    asked = question.strip().rstrip("?.! ")
+    asked = " ".join(question.lower().split()).rstrip("?.! ")
+    asked = _SAME_AS.get(asked, asked)
     if _LEADING_QUESTION_WORD.match(earlier):
         return _LEADING_QUESTION_WORD.sub(asked + " ", earlier, count=1)
-    return f"{asked}: {earlier}"
+    # The earlier question word goes, or it would still be read as what is asked.
+    rest = re.sub(r"^\s*(?:how (?:many|much|long)|what|who|whom|whose|which|where|when|why|how)\b\s*", "", earlier, flags=re.I)
+    return f"{asked} {rest}"

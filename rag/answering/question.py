@@ -115,7 +115,8 @@ _HAPPENED = re.compile(
 )
 # Up to five words with no question word, no auxiliary or request to start them, no
 # question mark and no preposition left open at the end ("Telnet was sold to" is a
-# question with a gap): search-box keywords.
+# question with a gap): search-box keywords, when some word of them is not a common one
+# ("no", "this" are replies, not topics).
 _KEYWORDS_ONLY = re.compile(
     r"^(?!.*\?)(?!\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|"
     r"might|must|tell|list|name|give|show|find|explain|describe|summari[sz]e)\b)"
@@ -180,7 +181,8 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     intent = _intent(lowered, head, bool(dates))
     if intent == "when":
         expected = DATES
-    if _only_names(text, names) or (intent == "fact" and _KEYWORDS_ONLY.match(text)):
+    keywords = _keywords(text)
+    if _only_names(text, names) or (intent == "fact" and keywords and _KEYWORDS_ONLY.match(text)):
         # "Who is Marie Curie?", "What is UNESCO?" ask to be told about what they name,
         # not for another name: an overview of it, like "tell me about …". So do a few
         # words typed as into a search box ("golan buffer zone"): a topic, not a question.
@@ -192,7 +194,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         expected=expected,
         names=tuple(names),
         dates=tuple(d for d, _, _ in dates),
-        keywords=_keywords(text),
+        keywords=keywords,
         topic=_topic(text, dates),
         head_noun=head,
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
@@ -248,8 +250,18 @@ def _head_noun(lowered: str) -> str | None:
             if word in _ENDS_NOUN_PHRASE:
                 break
             phrase.append(word)
-        heads = [w for w in phrase if not re.search(r"['’]s?$", w) and _singular(w) in _NOUN_LABELS]
-        return heads[0] if heads else None
+        kinds = [i for i, w in enumerate(phrase) if not re.search(r"['’]s?$", w) and _singular(w) in _NOUN_LABELS]
+        if kinds:
+            head = kinds[0]
+            # "army commander", "city council": a singular noun right after the first is
+            # the head of a compound. One ending in -s may be the question's verb ("what
+            # force acts …"): it is taken only when it names the same kind ("militia
+            # groups"), which a verb would not.
+            while head + 1 in kinds and (
+                not phrase[head + 1].endswith("s") or noun_labels(phrase[head + 1]) == noun_labels(phrase[head])
+            ):
+                head += 1
+            return phrase[head]
     match = _LIST_NOUN.match(lowered)
     if match is None:
         return None
