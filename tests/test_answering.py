@@ -420,6 +420,15 @@ def test_span_features_say_what_the_question_holds_and_what_type_it_asks():
     assert putin["near"] > found["Dmitry Peskov"]["near"]
 
 
+def test_the_agent_after_by_is_marked_when_it_follows_a_word_of_the_question():
+    text = "The Syrian Democratic Forces, backed by the US, have seized the city, reported by Reuters."
+    entities = (entity(text, "US", "GPE"), entity(text, "Reuters", "ORG"))
+    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
+             for s in spans(analyze("Who backed the Syrian Democratic Forces?"), text, 0, len(text), entities)}
+    assert found["US"]["passive_agent"] == 1.0
+    assert found["Reuters"]["passive_agent"] == 0.0  # "reported" is no word of the question
+
+
 def test_the_acronym_of_a_name_in_the_question_is_not_its_answer():
     text = "The Syrian Democratic Forces (SDF), backed by the US, have seized the city."
     entities = (entity(text, "Syrian Democratic Forces", "ORG"), entity(text, "SDF", "ORG"), entity(text, "US", "GPE"))

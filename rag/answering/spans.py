@@ -67,6 +67,7 @@ SPAN_FEATURES = (
     "window",  # share of the question's words within three words of the span
     "any_in_question",  # some word of the span is in the question
     "bracketed",  # right after "(" or a comma: an aside, often the name or figure of what precedes
+    "passive_agent",  # after "by" (and an article) that follows a word of the question: "designed by [X]"
 )
 
 _WORD = re.compile(r"\d[\d,.:/]*\d|\w(?:[\w’'.-]*\w)?")
@@ -254,7 +255,17 @@ def spans(
             len(window & question_stems) / weight,
             float(any(c in question_stems for c in content)),
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
+            float(_passive_agent(words, stems, i, question_stems)),
         )
         found.append(Span(s, e, features))
     return found
 
+
+
+def _passive_agent(words, stems, i: int, question_stems: set[str]) -> bool:
+    """The span follows "by" (and an article) right after a word of the question: in
+    "Y was designed by X" and "Y, backed by X", X is who did what the question asks."""
+    k = i - 1
+    if k >= 0 and fold(words[k][2]) in ("the", "a", "an"):
+        k -= 1
+    return k >= 1 and fold(words[k][2]) == "by" and any(stem in question_stems for stem in stems[k - 1])
