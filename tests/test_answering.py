@@ -318,6 +318,16 @@ def test_an_overview_quotes_the_best_sentence_of_each_top_passage():
     assert [q.hit.rank for q in quotes] == [1, 2, 3, 4]  # passage order, four at most
 
 
+def test_an_overview_quotes_two_passages_and_more_only_when_they_score_near_the_best():
+    hits = [hit(f"Airstrike number {i} hit a depot near the coast overnight.", rank=i) for i in range(1, 6)]
+    probabilities = {1: 0.5, 2: 0.05, 3: 0.3, 4: 0.1, 5: 0.4}
+    ranked = sorted((candidate(h, h.text, probabilities[h.rank]) for h in hits), key=lambda c: -c.probability)
+    quotes = select(analyze("tell me about the airstrikes", GAZETTEER), ranked)
+    assert [q.hit.rank for q in quotes] == [1, 2, 3]  # 4 scores under 0.35 of the best; 5 is past the top four
+    day = select(analyze("what happened on December 7?", GAZETTEER, DAYS), ranked)
+    assert [q.hit.rank for q in day] == [1, 2, 3, 4]  # a day's passages are its most central, whatever they score
+
+
 def test_an_overview_of_a_name_quotes_only_sentences_that_name_it():
     texts = ["Rebels drove the army out of Moscow and two other cities.", "The airport was evacuated overnight.",
              "Officials said flights to Moscow resumed. The airport reopened later."]

@@ -155,7 +155,13 @@ def overview(
     passages whether or not they are about the name, and a sentence that never names
     it tells the user nothing about it, even where its passage names it elsewhere.
     Names typed in lower case don't count, as in the gate on unmentioned names (they
-    may be common nouns)."""
+    may be common nouns).
+
+    Past the first two passages, a topic's overview quotes a passage only when its best
+    sentence scores at least ``companion_share`` of the best one, as list and dispute
+    quotes must: retrieval always fills its top passages, and one far less likely to be
+    about the topic than the best is noise. A day's overview is exempt: its passages are
+    the day's most central ones, which no question's words score."""
     names = [name for name, _ in analysis.names if not name.islower()] if analysis is not None else []
     best_of: dict[int, Candidate] = {}
     for candidate in ranked:
@@ -163,4 +169,7 @@ def overview(
             continue
         best_of.setdefault(candidate.hit.chunk_id, candidate)
     picked = sorted(best_of.values(), key=lambda c: c.hit.rank)[: settings.overview_passages]
+    if analysis is not None and analysis.intent == "overview" and picked:
+        floor = settings.companion_share * max(c.probability for c in picked)
+        picked = picked[:2] + [c for c in picked[2:] if c.probability >= floor]
     return [Quote(c, c.start, c.end) for c in picked]
