@@ -132,20 +132,21 @@ def mentioned_dates(text: str, known: "set[str] | frozenset[str]" = frozenset())
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_ALONE = r"\b(?P<weekday>" + "|".join(_WEEKDAYS) + r")\b"
-# Capitalised words that may stand before a weekday that is a day ("On Sunday, …").
-_BEFORE_A_DAY = frozenset("on by since until from last next this early late before after and or of".split())
+# Capitalised words that start a sentence before a day rather than a name ("On Sunday …").
+_BEFORE_A_DAY = frozenset("on by since until from last next this early late before after and or".split())
 
 
 def _in_a_name(text: str, start: int, end: int) -> bool:
-    """A weekday inside a name ("The Sunday Times", "Bloody Sunday") is no day: a
-    capitalised word other than a preposition stands before it, or "the" before it and a
-    capitalised word after it."""
-    before = re.findall(r"[\w’'-]+", text[max(0, start - 30) : start])
-    after = re.match(r"\s+([\w’'-]+)", text[end : end + 30])
-    previous = before[-1] if before else ""
-    if previous[:1].isupper() and previous.lower() not in _BEFORE_A_DAY:
-        return True
-    return previous.lower() == "the" and after is not None and after.group(1)[:1].isupper()
+    """A weekday inside a name ("The Sunday Times", "Super Tuesday Primary") is no day:
+    capitalised words on both sides of it, or "the" before it and a capitalised word
+    after it, within its sentence. A capital on one side only is most often the start
+    of a sentence or a name beside the day ("Israel struck Syria Sunday")."""
+    before = re.search(r"([\w’'-]+)\s+$", text[max(0, start - 40) : start])
+    after = re.match(r"\s+([\w’'-]+)", text[end : end + 40])
+    if before is None or after is None or not after.group(1)[:1].isupper():
+        return False
+    previous = before.group(1)
+    return (previous[:1].isupper() and previous.lower() not in _BEFORE_A_DAY) or previous.lower() == "the"
 
 
 # A day named relative to when the text was written: "on Sunday", "last Friday", "yesterday".
@@ -186,9 +187,10 @@ def relative_day(text: str, written_on: str) -> str | None:
 # A day a question names by its weekday or its number alone ("on Sunday", "on the 7th",
 # but not "the 7th Division"): only the documents' own days can say which it is.
 _DAY_BY_WEEKDAY = re.compile(_WEEKDAY_ALONE, re.I)
-# A number after "on the" that no noun follows ("on the 7th in Damascus", "on the 7th?").
+# "the 7th" that no noun follows ("on the 7th in Damascus", "what happened the 7th?"; not
+# "the 7th Division").
 _DAY_BY_NUMBER = re.compile(
-    r"\b(?:on|since|by|until|till|from|for)\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b"
+    r"\bthe\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b"
     r"(?!\s+(?!(?:in|and|at|or|to|of|for|with|when|after|before|about|around|during)\b)[A-Za-z])",
     re.I,
 )

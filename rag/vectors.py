@@ -41,8 +41,9 @@ def _faiss():
 
 
 def one_faiss_thread() -> None:
-    """Keep faiss to one thread in the calling thread (OpenMP's setting is per thread)."""
-    _faiss()
+    """Keep faiss to one thread in the calling thread (OpenMP's setting is per thread,
+    and ``_faiss`` sets it only in the thread that first imports it)."""
+    _faiss().omp_set_num_threads(1)
 
 
 @contextlib.contextmanager

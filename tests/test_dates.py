@@ -59,6 +59,7 @@ def test_human_date():
         ("due back tomorrow", "2024-12-10"),
         ("The Sunday Times reported", None),  # a name, not a day
         ("On Sunday Netanyahu said", "2024-12-08"),
+        ("Israel struck Syria Sunday, officials said.", "2024-12-08"),  # a capital on one side only
     ],
 )
 def test_relative_day_is_read_from_the_day_of_writing(text, day):
@@ -79,6 +80,8 @@ ONE_WEEKEND = {"2024-12-07", "2024-12-08", "2024-12-09"}  # Saturday to Monday
         ("what happened on Sunday 8 December?", ONE_WEEKEND, ["2024-12-08"]),  # one day, once
         ("what did the Sunday Times report?", ONE_WEEKEND, []),
         ("what happened on the 7th in Damascus?", ONE_WEEKEND, ["2024-12-07"]),
+        ("what happened the 7th?", ONE_WEEKEND, ["2024-12-07"]),
+        ("what happened in Aleppo Sunday?", ONE_WEEKEND, ["2024-12-08"]),
         ("what was on the 7th floor?", ONE_WEEKEND, []),
     ],
 )

@@ -150,3 +150,6 @@ def test_large_indexes_rank_dense_in_a_second_thread_with_the_same_hits(small_in
     monkeypatch.setattr(module, "RETRIEVAL", dataclasses.replace(module.RETRIEVAL, parallel_from=1))
     assert [search(q, k=5, index=small_index) for q in queries] == sequential
     assert len(threads) == len(queries) and all(name.startswith("rag-dense") for name in threads)
+    import faiss  # imported by the searches above, in this thread: the workers keep to one thread too
+
+    assert module._dense_pool().submit(faiss.omp_get_max_threads).result() == 1

@@ -97,11 +97,15 @@ def short_answer(
     found = _best_span(analysis, best, confidence, model, reading) if model is not None else None
     if analysis.intent == "when" and best.hit.date and not (found and _absolute_date(found)):
         # "on Sunday" or "yesterday" mean nothing without the day they were written on:
-        # read from the entry's date, the one relative day of the span names the day;
-        # a span that is no time at all leaves it to the sentence's one relative day. A
-        # time that names no day ("last week"), or none found, leaves the entry's date.
+        # read from the entry's date, the one relative day of the span names the day; a
+        # span that is a time naming no day ("last week") is given as written, with the
+        # day it was reported; a span that is no time at all leaves it to the sentence's
+        # one relative day, else the entry's date.
         if found and _TIME_WORD.search(found):
             day = relative_day(found, best.hit.date)
+            if day is None:
+                # "last week", "in recent days": no day to state, only when it was reported.
+                return f"{found} (reported {human_date(best.hit.date)})"
         else:
             day = relative_day(best.hit.text[best.start : best.end], best.hit.date)
         return human_date(day or best.hit.date)
@@ -109,8 +113,9 @@ def short_answer(
 
 
 _TIME_WORD = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|week|weekend|"
-    r"month|year|day|night|morning|afternoon|evening|ago|earlier|later|recently)\b",
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tonight|tomorrow|"
+    r"(?:week|weekend|month|year|day|night|hour|decade)s?|morning|afternoon|evening|overnight|dawn|dusk|midnight|"
+    r"noon|ago|earlier|later|recently|lately)\b",
     re.I,
 )
 

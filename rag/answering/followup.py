@@ -34,12 +34,12 @@ _DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
 # The question word of an earlier question followed by its auxiliary ("what did …",
 # "where is …"): swapping in the new question word keeps the question grammatical.
 _LEADING_QUESTION_WORD = re.compile(
-    r"^\s*(?:what|who|whom|which|where|when|why|how(?: many| much| long)?)\s+(?=(?:did|does|do|is|are|was|were|has|"
+    r"^\s*(?:what|who|whom|which|where|when|why|how(?: many| much| long| old| far| big| often| soon)?)\s+(?=(?:did|does|do|is|are|was|were|has|"
     r"have|had|will|would|can|could|should)\b)",
     re.I,
 )
 # Follow-up words that ask what another question word asks.
-_SAME_AS = {"how so": "how", "why not": "why", "since when": "when"}
+_SAME_AS = {"how so": "how", "since when": "when"}
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
 
 
@@ -126,5 +126,8 @@ def _ask_of_previous(previous: Answer, question: str) -> str:
     if _LEADING_QUESTION_WORD.match(earlier):
         return _LEADING_QUESTION_WORD.sub(asked + " ", earlier, count=1)
     # The earlier question word goes, or it would still be read as what is asked.
-    rest = re.sub(r"^\s*(?:how (?:many|much|long)|what|who|whom|whose|which|where|when|why|how)\b\s*", "", earlier, flags=re.I)
+    rest = re.sub(
+        r"^\s*(?:how (?:many|much|long|old|far|big|often|soon)|what|who|whom|whose|which|where|when|why|how)\b(?:['’]s)?\s*",
+        "", earlier, flags=re.I,
+    )
     return f"{asked} {rest}"

@@ -125,11 +125,16 @@ _KEYWORDS_ONLY = re.compile(
     r"\s*[\w’'.-]+(?:\s+[\w’'.-]+){0,4}\s*$",
     re.I,
 )
+# What people type between questions in a chat: replies, not topics.
+_REPLIES = frozenset(
+    "ok okay thanks thank you yes yeah yep no nope great cool nice hmm hm hi hello hey bye please sure fine good "
+    "wow interesting right alright got it".split()
+)
 _LIST = re.compile(r"^\s*(?:list|name (?:all|the|every)|enumerate)\b", re.I)
 _FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
 # "why?", "when?", "how many?": a question word and nothing else asks it of the last turn.
 BARE_QUESTION_WORD = re.compile(
-    r"^\s*(?:why(?: not)?|when|where|how(?: (?:many|much|long|so))?|who|since when)\s*[?.!]*\s*$", re.I
+    r"^\s*(?:why|when|where|how(?: (?:many|much|long|so))?|who|since when)\s*[?.!]*\s*$", re.I
 )
 # Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
 _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
@@ -182,7 +187,8 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     if intent == "when":
         expected = DATES
     keywords = _keywords(text)
-    if _only_names(text, names) or (intent == "fact" and keywords and _KEYWORDS_ONLY.match(text)):
+    topical = any(w not in _REPLIES for w in re.findall(r"[a-z]+", lowered))
+    if _only_names(text, names) or (intent == "fact" and keywords and topical and _KEYWORDS_ONLY.match(text)):
         # "Who is Marie Curie?", "What is UNESCO?" ask to be told about what they name,
         # not for another name: an overview of it, like "tell me about …". So do a few
         # words typed as into a search box ("golan buffer zone"): a topic, not a question.
@@ -253,12 +259,15 @@ def _head_noun(lowered: str) -> str | None:
         kinds = [i for i, w in enumerate(phrase) if not re.search(r"['’]s?$", w) and _singular(w) in _NOUN_LABELS]
         if kinds:
             head = kinds[0]
-            # "army commander", "city council": a singular noun right after the first is
-            # the head of a compound. One ending in -s may be the question's verb ("what
-            # force acts …"): it is taken only when it names the same kind ("militia
-            # groups"), which a verb would not.
-            while head + 1 in kinds and (
-                not phrase[head + 1].endswith("s") or noun_labels(phrase[head + 1]) == noun_labels(phrase[head])
+            # "army commander", "city council": a noun right after a singular one is the
+            # head of a compound. One ending in -s may be the question's verb ("what force
+            # acts …"): it is taken only when it names the same kind ("militia groups"),
+            # which a verb would not. After a plural ("which countries border …") the next
+            # word is the verb.
+            while (
+                head + 1 in kinds
+                and _singular(phrase[head]) == phrase[head]
+                and (not phrase[head + 1].endswith("s") or noun_labels(phrase[head + 1]) == noun_labels(phrase[head]))
             ):
                 head += 1
             return phrase[head]

@@ -168,8 +168,8 @@ def overview(
         if names and not any(mentions(candidate.text, name) for name in names):
             continue
         best_of.setdefault(candidate.hit.chunk_id, candidate)
-    picked = sorted(best_of.values(), key=lambda c: c.hit.rank)[: settings.overview_passages]
-    if analysis is not None and analysis.intent == "overview" and picked:
-        floor = settings.companion_share * max(c.probability for c in picked)
-        picked = picked[:2] + [c for c in picked[2:] if c.probability >= floor]
-    return [Quote(c, c.start, c.end) for c in picked]
+    ordered = sorted(best_of.values(), key=lambda c: c.hit.rank)
+    if analysis is not None and analysis.intent == "overview" and ordered:
+        floor = settings.companion_share * max(c.probability for c in ordered)
+        ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= floor]
+    return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
