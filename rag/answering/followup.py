@@ -33,9 +33,9 @@ _PLURAL = frozenset({"they", "them", "their"})
 _DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
 # The question word of an earlier question followed by its auxiliary ("what did …",
 # "where is …"): swapping in the new question word keeps the question grammatical.
+_QUESTION_WORD = r"(?:how (?:many|much|long|old|far|big|often|soon)|what|who|whom|whose|which|where|when|why|how)"
 _LEADING_QUESTION_WORD = re.compile(
-    r"^\s*(?:what|who|whom|which|where|when|why|how(?: many| much| long| old| far| big| often| soon)?)\s+(?=(?:did|does|do|is|are|was|were|has|"
-    r"have|had|will|would|can|could|should)\b)",
+    r"^\s*" + _QUESTION_WORD + r"\s+(?=(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should)\b)",
     re.I,
 )
 # Follow-up words that ask what another question word asks.
@@ -126,8 +126,5 @@ def _ask_of_previous(previous: Answer, question: str) -> str:
     if _LEADING_QUESTION_WORD.match(earlier):
         return _LEADING_QUESTION_WORD.sub(asked + " ", earlier, count=1)
     # The earlier question word goes, or it would still be read as what is asked.
-    rest = re.sub(
-        r"^\s*(?:how (?:many|much|long|old|far|big|often|soon)|what|who|whom|whose|which|where|when|why|how)\b(?:['’]s)?\s*",
-        "", earlier, flags=re.I,
-    )
+    rest = re.sub(r"^\s*" + _QUESTION_WORD + r"\b(?:['’]s)?\s*", "", earlier, flags=re.I)
     return f"{asked} {rest}"
