@@ -191,7 +191,11 @@ def set_filter(page, field: str, value: str) -> None:
     box = page.locator(f"#rag-{field} input, #rag-{field} textarea").first
     if not box.is_visible():
         page.click("#rag-filters .label-wrap")
+        # Typed into while the panel is still opening, the text can be lost (once in a CI run,
+        # a date-from filter was: the question was then asked with date-to alone).
+        expect(box).to_be_visible()
     box.fill(value)
+    expect(box).to_have_value(value)
     box.press("Enter")
 
 
