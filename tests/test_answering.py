@@ -27,7 +27,7 @@ from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, analyze, mentions
 from rag.answering.select import Quote, Rules, select
-from rag.entities import Entity, Gazetteer, RuleTagger
+from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word
 from rag.types import Answer, Hit
 
 GAZETTEER = Gazetteer(
@@ -122,6 +122,14 @@ def test_follow_ups_are_recognised():
         ("Iran", "Iranians and Iranian-backed groups", True),  # a longer variant fails, a shorter one holds
         ("Sudan", "the Sudanese capital", True),
         ("Sudan", "Sudanesey", False),
+        # Transliterated names: long words match with other vowels and single or doubled consonants.
+        ("Mohammed al-Jalali", "Mohammad al-Jalali said", True),
+        ("Jolani", "Abu Mohammed al-Julani", True),
+        ("Hezbollah", "Hizballah fighters", True),
+        ("Mohammed al-Jalali", "Mohammed al-Jabali", False),  # a consonant differs
+        ("Jolani", "Jolanis", True),
+        ("Jolani", "Joland", False),  # the last letter holds
+        ("Hassan", "Hashim", False),  # so do the consonants
     ],
 )
 def test_name_variants_are_demonyms_and_plurals_not_lookalikes(name, text, found):
@@ -399,6 +407,23 @@ def test_the_rules_tagger_is_deterministic():
     assert ("3 million", "CARDINAL") in found
     assert ("Abu Mohammad al-Jolani", "NAME") in found
     assert RuleTagger().tag([text]) == RuleTagger().tag([text])
+
+
+def test_a_name_takes_the_kind_its_own_first_or_last_word_says():
+    text = "Troops took Mount Hermon near Lake Tiberias, then Mezzeh Airport; Bank of Syria staff and Mount 2 left."
+    tagged = tuple(
+        entity(text, name, label)
+        for name, label in [("Mount Hermon", "ORG"), ("Lake Tiberias", "PERSON"), ("Mezzeh Airport", "GPE"),
+                            ("Bank of Syria", "ORG"), ("Mount 2", "CARDINAL"), ("Troops", "NORP")]
+    )
+    relabelled = {text[e.start : e.end]: e.label for e in by_kind_word(text, tagged)}
+    assert relabelled == {
+        "Mount Hermon": "LOC", "Lake Tiberias": "LOC", "Mezzeh Airport": "FAC", "Bank of Syria": "ORG",
+        "Mount 2": "CARDINAL",  # a number keeps its label
+        "Troops": "NORP",  # one word: nothing to read a kind from
+    }
+    lower = "troops took the mount hermon road"
+    assert by_kind_word(lower, (Entity(16, 28, "PERSON"),)) == (Entity(16, 28, "PERSON"),)  # kind words are capitalised in a name
 
 
 # -- short answers: the spans a sentence offers ------------------------------------------------
