@@ -112,6 +112,16 @@ def test_abstains_when_no_passage_mentions_what_the_question_names_or_asks_about
     assert result.strength == "none"
 
 
+def test_what_a_speaker_said_is_quoted_from_sentences_that_report_speech(news):
+    result = answer("what did the Syrian Defense Ministry say?", index=news)
+    assert result.found and result.short is None
+    assert all("Ministry" in c.quote and "said" in c.quote for c in result.citations)
+    assert_offsets_exact(result)
+    # A passage that names the speaker but reports nothing said does not answer.
+    result = answer("What did Tartus say about the ships?", index=news)
+    assert not result.found and result.hits
+
+
 def test_empty_question_is_a_value_error(news):
     with pytest.raises(ValueError, match="empty"):
         answer("   ", index=news)

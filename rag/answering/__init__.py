@@ -26,8 +26,8 @@ from rag.answering.candidates import Candidate, candidates, topic_unmentioned, u
 from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import rewrite
 from rag.answering.model import AnswerModel, load_model
-from rag.answering.question import QuestionAnalysis, analyze
-from rag.answering.select import RULES, Quote, Rules, select
+from rag.answering.question import QuestionAnalysis, analyze, speakers
+from rag.answering.select import RULES, Quote, Rules, select, statements
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
 
@@ -110,13 +110,19 @@ def decide(
     threshold = settings.threshold if settings.threshold is not None else model.threshold
     if not ranked or tried.gated:
         return abstain(analysis, question, hits, tried.confidence)
-    if tried.confidence < threshold:
+    if analysis.asks_statement and rules.statements and speakers(analysis):
+        # What a named speaker said is quoted from the sentences that report it, at any
+        # confidence: see select.statements.
+        quotes = statements(ranked, settings, analysis)
+    elif tried.confidence < threshold and (
         # An overview or a day's summary answers below the threshold: what it asks for is
         # spread over passages, so no one sentence stands out as the answer. It still
         # needs passages about its topic.
-        if analysis.intent not in ("overview", "day") or topic_unmentioned(analysis, hits):
-            return abstain(analysis, question, hits, tried.confidence)
-    quotes = select(analysis, ranked, settings, rules)
+        analysis.intent not in ("overview", "day") or topic_unmentioned(analysis, hits)
+    ):
+        return abstain(analysis, question, hits, tried.confidence)
+    else:
+        quotes = select(analysis, ranked, settings, rules)
     if not quotes:
         # An overview of a name that no candidate sentence states: nothing to quote.
         return abstain(analysis, question, hits, tried.confidence)

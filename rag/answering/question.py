@@ -71,7 +71,7 @@ _LIST_NOUN = re.compile(r"^\s*(?:list|name|enumerate)\s+(?:(?:all|the|every|each
 # "What did the UN say?", "what was said about …": asks for what was said, a statement,
 # which no few words of a sentence hold.
 _ASKS_STATEMENT = re.compile(
-    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|was|were|is|are)\b.*\b(?:say|says|said|tell|told|"
+    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|was|were|is|are)\b.*\b(say|says|said|tell|told|"
     r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
     re.I,
 )
@@ -209,6 +209,15 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         or (any(w in PRONOUNS for w in words) and not names)
         or _there_without_a_place(text, names),
     )
+
+
+def speakers(analysis: QuestionAnalysis) -> list[str]:
+    """The names a statement question asks the words of: those before its verb of speech
+    ("what did [the UN envoy] say about Syria?"). Names typed in lower case don't count."""
+    match = _ASKS_STATEMENT.match(analysis.text) if analysis.asks_statement else None
+    if match is None:
+        return []
+    return [name for name, _ in analysis.names if not name.islower() and 0 <= analysis.text.find(name) < match.start(1)]
 
 
 def _there_without_a_place(text: str, names: list[tuple[str, str]]) -> bool:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import QuestionAnalysis, mentions
+from rag.answering.question import QuestionAnalysis, mentions, speakers
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
 
@@ -25,6 +25,7 @@ class Rules:
     qualification: bool = True
     dispute: bool = True
     list_items: bool = True
+    statements: bool = True
 
 
 RULES = Rules()
@@ -170,6 +171,41 @@ def overview(
         best_of.setdefault(candidate.hit.chunk_id, candidate)
     ordered = sorted(best_of.values(), key=lambda c: c.hit.rank)
     if analysis is not None and analysis.intent == "overview" and ordered:
+        floor = settings.companion_share * max(c.probability for c in ordered)
+        ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= floor]
+    return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
+
+
+# Verbs that report speech, in any tense, and quotation marks: where a text gives what
+# someone said.
+_REPORTS_SPEECH = re.compile(
+    r"[“”\"]|\b(?:say|says|said|tells?|told|writes?|wrote|add(?:s|ed)?|stated?|states|not(?:e|es|ed)|announce[sd]?|"
+    r"claim(?:s|ed)?|insist(?:s|ed)?|explain(?:s|ed)?|argue[sd]?|declare[sd]?|tweet(?:s|ed)?|warn(?:s|ed)?|"
+    r"stress(?:es|ed)?|urge[sd]?|acknowledge[sd]?|welcome[sd]?|condemn(?:s|ed)?|den(?:y|ies|ied)|"
+    r"confirm(?:s|ed)?|according to|statement|spokes(?:man|woman|person))\b",
+    re.I,
+)
+
+
+def statements(ranked: list[Candidate], settings: AnswerSettings, analysis: QuestionAnalysis) -> list[Quote]:
+    """What the question's speaker said ("what did the UN envoy say?"): the best sentence
+    of each of the best distinct passages that names the speaker and reports speech, in
+    the passages' order. A speaker says several things over a story, often as much to the
+    point as each other, so no one sentence stands out as the answer: like an overview,
+    it is quoted below the threshold. And a sentence that names the speaker but reports
+    nothing said ("… fled to Jordan" for "what did Jordan say?") is not what was asked,
+    however confident the sentence model. Past the first two passages the
+    ``companion_share`` floor holds, as for overviews. Nothing when the question names no
+    speaker."""
+    names = speakers(analysis)
+    if not names:
+        return []
+    best_of: dict[int, Candidate] = {}
+    for candidate in ranked:
+        if _REPORTS_SPEECH.search(candidate.text) and any(mentions(candidate.text, name) for name in names):
+            best_of.setdefault(candidate.hit.chunk_id, candidate)
+    ordered = sorted(best_of.values(), key=lambda c: c.hit.rank)
+    if ordered:
         floor = settings.companion_share * max(c.probability for c in ordered)
         ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= floor]
     return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
