@@ -156,20 +156,32 @@ _RELATIVE_DAY = re.compile(
     re.I,
 )
 _OFFSETS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
+# Words that put a bare weekday after them at the edge of a time span ("until Wednesday",
+# "starting Monday"), which news gives for what is still to come.
+_AHEAD = re.compile(r"\b(?:until|till|til|through|from|starting|beginning|effective)\s+(?:on\s+)?$", re.I)
 
 
-def relative_day(text: str, written_on: str) -> str | None:
+def relative_day(text: str, written_on: str, within: tuple[int, int] | None = None) -> str | None:
     """The ISO day that ``text``'s one relative day names, read from the day it was
-    written (``written_on``, ISO), or None when it names none or several.
+    written (``written_on``, ISO), or None when it names none or several. With
+    ``within`` (offsets in ``text``), only a relative day inside it counts; the rest of
+    the text is its context.
 
     News reports what has happened, so a bare weekday is its latest occurrence on or
     before the day of writing; "last Friday" the latest before it; "next Friday" the
-    first one after.
+    first one after. A bare weekday that bounds a time still to come ("a curfew until
+    Wednesday", "from Monday") names no day that can be told apart from the week before
+    or after it, so it names none.
 
     >>> relative_day("Netanyahu said on Sunday that …", "2024-12-09")  # a Monday
     '2024-12-08'
     """
-    found = [m for m in _RELATIVE_DAY.finditer(text) if not (m["weekday"] and _in_a_name(text, *m.span("weekday")))]
+    found = [
+        m for m in _RELATIVE_DAY.finditer(text)
+        if not (m["weekday"] and _in_a_name(text, *m.span("weekday")))
+        and not (m["weekday"] and not m["next"] and not m["last"] and _AHEAD.search(text[: m.start()]))
+        and (within is None or within[0] <= m.start() and m.end() <= within[1])
+    ]
     if len({match.group(0).lower() for match in found}) != 1:
         return None
     match, written = found[0], dt.date.fromisoformat(written_on)

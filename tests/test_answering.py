@@ -315,6 +315,8 @@ def test_when_answers_state_the_entry_date():
         ("The embassy raised the opposition flag yesterday.", "8 December 2024"),
         ("The embassy raised the opposition flag on Friday, and staff left on Sunday.", "9 December 2024"),
         ("Staff said on Monday the embassy raised the opposition flag last week.", "9 December 2024"),
+        # A weekday that ends a time to come says nothing of when the flag was raised.
+        ("The embassy raised the opposition flag and closed until Wednesday.", "9 December 2024"),
     ],
 )
 def test_when_answers_read_a_relative_day_from_the_entry_date(sentence, day):

@@ -60,6 +60,10 @@ def test_human_date():
         ("The Sunday Times reported", None),  # a name, not a day
         ("On Sunday Netanyahu said", "2024-12-08"),
         ("Israel struck Syria Sunday, officials said.", "2024-12-08"),  # a capital on one side only
+        ("a curfew until Wednesday", None),  # the edge of a time to come: not last Wednesday
+        ("schools stay shut starting Friday", None),
+        ("On Sunday they announced a curfew until Wednesday", "2024-12-08"),  # the one past day
+        ("staff stayed until yesterday", "2024-12-08"),  # named days are what they say
     ],
 )
 def test_relative_day_is_read_from_the_day_of_writing(text, day):

@@ -102,7 +102,9 @@ def short_answer(
         # day it was reported; a span that is no time at all leaves it to the sentence's
         # one relative day, else the entry's date.
         if found and _TIME_WORD.search(found):
-            day = relative_day(found, best.hit.date)
+            # The span read in its sentence: the words before it say whether it is past.
+            sentence, at = best.hit.text[best.start : best.end], best.hit.text[best.start : best.end].find(found)
+            day = relative_day(sentence, best.hit.date, within=(at, at + len(found)) if at >= 0 else None)
             if day is None:
                 # "last week", "in recent days": no day to state, only when it was reported.
                 return f"{found} (reported {human_date(best.hit.date)})"
