@@ -25,7 +25,7 @@ from rag.answering.spans import (
 )
 from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
-from rag.answering.question import PEOPLE, PLACES, analyze, mentions
+from rag.answering.question import PEOPLE, PLACES, WHO, analyze, mentions
 from rag.answering.select import Quote, Rules, select
 from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word
 from rag.types import Answer, Hit
@@ -217,6 +217,20 @@ def test_a_bare_question_word_asks_it_of_the_previous_question():
     assert rewrite(analyze("why?", GAZETTEER), [turn("how old is Assad?")], GAZETTEER) == "why is Assad?"
     assert rewrite(analyze("why?", GAZETTEER), [turn("Who's the new leader?")], GAZETTEER) == "why the new leader?"
     assert not analyze("why not?", GAZETTEER).follow_up  # asks the opposite: no rewrite can say it
+
+
+def test_a_question_word_keeps_its_kind_behind_a_preposition():
+    assert analyze("by whom was the prison built?", GAZETTEER).expected == WHO
+    assert analyze("until when does the curfew last?", GAZETTEER).intent == "when"
+    assert not analyze("by the way, who won?", GAZETTEER).follow_up
+    # Asked alone, it asks the previous question again, as a bare question word does.
+    history = [turn("was the group listed as terrorist?")]
+    rewritten = rewrite(analyze("by whom?", GAZETTEER), history, GAZETTEER)
+    assert rewritten == "by whom was the group listed as terrorist?"
+    assert analyze(rewritten, GAZETTEER).expected == WHO
+    assert rewrite(analyze("since when?", GAZETTEER), [turn("did Russia hold the base?")], GAZETTEER) == (
+        "when did Russia hold the base?"
+    )
 
 
 def test_without_history_a_question_stays_as_it_is():

@@ -134,8 +134,13 @@ _LIST = re.compile(r"^\s*(?:list|name (?:all|the|every)|enumerate)\b", re.I)
 _FOLLOW_UP_START = re.compile(r"^\s*(?:and|what about|how about|also)\b", re.I)
 # "why?", "when?", "how many?": a question word and nothing else asks it of the last turn.
 BARE_QUESTION_WORD = re.compile(
-    r"^\s*(?:why|when|where|how(?: (?:many|much|long|so))?|who|since when)\s*[?.!]*\s*$", re.I
+    r"^\s*(?:why|when|where|how(?: (?:many|much|long|so))?|who|since when"
+    r"|(?:by|for|with|from|to|against|until|till|since|after|before|of)\s+(?:whom|who|what|where|when))\s*[?.!]*\s*$",
+    re.I,
 )
+# English moves a question word's preposition to the front with it ("by whom was it
+# built?", "since when …"): what is asked is the same.
+_FRONTED = r"(?:(?:by|for|with|from|to|against|until|till|since|after|before|of)\s+)?"
 # Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
 _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
 PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
@@ -299,7 +304,7 @@ def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
 
 
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
-    if re.match(r"^\s*(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
+    if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
         return PLACES
@@ -313,7 +318,7 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
 
 
 def _intent(lowered: str, head: str | None, has_date: bool) -> Intent:
-    if re.match(r"^\s*(?:when|(?:on|in) (?:what|which) (?:date|day)|what (?:date|day)|which (?:date|day))\b", lowered):
+    if re.match(r"^\s*(?:" + _FRONTED + r"when|(?:on|in) (?:what|which) (?:date|day)|what (?:date|day)|which (?:date|day))\b", lowered):
         return "when"
     if re.search(r"\b(?:on|in) (?:what|which) (?:date|day)\b", lowered):
         return "when"
