@@ -202,6 +202,19 @@ def test_an_ellipsis_swaps_the_name_into_the_previous_question():
     assert rewrite(analyze("and Iran?", GAZETTEER), history, GAZETTEER) == "What did Iran say about Assad?"
 
 
+def test_an_ellipsis_naming_what_the_previous_question_asked_for_takes_its_place():
+    rewritten = rewrite(analyze("what about Germany?", GAZETTEER), [turn("which countries froze asylum decisions?")], GAZETTEER)
+    assert rewritten == "Germany froze asylum decisions?"
+    assert analyze(rewritten, GAZETTEER).intent == "fact"  # no longer a list
+    assert rewrite(analyze("and Iran?", GAZETTEER), [turn("who granted Assad asylum?")], GAZETTEER) == (
+        "Iran granted Assad asylum?"
+    )
+    # A name of another kind than the one asked for is only added.
+    assert rewrite(analyze("and Iran?", GAZETTEER), [turn("when did the rebels reach the capital?")], GAZETTEER) == (
+        "when did the rebels reach the capital Iran?"
+    )
+
+
 def test_a_bare_question_word_asks_it_of_the_previous_question():
     assert analyze("why?", GAZETTEER).follow_up and analyze("How many?", GAZETTEER).follow_up
     assert not analyze("why did Israel strike?", GAZETTEER).follow_up

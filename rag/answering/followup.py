@@ -74,12 +74,13 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         return question
     if BARE_QUESTION_WORD.match(question):
         return _ask_of_previous(history[-1], question)
+    ellipsis = _ELLIPSIS.match(question)
+    if ellipsis and analysis.names:
+        # Needs only the earlier question, not names from it.
+        return _swap_into_previous(history[-1], analysis, gazetteer) or question
     names = antecedents(history, gazetteer)
     if not names:
         return question
-    ellipsis = _ELLIPSIS.match(question)
-    if ellipsis and analysis.names:
-        return _swap_into_previous(history[-1], analysis, gazetteer) or question
 
     plural_of: dict[str, bool] = {}  # the names used so far: for a plural pronoun or not
 
@@ -108,11 +109,33 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
     earlier = previous.question_used or previous.question
     new_name, new_label = analysis.names[0]
     kinds = [PEOPLE, PLACES]
-    for name, label in analyze(earlier, gazetteer).names:
+    read = analyze(earlier, gazetteer)
+    for name, label in read.names:
         same_kind = label == new_label or any(label in kind and new_label in kind for kind in kinds)
         if same_kind or "NAME" in (label, new_label):
             return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
+    # "and Germany?" after "which countries froze asylum decisions?": the new name is of
+    # the kind the earlier question asked for, so it asks whether it is one of them:
+    # "Germany froze asylum decisions?".
+    asked = _asked_with(earlier, read)
+    if asked is not None and (new_label in read.expected or (new_label == "NAME" and read.expected)):
+        return f"{new_name} {earlier[asked:].lstrip()}"
     return f"{earlier.rstrip('?')} {new_name}?"
+
+
+def _asked_with(question: str, read: QuestionAnalysis) -> int | None:
+    """Where the question word and the noun it asks with end, when they open the
+    question ("who", "which countries", "what rebel group"); None otherwise."""
+    lowered = question.lower()
+    start = re.match(r"\s*(?:(who|whom)|which|what)\b", lowered)
+    if start is None:
+        return None
+    if start.group(1):
+        return start.end()
+    if read.head_noun is None:
+        return None
+    head = re.compile(r"\b" + re.escape(read.head_noun) + r"\b").search(lowered, start.end())
+    return head.end() if head is not None else None
 
 
 def _ask_of_previous(previous: Answer, question: str) -> str:
