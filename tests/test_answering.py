@@ -314,6 +314,15 @@ def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words
     assert short_answer(analysis, quotes, 0.9, load_model().short) == "Vladimir Putin"
 
 
+def test_a_list_item_ends_on_the_name_not_on_a_word_the_tagger_ran_on_to():
+    text = "Envoys came from Qatar and, later, from Egypt and Jordan."
+    h = hit(text)
+    ragged = [Entity(text.index("Qatar"), text.index("Qatar") + len("Qatar and"), "GPE"), entity(text, "Egypt", "GPE")]
+    analysis = analyze("which countries sent envoys?", GAZETTEER)
+    quotes = [Quote(candidate(h, text, 0.9, answers=tuple(ragged)), 0, len(text))]
+    assert short_answer(analysis, quotes, 0.9, load_model().short) == "Qatar, Egypt"
+
+
 @pytest.mark.parametrize("question", ["what did Putin say?", "What was said about the asylum?", "what did the Kremlin announce?"])
 def test_a_question_about_what_was_said_gets_no_short_answer(question):
     text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."

@@ -169,6 +169,9 @@ def _ranked_answers(analysis: QuestionAnalysis, quote: Quote):
 
 
 def _clean(text: str) -> str:
-    """An entity as a short answer: no leading article, no trailing possessive or punctuation."""
+    """An entity as a short answer: no leading article, no trailing possessive or punctuation,
+    and no word left dangling at its end ("4pm and", "the Bank of"): a tagger's entity can
+    run one word past the name, and an answer never ends on a conjunction or preposition."""
     text = re.sub(r"^(?:the|The)\s+", "", text.strip())
-    return re.sub(r"[’']s?$", "", text).strip(" ,.;:")
+    text = re.sub(r"[’']s?$", "", text).strip(" ,.;:")
+    return re.sub(r"(?:\s+(?:and|or|but|of|the|a|an|for|to|at|in|on|by|with|from))+$", "", text, flags=re.I)
