@@ -183,9 +183,18 @@ _POSSESSIVE = re.compile(r"[’']s?$")
 _WORD = re.compile(r"[\w’'-]+")
 
 
+# Keyboards type ' and -; edited text prints ’ and ‑ (or –): one name either way ("Ba'ath", "Ba’ath").
+_MARKS = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "‐": "-", "‑": "-", "–": "-", "—": "-"})
+
+
+def same_marks(text: str) -> str:
+    """``text`` with its apostrophes and dashes as a keyboard types them."""
+    return text.translate(_MARKS)
+
+
 def entity_key(text: str) -> str:
     """How an entity is looked up: folded, without a leading article or possessive."""
-    key = _LEADING_ARTICLE.sub("", fold(text.strip()))
+    key = _LEADING_ARTICLE.sub("", fold(same_marks(text.strip())))
     key = " ".join(_POSSESSIVE.sub("", w) for w in key.split())
     return key.strip(" .,;:")
 
@@ -227,6 +236,7 @@ class Gazetteer:
     def _settle(self, counts: Counter[tuple[str, str]]) -> None:
         best: dict[str, tuple[int, str]] = {}
         for (key, label), count in counts.items():
+            key = same_marks(key)  # indexes counted before keys were, too
             if key not in best or count > best[key][0]:
                 best[key] = (count, label)
         self.labels = {key: label for key, (_, label) in best.items()}

@@ -4,6 +4,7 @@ Unit tests here need no model: they build analyses, candidates and histories by 
 """
 
 import dataclasses
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -103,6 +104,13 @@ def test_days_in_questions_take_the_year_of_the_documents():
     assert analysis.topic == "Damascus"
 
 
+def test_names_are_known_whichever_apostrophe_the_question_types():
+    gazetteer = Gazetteer([("Ba’ath Party", "ORG"), ("Ba’ath Party", "ORG")])
+    assert analyze("what is the Ba'ath Party?", gazetteer).names == (("Ba'ath Party", "ORG"),)
+    counted_before = Gazetteer.from_counts(Counter({("ba’ath party", "ORG"): 2}))  # an index keyed with ’
+    assert analyze("what is the Ba'ath Party?", counted_before).names == (("Ba'ath Party", "ORG"),)
+
+
 def test_follow_ups_are_recognised():
     assert analyze("where is he now?", GAZETTEER).follow_up
     assert analyze("and Iran?", GAZETTEER).follow_up
@@ -130,6 +138,9 @@ def test_follow_ups_are_recognised():
         ("Jolani", "Jolanis", True),
         ("Jolani", "Joland", False),  # the last letter holds
         ("Hassan", "Hashim", False),  # so do the consonants
+        # Typed apostrophes and hyphens meet printed ones.
+        ("Ba'ath Party", "a member of Assad’s Ba’ath Party", True),
+        ("Tahrir-al-Sham", "Hayat Tahrir‑al‑Sham", True),
     ],
 )
 def test_name_variants_are_demonyms_and_plurals_not_lookalikes(name, text, found):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rag.dates import asked_days
-from rag.entities import Gazetteer, entity_key
+from rag.entities import Gazetteer, entity_key, same_marks
 from rag.lexical import fold, tokenize
 
 Intent = Literal["fact", "list", "when", "count", "overview", "day"]
@@ -387,7 +387,9 @@ def mentions(text: str, name: str) -> bool:
 
 # The same sentences and paragraphs are checked for each of the question's names, and
 # again by the next question about them; folding text with accents is the slow path.
-_folded = functools.lru_cache(maxsize=2048)(fold)
+@functools.lru_cache(maxsize=2048)
+def _folded(text: str) -> str:
+    return same_marks(fold(text))
 
 
 @functools.lru_cache(maxsize=4096)
