@@ -61,8 +61,6 @@ for _label, _words in [
 ]:
     for _word in _words.split():
         _KIND_WORDS[_word] = _label
-# Labels a kind word may overrule: names. Numbers and dates keep theirs ("Mount 2").
-_NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "NAME"})
 
 
 def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
@@ -71,7 +69,7 @@ def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
     relabelled = []
     for entity in entities:
         label = entity.label
-        if label in _NAME_LABELS:
+        if label in NAME_LABELS:  # numbers and dates keep theirs ("Mount 2")
             words = re.findall(r"[\w’'-]+", text[entity.start : entity.end])
             # The last word first: "Lake Victoria Hospital" is a hospital.
             kinds = [_KIND_WORDS.get(w.lower()) for w in (words[-1:] + words[:1]) if w[:1].isupper()] if len(words) > 1 else []
@@ -205,6 +203,13 @@ NAME_LABELS = frozenset(
 )
 
 
+def written_as_name(text: str, label: str) -> bool:
+    """Whether an entity reads as a name: numbers and dates always; names only when
+    capitalised, as edited text writes them (a tagger's lower-case "entity", "jihadist",
+    "the army", is a common noun)."""
+    return label not in NAME_LABELS or _LEADING_ARTICLE.sub("", text.strip(), count=1)[:1].isupper()
+
+
 def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     """How often each (lookup key, label) occurs among ``(text, label)`` names: what a
     Gazetteer is made of, saved per segment of an index so that opening it counts nothing."""
@@ -212,8 +217,7 @@ def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     for text, label in names:
         # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
         # is a common noun, and would turn every question using it into a name hunt.
-        written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
-        if label in NAME_LABELS and written[:1].isupper():
+        if label in NAME_LABELS and written_as_name(text, label):
             key = entity_key(text)
             if key and not key.isdigit():
                 counts[key, label] += 1

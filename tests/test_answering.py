@@ -28,7 +28,7 @@ from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, WHO, analyze, mentions
 from rag.answering.select import Quote, Rules, select
-from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word
+from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, written_as_name
 from rag.types import Answer, Hit
 
 GAZETTEER = Gazetteer(
@@ -141,6 +141,10 @@ def test_follow_ups_are_recognised():
         # Typed apostrophes and hyphens meet printed ones.
         ("Ba'ath Party", "a member of Assad’s Ba’ath Party", True),
         ("Tahrir-al-Sham", "Hayat Tahrir‑al‑Sham", True),
+        ("Al-Jazeera", "Al Jazeera has reported", True),  # hyphen or space between the words
+        ("Hayat Tahrir al-Sham", "Hayat Tahrir-al-Sham (HTS)", True),
+        ("Al-Jazeera", "Al Jazira", True),
+        ("Al-Jazeera", "Al Arabiya", False),
     ],
 )
 def test_name_variants_are_demonyms_and_plurals_not_lookalikes(name, text, found):
@@ -456,6 +460,12 @@ def test_the_rules_tagger_is_deterministic():
     assert ("3 million", "CARDINAL") in found
     assert ("Abu Mohammad al-Jolani", "NAME") in found
     assert RuleTagger().tag([text]) == RuleTagger().tag([text])
+
+
+def test_only_capitalised_names_and_any_number_or_date_can_answer():
+    assert written_as_name("the Kurds", "NORP") and written_as_name("Qatar", "GPE")
+    assert not written_as_name("jihadist", "NORP") and not written_as_name("the army", "ORG")
+    assert written_as_name("three", "CARDINAL") and written_as_name("last week", "DATE")
 
 
 def test_a_name_takes_the_kind_its_own_first_or_last_word_says():

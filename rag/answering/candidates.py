@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.question import QuestionAnalysis, mentions
-from rag.entities import Entity, by_kind_word, entity_key
+from rag.entities import Entity, by_kind_word, entity_key, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
 from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
 from rag.types import Hit
@@ -187,7 +187,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         inside = [x for x in entities[hit.chunk_id] if s <= x.start and x.end <= e]
         answers = tuple(
             x for x in inside
-            if _matches(x.label, analysis.expected) and not named_in_question(hit.text[x.start : x.end], analysis, question_words)
+            if _matches(x.label, analysis.expected)
+            and written_as_name(hit.text[x.start : x.end], x.label)
+            and not named_in_question(hit.text[x.start : x.end], analysis, question_words)
         )
         typed = bool(analysis.expected)
         names = [name for name, _ in analysis.names]
