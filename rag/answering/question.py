@@ -403,8 +403,9 @@ def _mention_pattern(name: str) -> re.Pattern:
 
 
 # Names transliterated from other scripts are spelled many ways ("Mohammed", "Mohamad",
-# "Muhammad"; "Jolani", "Julani"): their vowels and doubled consonants vary, their
-# consonants and their first and last letters don't. So long words of a name match with
+# "Muhammad"; "Jolani", "Julani"; "Al Jazeera", "Al-Jazeera"): their vowels, doubled
+# consonants and the hyphens or spaces between their words vary, their consonants and
+# their first and last letters don't. So long words of a name match with
 # any vowels inside and any consonant single or doubled. Shorter words must match as
 # written: they would collide ("Iran", "Iraq"; "Hama", "Hamas"; "Mali", "male").
 _LOOSE_FROM = 6
@@ -415,6 +416,10 @@ def _spelled_any_way(variant: str) -> str:
     """A regular expression for ``variant`` (folded) and its other spellings."""
     parts = []
     for piece in re.split(r"([a-z]+)", variant):
+        if re.fullmatch(r"[\s-]+", piece):
+            # "Al Jazeera", "Al-Jazeera", "AlJazeera"; "Tahrir al-Sham", "Tahrir-al-Sham".
+            parts.append(r"[\s-]*")
+            continue
         if len(piece) < _LOOSE_FROM or not piece.isalpha():
             parts.append(re.escape(piece))
             continue
