@@ -28,7 +28,7 @@ from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, WHO, analyze, mentions
 from rag.answering.select import Quote, Rules, select
-from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, written_as_name
+from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, without_modifiers, written_as_name
 from rag.types import Answer, Hit
 
 GAZETTEER = Gazetteer(
@@ -471,6 +471,13 @@ def test_only_capitalised_names_and_any_number_or_date_can_answer():
     assert written_as_name("the Kurds", "NORP") and written_as_name("Qatar", "GPE")
     assert not written_as_name("jihadist", "NORP") and not written_as_name("the army", "ORG")
     assert written_as_name("three", "CARDINAL") and written_as_name("last week", "DATE")
+
+
+def test_a_nationality_word_before_a_noun_modifies_it_and_is_no_answer():
+    text = "The Syrian president fled, Israelis cheered and the Kurds held Raqqa; Russian officials, Iranian."
+    tagged = tuple(entity(text, name, "NORP") for name in ("Syrian", "Israelis", "Kurds", "Russian", "Iranian"))
+    kept = {text[e.start : e.end] for e in without_modifiers(text, tagged)}
+    assert kept == {"Israelis", "Kurds", "Iranian"}  # plurals are the people; before a full stop, no noun follows
 
 
 def test_a_name_takes_the_kind_its_own_first_or_last_word_says():
