@@ -91,6 +91,14 @@ def test_a_turn_shows_quotes_with_markers_that_link_to_their_source_cards():
     assert re.search(r'<section class="rag-turn-sources" id="rag-turn-3"[^>]*>', sources).group(0).endswith("hidden>")
 
 
+def test_a_quote_with_its_own_quotation_marks_gets_none_added():
+    passage = hit("“There is no truth” to it, the ministry said. He called it a “grim record.”")
+    html_ = render_turn(turn(cited("what did they say?", passage, "“There is no truth” to it, the ministry said.")), 1)
+    assert '<q class="rag-q-opens">“There is no truth”' in html_
+    html_ = render_turn(turn(cited("what did he say?", passage, "He called it a “grim record.”")), 1)
+    assert '<q class="rag-q-closes">He called it' in html_
+
+
 def test_the_short_answer_is_bold_only_when_there_is_one():
     passage = hit("Putin granted the asylum, Peskov said.")
     with_short = render_turn(turn(cited("who?", passage, passage.text, short="Putin", confidence=0.9)), 1)

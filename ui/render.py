@@ -83,10 +83,17 @@ def _answer_text(result: Answer, number: int) -> str:
         if at < 0:  # the text is not the quotes we know: show it as it is
             return _e(text)
         parts.append(_e(text[position:at]))
-        parts.append(f"<q>{_e(citation.quote)}</q>&nbsp;{_cite(number, citation.marker)}")
+        parts.append(f"<q{_own_marks(citation.quote)}>{_e(citation.quote)}</q>&nbsp;{_cite(number, citation.marker)}")
         position = at + len(citation.quote) + len(marker)
     parts.append(_e(text[position:]))
     return "".join(parts)
+
+
+def _own_marks(quote: str) -> str:
+    """The class of a quote that opens or closes with a quotation mark of its own (a
+    statement quoted whole): the browser's marks around ``<q>`` would double it (``”””``)."""
+    classes = [name for name, marks, at in (("rag-q-opens", "“\"‘", 0), ("rag-q-closes", "”\"’", -1)) if quote and quote[at] in marks]
+    return f' class="{" ".join(classes)}"' if classes else ""
 
 
 def _filters_note(filters: Filters) -> str:
