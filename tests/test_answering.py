@@ -184,6 +184,21 @@ def turn(question, short=None):
     return Answer(question=question, text="… [1]", found=True, short=short, question_used=question)
 
 
+def test_the_group_or_the_man_points_back_to_a_name_of_that_kind():
+    history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
+    analysis = analyze("was the group listed as terrorist?", GAZETTEER)
+    assert analysis.follow_up
+    assert rewrite(analysis, history, GAZETTEER) == "was HTS listed as terrorist?"
+    assert rewrite(analyze("where does the man live now?", GAZETTEER), history, GAZETTEER) == (
+        "where does Abu Mohammad al-Jolani live now?"
+    )
+    # A question that names something is about it: "the group" may be another.
+    assert not analyze("did the group meet Russia?", GAZETTEER).follow_up
+    assert rewrite(analyze("where does the man live now?", GAZETTEER), [turn("what happened?")], GAZETTEER) == (
+        "where does the man live now?"  # nothing named before it
+    )
+
+
 def test_a_pronoun_is_replaced_by_the_last_turns_person():
     history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
     analysis = analyze("which group did he lead before?", GAZETTEER)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.answering.question import BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis
+from rag.answering.question import (
+    BACK_REFERENCE, BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis, noun_labels,
+)
 from rag.entities import Gazetteer, entity_key
 from rag.types import Answer
 
@@ -98,7 +100,20 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                     return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
         return match.group(0)
 
-    return _PRONOUN.sub(replace, question)
+    rewritten = _PRONOUN.sub(replace, question)
+    if analysis.names:
+        return rewritten
+
+    def refer(match: re.Match) -> str:
+        # A name of the noun's kind, else one of unknown kind (which may be it).
+        kinds = noun_labels(match.group(1)) or frozenset()
+        for wanted in (kinds, {"NAME"}):
+            found = next((name for name, label in names if label in wanted), None)
+            if found is not None:
+                return found
+        return match.group(0)
+
+    return BACK_REFERENCE.sub(refer, rewritten)
 
 
 def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer: Gazetteer | None) -> str | None:

@@ -144,6 +144,9 @@ _FRONTED = r"(?:(?:by|for|with|from|to|against|until|till|since|after|before|of)
 # Short English words that are also acronyms (US, UN, IT): only in capitals are they names.
 _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is be do go up".split())
 PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
+# "the group", "the man": a definite noun of a general kind, in a question that names
+# nothing, points back to what the conversation named, as a pronoun does.
+BACK_REFERENCE = re.compile(r"\bthe (group|organi[sz]ation|movement|militia|man|woman|person|country|city|town)\b", re.I)
 # These point back to someone even in a question that names other things ("what did he
 # write on Telegram?"); "it" and "there" often point nowhere ("is it true …", "is there …").
 _PERSONAL_PRONOUNS = frozenset("he him his she her hers they them their theirs".split())
@@ -211,7 +214,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
-        or (any(w in PRONOUNS for w in words) and not names)
+        or ((any(w in PRONOUNS for w in words) or BACK_REFERENCE.search(text) is not None) and not names)
         or _there_without_a_place(text, names),
     )
 
