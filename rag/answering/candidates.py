@@ -178,7 +178,12 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     question_weight = sum(idf.get(t, 1.0) for t in question_words) or 1.0
     sentence_words = tokenize(texts)
     lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, _, _ in spans])
-    entities = {hit.chunk_id: without_modifiers(hit.text, by_kind_word(hit.text, store.entities(hit.chunk_id))) for hit in hits}
+    entities = {}
+    for hit in hits:
+        found = by_kind_word(hit.text, store.entities(hit.chunk_id))
+        # A nationality adjective answers only a question asking for a nationality
+        # ("what nationality was …?": "the [German] physicist"), not one asking who.
+        entities[hit.chunk_id] = found if analysis.expected == {"NORP"} else without_modifiers(hit.text, found)
 
     result = []
     for (hit, s, e, position), text, similarity, words, lead_in in zip(spans, texts, similarities, sentence_words, lead_ins):
