@@ -203,20 +203,16 @@ NAME_LABELS = frozenset(
 )
 
 
-def without_modifiers(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
-    """``entities`` less the nationality words that modify the noun after them ("the
+def nationality_adjective(text: str, entity: Entity) -> bool:
+    """Whether ``entity`` is a nationality word modifying the noun after it ("the
     [Syrian] president", "[Israeli] forces"): the tagger labels the adjective NORP as it
-    does the people ("the Kurds", "Syrians"), but only the people can be an answer. A
-    NORP word right before a lower-case word is taken for the adjective, unless it ends
-    in "s" (a plural noun: "Israelis fled")."""
-    kept = []
-    for entity in entities:
-        if entity.label == "NORP" and not text[entity.start : entity.end].endswith("s"):
-            after = re.match(r" ([a-z])", text[entity.end : entity.end + 2])
-            if after is not None:
-                continue
-        kept.append(entity)
-    return tuple(kept)
+    does the people ("the Kurds", "Syrians"). A NORP word right before a lower-case word
+    is taken for the adjective, unless it ends in "s" (a plural noun: "Israelis fled")."""
+    return (
+        entity.label == "NORP"
+        and not text[entity.start : entity.end].endswith("s")
+        and re.match(r" [a-z]", text[entity.end : entity.end + 2]) is not None
+    )
 
 
 def written_as_name(text: str, label: str) -> bool:

@@ -182,3 +182,13 @@ def test_a_follow_up_about_the_leader_of_hts(corpus_index):
     follow_up = answer("which group did he lead before?", index=corpus_index, history=[first])
     assert follow_up.question_used != follow_up.question
     assert "Jabhat al-Nusra" in follow_up.text
+
+
+@pytest.mark.integration
+def test_a_nationality_adjective_answers_only_a_question_about_nationality(corpus_index):
+    # spaCy tags "Turkish" in "Turkish Foreign Minister Hakan Fidan" and "Syrian" in "the
+    # Syrian president's father" NORP, as it does a people.
+    result = answer("what nationality is the foreign minister Hakan Fidan?", index=corpus_index)
+    assert result.short is not None and "Turkish" in result.short
+    result = answer("who toppled Assad?", index=corpus_index)
+    assert result.short != "Syrian"

@@ -28,7 +28,7 @@ from rag.answering.training import holds_answer
 from rag.answering.followup import rewrite
 from rag.answering.question import PEOPLE, PLACES, WHO, analyze, mentions
 from rag.answering.select import Quote, Rules, select
-from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, without_modifiers, written_as_name
+from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, nationality_adjective, written_as_name
 from rag.types import Answer, Hit
 
 GAZETTEER = Gazetteer(
@@ -488,11 +488,23 @@ def test_only_capitalised_names_and_any_number_or_date_can_answer():
     assert written_as_name("three", "CARDINAL") and written_as_name("last week", "DATE")
 
 
-def test_a_nationality_word_before_a_noun_modifies_it_and_is_no_answer():
+def test_a_nationality_word_before_a_noun_is_an_adjective():
     text = "The Syrian president fled, Israelis cheered and the Kurds held Raqqa; Russian officials, Iranian."
-    tagged = tuple(entity(text, name, "NORP") for name in ("Syrian", "Israelis", "Kurds", "Russian", "Iranian"))
-    kept = {text[e.start : e.end] for e in without_modifiers(text, tagged)}
-    assert kept == {"Israelis", "Kurds", "Iranian"}  # plurals are the people; before a full stop, no noun follows
+    tagged = [entity(text, name, "NORP") for name in ("Syrian", "Israelis", "Kurds", "Russian", "Iranian")]
+    adjectives = {text[e.start : e.end] for e in tagged if nationality_adjective(text, e)}
+    assert adjectives == {"Syrian", "Russian"}  # plurals are the people; before a full stop, no noun follows
+
+
+def test_a_nationality_adjective_is_listed_only_when_nationalities_are_asked_for():
+    text = "Russian officials met Iranians and Turks in the Syrian capital."
+    answers = tuple(entity(text, name, "NORP") for name in ("Russian", "Iranians", "Turks", "Syrian"))
+    h = hit(text)
+    quotes = [Quote(candidate(h, text, 0.9, answers=answers, entities=answers), 0, len(text))]
+    who = analyze("which groups met?", GAZETTEER)
+    assert short_answer(who, quotes, 0.9, load_model().short) == "Iranians, Turks"
+    nationalities = dataclasses.replace(who, expected=frozenset({"NORP"}))
+    listed = short_answer(nationalities, quotes, 0.9, load_model().short).split(", ")
+    assert sorted(listed) == ["Iranians", "Russian", "Syrian", "Turks"]
 
 
 def test_a_name_takes_the_kind_its_own_first_or_last_word_says():

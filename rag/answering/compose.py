@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from rag.answering.question import QuestionAnalysis
 from rag.answering.select import Quote
 from rag.dates import human_date, mentioned_dates, relative_day
+from rag.entities import Entity, nationality_adjective
 from rag.lexical import fold
 from rag.types import Answer, Citation, Hit
 
@@ -90,6 +91,8 @@ def short_answer(
         items: dict[str, str] = {}
         for quote in quotes:
             for entity in _ranked_answers(analysis, quote):
+                if _modifies_next(analysis, quote.hit.text, entity, quote.candidate.entities):
+                    continue
                 text = _clean(quote.hit.text[entity.start : entity.end])
                 items.setdefault(fold(text), text)
         return ", ".join(list(items.values())[:6]) or None
@@ -147,7 +150,18 @@ def _best_span(
     runner_up = scored[1][0] if len(scored) > 1 else None
     if model.probability(best, runner_up, confidence) < model.threshold:
         return None
+    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
+        return None
     return _clean(candidate.hit.text[span.start : span.end]) or None
+
+
+def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities) -> bool:
+    """Whether the span is a nationality adjective ("the [Syrian] president") that is
+    no answer to this question: it answers one asking for a nationality ("what
+    nationality was …?": "the [German] physicist"), never one asking who or where."""
+    return analysis.expected != {"NORP"} and any(
+        (e.start, e.end) == (span.start, span.end) and nationality_adjective(text, e) for e in entities
+    )
 
 
 def _ranked_answers(analysis: QuestionAnalysis, quote: Quote):
