@@ -369,34 +369,17 @@ def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
     return " ".join(words)
 
 
-# Countries English writes under more than one name: a renaming the press took up at
-# different times ("Türkiye", "Czechia") or an older name still in use ("Burma"). Short
-# forms that are also English words ("US", "UK" against "us") are left out: names are
-# matched in lower case.
-_SAME_COUNTRY = [
-    {"turkey", "turkiye"}, {"myanmar", "burma"}, {"czechia", "czech republic"}, {"eswatini", "swaziland"},
-    {"ivory coast", "cote d'ivoire"}, {"netherlands", "holland"}, {"north macedonia", "macedonia"},
-    {"cabo verde", "cape verde"}, {"timor-leste", "east timor"}, {"united kingdom", "britain", "great britain"},
-    {"united states", "united states of america"}, {"democratic republic of the congo", "dr congo"},
-    {"sri lanka", "ceylon"}, {"belarus", "byelorussia"},
-]
-_COUNTRY_NAMES = {name: group for group in _SAME_COUNTRY for name in group}
-
-
 def name_variants(name: str) -> set[str]:
     """Folded spellings that count as the same name: the name, its words without a
-    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"), and a
-    country's other names ("Turkey" ~ "Türkiye")."""
+    possessive, and its demonym or plural forms ("Syria" ~ "Syrian", "Syrians")."""
     key = entity_key(name)
-    variants = set()
-    for base in _COUNTRY_NAMES.get(key, {key}):
-        variants.add(base)
-        for suffix in ("n", "an", "ian", "ns", "ans", "ians", "s", "es", "i", "is", "ese", "ish"):
-            variants.add(base + suffix)
-            if base.endswith(suffix) and len(base) - len(suffix) >= 4:
-                variants.add(base[: -len(suffix)])
-        if base.endswith("a"):
-            variants.update({base[:-1] + "an", base[:-1] + "ans"})
+    variants = {key}
+    for suffix in ("n", "an", "ian", "ns", "ans", "ians", "s", "es", "i", "is", "ese", "ish"):
+        variants.add(key + suffix)
+        if key.endswith(suffix) and len(key) - len(suffix) >= 4:
+            variants.add(key[: -len(suffix)])
+    if key.endswith("a"):
+        variants.update({key[:-1] + "an", key[:-1] + "ans"})
     return variants
 
 
