@@ -158,14 +158,15 @@ _RELATIVE_DAY = re.compile(
 _OFFSETS = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 # Words that put a bare weekday after them at the edge of a time span ("until Wednesday",
 # "starting Monday"), which news gives for what is still to come.
-_AHEAD = re.compile(r"\b(?:until|till|til|through|from|starting|beginning|effective)\s+(?:on\s+)?$", re.I)
+# ("from" is left out: "back from Friday prayers" is past.)
+_AHEAD = re.compile(r"\b(?:until|till|til|through|starting|beginning|effective)\s+(?:on\s+)?$", re.I)
 
 
-def relative_day(text: str, written_on: str, within: tuple[int, int] | None = None) -> str | None:
+def relative_day(text: str, written_on: str, near: tuple[int, int] | None = None) -> str | None:
     """The ISO day that ``text``'s one relative day names, read from the day it was
     written (``written_on``, ISO), or None when it names none or several. With
-    ``within`` (offsets in ``text``), only a relative day inside it counts; the rest of
-    the text is its context.
+    ``near`` (offsets in ``text``), only a relative day overlapping it counts ("Friday"
+    of "last Friday"); the rest of the text is its context.
 
     News reports what has happened, so a bare weekday is its latest occurrence on or
     before the day of writing; "last Friday" the latest before it; "next Friday" the
@@ -180,7 +181,7 @@ def relative_day(text: str, written_on: str, within: tuple[int, int] | None = No
         m for m in _RELATIVE_DAY.finditer(text)
         if not (m["weekday"] and _in_a_name(text, *m.span("weekday")))
         and not (m["weekday"] and not m["next"] and not m["last"] and _AHEAD.search(text[: m.start()]))
-        and (within is None or within[0] <= m.start() and m.end() <= within[1])
+        and (near is None or m.start() < near[1] and near[0] < m.end())
     ]
     if len({match.group(0).lower() for match in found}) != 1:
         return None

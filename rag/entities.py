@@ -50,17 +50,21 @@ class Tagger(Protocol):
 # these wrong often ("Mount Kilimanjaro" as PRODUCT, a mountain as ORG), reading the
 # name's shape rather than its words. The kind word decides. Words that also begin or end
 # names of another kind are left out ("Islamic State", "Soviet Union", "Front Row").
-_KIND_WORDS: dict[str, str] = {}
-for _label, _words in [
-    ("LOC", "mount mt mountains lake river sea ocean gulf bay island islands desert valley heights "
-     "peninsula strait hills coast"),
-    ("FAC", "airport prison bridge palace stadium hospital embassy airbase square street avenue tower "
+# Some lead a name ("Mount Everest", "Bank of England"), others end it ("Nile River",
+# "Heathrow Airport"); in the other place they are often another kind's ("West Bank",
+# "Coast Guard"). A person keeps the label: people bear such words as names ("Michael Bay").
+_KIND_FIRST: dict[str, str] = {}
+_KIND_LAST: dict[str, str] = {}
+for _label, _first, _last in [
+    ("LOC", "mount mt lake river gulf bay sea isle", "mountains river sea ocean gulf bay island islands desert "
+     "valley heights peninsula strait hills"),
+    ("FAC", "", "airport prison bridge palace stadium hospital embassy airbase square street avenue tower "
      "mosque church cathedral museum dam canal"),
-    ("ORG", "university ministry council court bank company agency committee commission institute "
-     "association brigade brigades corps"),
+    ("ORG", "university ministry bank", "university ministry council court company agency committee commission "
+     "institute association brigade brigades corps"),
 ]:
-    for _word in _words.split():
-        _KIND_WORDS[_word] = _label
+    _KIND_FIRST.update(dict.fromkeys(_first.split(), _label))
+    _KIND_LAST.update(dict.fromkeys(_last.split(), _label))
 
 
 def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
@@ -69,11 +73,14 @@ def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
     relabelled = []
     for entity in entities:
         label = entity.label
-        if label in NAME_LABELS:  # numbers and dates keep theirs ("Mount 2")
+        if label in NAME_LABELS and label != "PERSON":  # numbers and dates keep theirs ("Mount 2")
             words = re.findall(r"[\w’'-]+", text[entity.start : entity.end])
-            # The last word first: "Lake Victoria Hospital" is a hospital.
-            kinds = [_KIND_WORDS.get(w.lower()) for w in (words[-1:] + words[:1]) if w[:1].isupper()] if len(words) > 1 else []
-            label = next((k for k in kinds if k), label)
+            if len(words) > 1:
+                # The last word first: "Lake Victoria Hospital" is a hospital.
+                last, first = words[-1], words[0]
+                kinds = [_KIND_LAST.get(last.lower()) if last[:1].isupper() else None,
+                         _KIND_FIRST.get(first.lower()) if first[:1].isupper() else None]
+                label = next((k for k in kinds if k), label)
         relabelled.append(entity if label == entity.label else Entity(entity.start, entity.end, label))
     return tuple(relabelled)
 
@@ -219,7 +226,9 @@ def written_as_name(text: str, label: str) -> bool:
     """Whether an entity reads as a name: numbers and dates always; names only when
     capitalised, as edited text writes them (a tagger's lower-case "entity", "jihadist",
     "the army", is a common noun)."""
-    return label not in NAME_LABELS or _LEADING_ARTICLE.sub("", text.strip(), count=1)[:1].isupper()
+    words = re.split(r"[\s-]+", _LEADING_ARTICLE.sub("", text.strip(), count=1))
+    # "al-Qaeda", "bin Laden", "de Mistura": a particle may lead a name in lower case.
+    return label not in NAME_LABELS or any(word[:1].isupper() for word in words)
 
 
 def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
@@ -250,9 +259,11 @@ class Gazetteer:
         return gazetteer
 
     def _settle(self, counts: Counter[tuple[str, str]]) -> None:
-        best: dict[str, tuple[int, str]] = {}
+        merged: Counter[tuple[str, str]] = Counter()
         for (key, label), count in counts.items():
-            key = same_marks(key)  # indexes counted before keys were, too
+            merged[same_marks(key), label] += count  # indexes counted before keys were, too
+        best: dict[str, tuple[int, str]] = {}
+        for (key, label), count in merged.items():
             if key not in best or count > best[key][0]:
                 best[key] = (count, label)
         self.labels = {key: label for key, (_, label) in best.items()}

@@ -117,6 +117,8 @@ def test_what_a_speaker_said_is_quoted_from_sentences_that_report_speech(news):
     assert result.found and result.short is None
     assert all("Ministry" in c.quote and "said" in c.quote for c in result.citations)
     assert_offsets_exact(result)
+    # Nor what they said about a topic no passage holds.
+    assert not answer("what did the Syrian Defense Ministry say about quantum computing?", index=news).found
     # A passage that names the speaker but reports nothing said does not answer.
     result = answer("What did Tartus say about the ships?", index=news)
     assert not result.found and result.hits

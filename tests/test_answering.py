@@ -133,7 +133,12 @@ def test_follow_ups_are_recognised():
         # Transliterated names: long words match with other vowels and single or doubled consonants.
         ("Mohammed al-Jalali", "Mohammad al-Jalali said", True),
         ("Jolani", "Abu Mohammed al-Julani", True),
-        ("Hezbollah", "Hizballah fighters", True),
+        ("Hezbollah", "Hizbollah fighters", True),
+        ("Bashar", "Mohammed al-Bashir", False),  # vowels outside their class name other people
+        ("Hussein", "Hassan Nasrallah", False),
+        ("Miller", "Robert Mueller", False),
+        ("Forces", "farces", False),
+        ("...", "any text at all", False),  # punctuation names nothing
         ("Mohammed al-Jalali", "Mohammed al-Jabali", False),  # a consonant differs
         ("Jolani", "Jolanis", True),
         ("Jolani", "Joland", False),  # the last letter holds
@@ -187,6 +192,14 @@ def test_the_group_or_the_man_points_back_to_a_name_of_that_kind():
     assert rewrite(analyze("where does the man live now?", GAZETTEER), history, GAZETTEER) == (
         "where does Abu Mohammad al-Jolani live now?"
     )
+    # A noun a clause defines is a new one, and a date is no antecedent.
+    assert rewrite(analyze("who was the man who shot the guard?", GAZETTEER), history, GAZETTEER) == (
+        "who was the man who shot the guard?"
+    )
+    dated = [turn("when did Assad flee?", short="8 December 2024")]
+    assert rewrite(analyze("was the group listed as terrorist?", GAZETTEER), dated, GAZETTEER) == (
+        "was the group listed as terrorist?"
+    )
     # A question that names something is about it: "the group" may be another.
     assert not analyze("did the group meet Russia?", GAZETTEER).follow_up
     assert rewrite(analyze("where does the man live now?", GAZETTEER), [turn("what happened?")], GAZETTEER) == (
@@ -238,6 +251,10 @@ def test_an_ellipsis_naming_what_the_previous_question_asked_for_takes_its_place
     assert analyze(rewritten, GAZETTEER).intent == "fact"  # no longer a list
     assert rewrite(analyze("and Iran?", GAZETTEER), [turn("who granted Assad asylum?")], GAZETTEER) == (
         "Iran granted Assad asylum?"
+    )
+    # Only where the question word is the subject: as the object, the name is added.
+    assert rewrite(analyze("and Iran?", GAZETTEER), [turn("what country did Assad flee to?")], GAZETTEER) == (
+        "what country did Assad flee to Iran?"
     )
     # A name of another kind than the one asked for is only added.
     assert rewrite(analyze("and Iran?", GAZETTEER), [turn("when did the rebels reach the capital?")], GAZETTEER) == (
@@ -342,6 +359,12 @@ def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words
     analysis = analyze("who granted Assad asylum?", GAZETTEER)
     quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
     assert short_answer(analysis, quotes, 0.9, load_model().short) == "Vladimir Putin"
+
+
+def test_a_short_answer_keeps_a_capital_letter_that_ends_a_name():
+    from rag.answering.compose import _clean
+
+    assert _clean("Plan A") == "Plan A" and _clean("the 4pm and") == "4pm"
 
 
 def test_a_list_item_ends_on_the_name_not_on_a_word_the_tagger_ran_on_to():
@@ -481,6 +504,7 @@ def test_only_capitalised_names_and_any_number_or_date_can_answer():
     assert written_as_name("the Kurds", "NORP") and written_as_name("Qatar", "GPE")
     assert not written_as_name("jihadist", "NORP") and not written_as_name("the army", "ORG")
     assert written_as_name("three", "CARDINAL") and written_as_name("last week", "DATE")
+    assert written_as_name("al-Qaeda", "ORG") and written_as_name("bin Laden", "PERSON")  # a particle leads
 
 
 def test_a_nationality_word_before_a_noun_is_an_adjective():
@@ -506,7 +530,7 @@ def test_a_name_takes_the_kind_its_own_first_or_last_word_says():
     text = "Troops took Mount Hermon near Lake Tiberias, then Mezzeh Airport; Bank of Syria staff and Mount 2 left."
     tagged = tuple(
         entity(text, name, label)
-        for name, label in [("Mount Hermon", "ORG"), ("Lake Tiberias", "PERSON"), ("Mezzeh Airport", "GPE"),
+        for name, label in [("Mount Hermon", "ORG"), ("Lake Tiberias", "ORG"), ("Mezzeh Airport", "GPE"),
                             ("Bank of Syria", "ORG"), ("Mount 2", "CARDINAL"), ("Troops", "NORP")]
     )
     relabelled = {text[e.start : e.end]: e.label for e in by_kind_word(text, tagged)}
@@ -515,6 +539,10 @@ def test_a_name_takes_the_kind_its_own_first_or_last_word_says():
         "Mount 2": "CARDINAL",  # a number keeps its label
         "Troops": "NORP",  # one word: nothing to read a kind from
     }
+    # A kind word in the other place is often another kind's, and a person keeps the label.
+    text = "West Bank, Coast Guard, Michael Bay"
+    tagged = (entity(text, "West Bank", "GPE"), entity(text, "Coast Guard", "ORG"), entity(text, "Michael Bay", "PERSON"))
+    assert by_kind_word(text, tagged) == tagged
     lower = "troops took the mount hermon road"
     assert by_kind_word(lower, (Entity(16, 28, "PERSON"),)) == (Entity(16, 28, "PERSON"),)  # kind words are capitalised in a name
 

@@ -64,6 +64,7 @@ def test_human_date():
         ("schools stay shut starting Friday", None),
         ("On Sunday they announced a curfew until Wednesday", "2024-12-08"),  # the one past day
         ("staff stayed until yesterday", "2024-12-08"),  # named days are what they say
+        ("back from Friday prayers", "2024-12-06"),  # "from" also looks back
     ],
 )
 def test_relative_day_is_read_from_the_day_of_writing(text, day):

@@ -1,6 +1,7 @@
 """The web app's pieces called directly, and the launched app through gradio_client."""
 
 import concurrent.futures
+import html
 import json
 import os
 import re
@@ -92,11 +93,12 @@ def test_a_turn_shows_quotes_with_markers_that_link_to_their_source_cards():
 
 
 def test_a_quote_with_its_own_quotation_marks_gets_none_added():
-    passage = hit("“There is no truth” to it, the ministry said. He called it a “grim record.”")
-    html_ = render_turn(turn(cited("what did they say?", passage, "“There is no truth” to it, the ministry said.")), 1)
-    assert '<q class="rag-q-opens">“There is no truth”' in html_
-    html_ = render_turn(turn(cited("what did he say?", passage, "He called it a “grim record.”")), 1)
-    assert '<q class="rag-q-closes">He called it' in html_
+    passage = hit("“We will not betray our friends.” “We will fight,” he said. He called it a “grim record.”")
+    html_ = render_turn(turn(cited("what did they say?", passage, "“We will not betray our friends.”")), 1)
+    assert '<q class="rag-q-own">“We will not betray' in html_
+    # A mark at one end only pairs with one inside: the browser's marks stay.
+    for quote in ("“We will fight,” he said.", "He called it a “grim record.”"):
+        assert f"<q>{html.escape(quote, quote=True)}</q>" in render_turn(turn(cited("what?", passage, quote)), 1)
 
 
 def test_the_short_answer_is_bold_only_when_there_is_one():

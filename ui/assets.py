@@ -88,8 +88,8 @@ LAYOUT_CSS = """
 #rag-chat .rag-turn p { margin: 0.25em 0; }
 #rag-chat .rag-short { font-size: var(--text-lg); }
 #rag-chat .rag-answer-text { line-height: 1.55; overflow-wrap: anywhere; }
-#rag-chat q.rag-q-opens::before { content: no-open-quote; }  /* the quote has its own mark */
-#rag-chat q.rag-q-closes::after { content: no-close-quote; }
+#rag-chat q.rag-q-own::before { content: no-open-quote; }  /* the quote has its own marks */
+#rag-chat q.rag-q-own::after { content: no-close-quote; }
 #rag-chat .rag-searched, #rag-chat .rag-narrowed, #rag-chat .rag-signal { font-size: var(--text-sm);
   color: var(--body-text-color-subdued); }
 #rag-chat a.rag-cite { font-weight: 700; color: var(--link-text-color); text-decoration: underline;

@@ -90,10 +90,11 @@ def _answer_text(result: Answer, number: int) -> str:
 
 
 def _own_marks(quote: str) -> str:
-    """The class of a quote that opens or closes with a quotation mark of its own (a
-    statement quoted whole): the browser's marks around ``<q>`` would double it (``”””``)."""
-    classes = [name for name, marks, at in (("rag-q-opens", "“\"‘", 0), ("rag-q-closes", "”\"’", -1)) if quote and quote[at] in marks]
-    return f' class="{" ".join(classes)}"' if classes else ""
+    """The class of a quote that both opens and closes with quotation marks of its own (a
+    statement quoted whole): the browser's marks around ``<q>`` would double them
+    (``“““ … ””``). A quote with one mark at one end only ("“We will fight,” he said.")
+    keeps the browser's, or its marks would no longer pair."""
+    return ' class="rag-q-own"' if len(quote) > 1 and quote[0] in "“\"" and quote[-1] in "”\"" else ""
 
 
 def _filters_note(filters: Filters) -> str:

@@ -17,6 +17,7 @@ live in their own module:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from rag.answering.candidates import Candidate, candidates, topic_unmentioned, u
 from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import rewrite
 from rag.answering.model import AnswerModel, load_model
-from rag.answering.question import QuestionAnalysis, analyze, speakers
+from rag.answering.question import QuestionAnalysis, analyze, said_about, speakers
 from rag.answering.select import RULES, Quote, Rules, select, statements
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
@@ -112,7 +113,9 @@ def decide(
         return abstain(analysis, question, hits, tried.confidence)
     if analysis.asks_statement and rules.statements and speakers(analysis):
         # What a named speaker said is quoted from the sentences that report it, at any
-        # confidence: see select.statements.
+        # confidence (see select.statements), when the passages hold the topic it is asked about.
+        if topic_unmentioned(dataclasses.replace(analysis, topic=said_about(analysis)), hits):
+            return abstain(analysis, question, hits, tried.confidence)
         quotes = statements(ranked, settings, analysis)
     elif tried.confidence < threshold and (
         # An overview or a day's summary answers below the threshold: what it asks for is

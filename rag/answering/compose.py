@@ -107,7 +107,7 @@ def short_answer(
         if found and _TIME_WORD.search(found):
             # The span read in its sentence: the words before it say whether it is past.
             sentence, at = best.hit.text[best.start : best.end], best.hit.text[best.start : best.end].find(found)
-            day = relative_day(sentence, best.hit.date, within=(at, at + len(found)) if at >= 0 else None)
+            day = relative_day(sentence, best.hit.date, near=(at, at + len(found)) if at >= 0 else None)
             if day is None:
                 # "last week", "in recent days": no day to state, only when it was reported.
                 return f"{found} (reported {human_date(best.hit.date)})"
@@ -188,4 +188,5 @@ def _clean(text: str) -> str:
     run one word past the name, and an answer never ends on a conjunction or preposition."""
     text = re.sub(r"^(?:the|The)\s+", "", text.strip())
     text = re.sub(r"[’']s?$", "", text).strip(" ,.;:")
-    return re.sub(r"(?:\s+(?:and|or|but|of|the|a|an|for|to|at|in|on|by|with|from))+$", "", text, flags=re.I)
+    # Lower case only: "Plan A", "Vitamin A" end on a capital.
+    return re.sub(r"(?:\s+(?:and|or|but|of|the|a|an|for|to|at|in|on|by|with|from))+$", "", text)

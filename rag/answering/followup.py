@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from rag.answering.question import (
     BACK_REFERENCE, BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis, noun_labels,
 )
-from rag.entities import Gazetteer, entity_key
+from rag.entities import Gazetteer, entity_key, written_as_name
 from rag.types import Answer
 
 # Which names a pronoun can stand for, in order of preference.
@@ -42,6 +42,8 @@ _LEADING_QUESTION_WORD = re.compile(
 )
 # Follow-up words that ask what another question word asks.
 _SAME_AS = {"how so": "how", "since when": "when"}
+# An auxiliary right after the question's asking words makes them its object.
+_AUXILIARY_NEXT = re.compile(r"\s+(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should)\b")
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about|also)\s+(?:in\s+|for\s+|about\s+)?(.+?)[?.!\s]*$", re.I)
 
 
@@ -104,11 +106,14 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
     if analysis.names:
         return rewritten
 
+    # Only names: an earlier short answer may be a date or a number.
+    named = [(name, label) for name, label in names if written_as_name(name, "NAME") and not re.search(r"\d", name)]
+
     def refer(match: re.Match) -> str:
         # A name of the noun's kind, else one of unknown kind (which may be it).
         kinds = noun_labels(match.group(1)) or frozenset()
         for wanted in (kinds, {"NAME"}):
-            found = next((name for name, label in names if label in wanted), None)
+            found = next((name for name, label in named if label in wanted), None)
             if found is not None:
                 return found
         return match.group(0)
@@ -129,9 +134,9 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
         same_kind = label == new_label or any(label in kind and new_label in kind for kind in kinds)
         if same_kind or "NAME" in (label, new_label):
             return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
-    # "and Germany?" after "which countries froze asylum decisions?": the new name is of
-    # the kind the earlier question asked for, so it asks whether it is one of them:
-    # "Germany froze asylum decisions?".
+    # "and Norway?" after "which countries signed the treaty?": the new name is of the
+    # kind the earlier question asked for, so it asks whether it is one of them: "Norway
+    # signed the treaty?".
     asked = _asked_with(earlier, read)
     if asked is not None and (new_label in read.expected or (new_label == "NAME" and read.expected)):
         return f"{new_name} {earlier[asked:].lstrip()}"
@@ -140,17 +145,23 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
 
 def _asked_with(question: str, read: QuestionAnalysis) -> int | None:
     """Where the question word and the noun it asks with end, when they open the
-    question ("who", "which countries", "what rebel group"); None otherwise."""
+    question as its subject ("who signed", "which countries signed", "what rebel group
+    took"); None otherwise (the object: "what country did Assad flee to?")."""
     lowered = question.lower()
-    start = re.match(r"\s*(?:(who|whom)|which|what)\b", lowered)
+    start = re.match(r"\s*(?:(who)|which|what)\b", lowered)
     if start is None:
         return None
-    if start.group(1):
-        return start.end()
-    if read.head_noun is None:
+    end = start.end()
+    if not start.group(1):
+        if read.head_noun is None:
+            return None
+        head = re.compile(r"\b" + re.escape(read.head_noun) + r"\b").search(lowered, end)
+        if head is None:
+            return None
+        end = head.end()
+    if _AUXILIARY_NEXT.match(lowered[end:]):
         return None
-    head = re.compile(r"\b" + re.escape(read.head_noun) + r"\b").search(lowered, start.end())
-    return head.end() if head is not None else None
+    return end
 
 
 def _ask_of_previous(previous: Answer, question: str) -> str:

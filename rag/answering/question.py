@@ -71,7 +71,7 @@ _LIST_NOUN = re.compile(r"^\s*(?:list|name|enumerate)\s+(?:(?:all|the|every|each
 # "What did the UN say?", "what was said about …": asks for what was said, a statement,
 # which no few words of a sentence hold.
 _ASKS_STATEMENT = re.compile(
-    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|was|were|is|are)\b.*\b(say|says|said|tell|told|"
+    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|was|were|is|are)\b.*?\b(say|says|said|tell|told|"
     r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
     re.I,
 )
@@ -146,7 +146,12 @@ _COMMON_SHORT_WORDS = frozenset("us un it am as at in on or an me we so no id is
 PRONOUNS = frozenset("he him his she her hers they them their theirs it its there".split())
 # "the group", "the man": a definite noun of a general kind, in a question that names
 # nothing, points back to what the conversation named, as a pronoun does.
-BACK_REFERENCE = re.compile(r"\bthe (group|organi[sz]ation|movement|militia|man|woman|person|country|city|town)\b", re.I)
+# Not one that a clause or phrase defines ("the man who shot …", "the country with …").
+BACK_REFERENCE = re.compile(
+    r"\bthe (group|organi[sz]ation|movement|militia|man|woman|person|country|city|town)\b"
+    r"(?!\s+(?:who|whom|whose|that|which|where|with|of|in|from|at|on)\b)",
+    re.I,
+)
 # These point back to someone even in a question that names other things ("what did he
 # write on Telegram?"); "it" and "there" often point nowhere ("is it true …", "is there …").
 _PERSONAL_PRONOUNS = frozenset("he him his she her hers they them their theirs".split())
@@ -217,6 +222,13 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         or ((any(w in PRONOUNS for w in words) or BACK_REFERENCE.search(text) is not None) and not names)
         or _there_without_a_place(text, names),
     )
+
+
+def said_about(analysis: QuestionAnalysis) -> str:
+    """What a statement question asks was said about: its words after the verb of
+    speech ("what did the UN say [about the curfew]?"), "" for none."""
+    match = _ASKS_STATEMENT.match(analysis.text) if analysis.asks_statement else None
+    return analysis.text[match.end() :] if match is not None else ""
 
 
 def speakers(analysis: QuestionAnalysis) -> list[str]:
@@ -385,6 +397,8 @@ def name_variants(name: str) -> set[str]:
 
 def mentions(text: str, name: str) -> bool:
     """True when ``text`` names ``name``, by one of its variants, as whole words."""
+    if not entity_key(name):
+        return False  # punctuation only: it names nothing
     return _mention_pattern(name).search(_folded(text)) is not None
 
 
@@ -406,13 +420,20 @@ def _mention_pattern(name: str) -> re.Pattern:
 
 
 # Names transliterated from other scripts are spelled many ways ("Mohammed", "Mohamad",
-# "Muhammad"; "Jolani", "Julani"; "Al Jazeera", "Al-Jazeera"): their vowels, doubled
-# consonants and the hyphens or spaces between their words vary, their consonants and
-# their first and last letters don't. So long words of a name match with
-# any vowels inside and any consonant single or doubled. Shorter words must match as
-# written: they would collide ("Iran", "Iraq"; "Hama", "Hamas"; "Mali", "male").
+# "Muhammad"; "Jolani", "Julani"; "Al Jazeera", "Al-Jazeera"): their vowels within a
+# class of neighbours (o/u, a/e, e/i), doubled consonants and the hyphens or spaces
+# between their words vary; their consonants, their first and last letters don't. So
+# long words of a name match with such vowels inside and any consonant single or
+# doubled. Other vowels name other people ("Bashar", "Bashir"; "Hussein", "Hassan"), and
+# shorter words must match as written: they would collide ("Iran", "Iraq"; "Mali", "male").
 _LOOSE_FROM = 6
 _VOWELS = "aeiou"
+_NEIGHBOURS = {"a": "ae", "e": "aei", "i": "ie", "o": "ou", "u": "ou"}
+
+
+def _vowels_like(run: str) -> str:
+    """A pattern for a run of vowels and its neighbours' spellings ("ia": [aei]+)."""
+    return "[" + "".join(sorted(set("".join(_NEIGHBOURS[v] for v in run)))) + "]+"
 
 
 def _spelled_any_way(variant: str) -> str:
@@ -427,6 +448,10 @@ def _spelled_any_way(variant: str) -> str:
             parts.append(re.escape(piece))
             continue
         inner = re.sub(r"([^aeiou])\1", r"\1", piece[1:-1])  # doubled consonants as single
-        loose = re.sub(r"[aeiou]+|[^aeiou]", lambda m: f"[{_VOWELS}]+" if m.group()[0] in _VOWELS else re.escape(m.group()) + "{1,2}", inner)
+        loose = re.sub(
+            r"[aeiou]+|[^aeiou]",
+            lambda m: _vowels_like(m.group()) if m.group()[0] in _VOWELS else re.escape(m.group()) + "{1,2}",
+            inner,
+        )
         parts.append(re.escape(piece[0]) + loose + re.escape(piece[-1]))
     return "".join(parts)

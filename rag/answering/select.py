@@ -179,7 +179,7 @@ def overview(
 # Verbs that report speech, in any tense, and quotation marks: where a text gives what
 # someone said.
 _REPORTS_SPEECH = re.compile(
-    r"[“”\"]|\b(?:say|says|said|tells?|told|writes?|wrote|add(?:s|ed)?|stated?|states|not(?:e|es|ed)|announce[sd]?|"
+    r"[“”\"]|\b(?:say|says|said|tells?|told|writes?|wrote|added|stated|noted|announce[sd]?|"
     r"claim(?:s|ed)?|insist(?:s|ed)?|explain(?:s|ed)?|argue[sd]?|declare[sd]?|tweet(?:s|ed)?|warn(?:s|ed)?|"
     r"stress(?:es|ed)?|urge[sd]?|acknowledge[sd]?|welcome[sd]?|condemn(?:s|ed)?|den(?:y|ies|ied)|"
     r"confirm(?:s|ed)?|according to|statement|spokes(?:man|woman|person))\b",
