@@ -238,7 +238,8 @@ def name_counts(names: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
     for text, label in names:
         # Edited text capitalises names; a tagger's lower-case "entity" ("the army")
         # is a common noun, and would turn every question using it into a name hunt.
-        if label in NAME_LABELS and written_as_name(text, label):
+        written = _LEADING_ARTICLE.sub("", text.strip(), count=1)
+        if label in NAME_LABELS and written[:1].isupper():
             key = entity_key(text)
             if key and not key.isdigit():
                 counts[key, label] += 1
