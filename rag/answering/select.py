@@ -164,15 +164,21 @@ def overview(
     about the topic than the best is noise. A day's overview is exempt: its passages are
     the day's most central ones, which no question's words score."""
     names = [name for name, _ in analysis.names if not name.islower()] if analysis is not None else []
+    chosen = [c for c in ranked if not names or any(mentions(c.text, name) for name in names)]
+    return _best_per_passage(chosen, settings, floor=analysis is not None and analysis.intent == "overview")
+
+
+def _best_per_passage(ranked: list[Candidate], settings: AnswerSettings, floor: bool) -> list[Quote]:
+    """The best sentence of each passage among ``ranked`` (best first), in the passages'
+    order, at most ``overview_passages``; with ``floor``, past the first two only those
+    scoring at least ``companion_share`` of the best."""
     best_of: dict[int, Candidate] = {}
     for candidate in ranked:
-        if names and not any(mentions(candidate.text, name) for name in names):
-            continue
         best_of.setdefault(candidate.hit.chunk_id, candidate)
     ordered = sorted(best_of.values(), key=lambda c: c.hit.rank)
-    if analysis is not None and analysis.intent == "overview" and ordered:
-        floor = settings.companion_share * max(c.probability for c in ordered)
-        ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= floor]
+    if floor and ordered:
+        least = settings.companion_share * max(c.probability for c in ordered)
+        ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= least]
     return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
 
 
@@ -200,12 +206,5 @@ def statements(ranked: list[Candidate], settings: AnswerSettings, analysis: Ques
     names = speakers(analysis)
     if not names:
         return []
-    best_of: dict[int, Candidate] = {}
-    for candidate in ranked:
-        if _REPORTS_SPEECH.search(candidate.text) and any(mentions(candidate.text, name) for name in names):
-            best_of.setdefault(candidate.hit.chunk_id, candidate)
-    ordered = sorted(best_of.values(), key=lambda c: c.hit.rank)
-    if ordered:
-        floor = settings.companion_share * max(c.probability for c in ordered)
-        ordered = ordered[:2] + [c for c in ordered[2:] if c.probability >= floor]
-    return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
+    chosen = [c for c in ranked if _REPORTS_SPEECH.search(c.text) and any(mentions(c.text, name) for name in names)]
+    return _best_per_passage(chosen, settings, floor=True)
