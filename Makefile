@@ -7,13 +7,26 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test-extras
 
-.PHONY: setup run index test bench browser test-extras clean
+.PHONY: setup run index test bench browser test-extras clean check-disk
+
+# The venv takes about 3 GB (torch, spaCy, gradio, the test extras) and pip needs room
+# for its downloads and builds besides: say so up front, rather than let pip stop half-way
+# with "No space left on device".
+NEEDED_MB := 5000
+check-disk:
+	@free=$$(df -Pm . | awk 'NR==2 {print $$4}'); \
+	if [ "$$free" -lt $(NEEDED_MB) ]; then \
+	  echo "make: only $$free MB free on the disk holding $$(pwd); setup needs about $(NEEDED_MB) MB." >&2; \
+	  echo "make: free some space (old clones, caches), then run the same command again." >&2; \
+	  exit 1; \
+	fi
 
 setup: $(STAMP)
 
 # torch is installed first and pinned, so that pip takes the CPU build on disk
 # instead of pulling a CUDA build for sentence-transformers.
 $(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory check-disk
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0

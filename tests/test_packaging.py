@@ -82,3 +82,14 @@ def test_a_script_that_only_searches_loads_neither_answers_nor_indexing(hash_ind
               {{"answer", "sync", "delete"}} <= set(dir(rag)))
     """)
     assert out.splitlines()[:2] == ["5 []", "True True True True"]
+
+
+def test_setup_refuses_to_start_on_a_full_disk_and_says_why():
+    root = CORPUS.parent
+    short = subprocess.run(["make", "--no-print-directory", "-C", str(root), "check-disk", "NEEDED_MB=999999999"],
+                           capture_output=True, text=True, timeout=60)
+    assert short.returncode != 0
+    assert "setup needs about 999999999 MB" in short.stderr and "free some space" in short.stderr
+    enough = subprocess.run(["make", "--no-print-directory", "-C", str(root), "check-disk", "NEEDED_MB=1"],
+                            capture_output=True, text=True, timeout=60)
+    assert enough.returncode == 0, enough.stderr
