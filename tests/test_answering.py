@@ -376,6 +376,30 @@ def test_a_list_item_ends_on_the_name_not_on_a_word_the_tagger_ran_on_to():
     assert short_answer(analysis, quotes, 0.9, load_model().short) == "Qatar, Egypt"
 
 
+@pytest.mark.parametrize(
+    "sentence, name, speaks",
+    [
+        ("Putin has no scheduled meetings with Assad, Peskov has said.", "Peskov", True),
+        ("Putin has no scheduled meetings with Assad, Peskov has said.", "Putin", False),  # what Peskov said
+        ("“We will not let Assad return,” said Foreign Minister Hakan Fidan.", "Fidan", True),
+        ("“We will not let Assad return,” said Foreign Minister Hakan Fidan.", "Assad", False),  # quoted
+        ("On Sunday, Benjamin Netanyahu said he gave the army an order.", "Netanyahu", True),
+        ("The source told the agency that Iran faces the inauguration of Donald Trump.", "Trump", False),
+        ("It added that Assad ordered a peaceful transition of power.", "Assad", False),
+        ("According to the Washington Post, the US is in touch with Ankara.", "Washington Post", True),
+        ("Qatar condemned Israel for moving into the buffer zone.", "Qatar", True),
+        ("Qatar condemned Israel for moving into the buffer zone.", "Israel", False),  # the object
+        ("Israel struck a depot in the south, local media reports claim, releasing a video.", "Israel", False),
+        ("The State Department designated al-Jolani as a “global terrorist” in 2013.", "Jolani", False),  # scare quotes
+        ("Iran was “surprised” by the army’s collapse, Iranian Foreign Minister Abbas Araghchi has said.", "Iran", True),
+    ],
+)
+def test_a_statement_is_quoted_only_where_the_name_is_the_speaker(sentence, name, speaks):
+    from rag.answering.select import spoken_by
+
+    assert spoken_by(sentence, [name]) is speaks
+
+
 @pytest.mark.parametrize("question", ["what did Putin say?", "What was said about the asylum?", "what did the Kremlin announce?"])
 def test_a_question_about_what_was_said_gets_no_short_answer(question):
     text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."

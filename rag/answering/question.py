@@ -399,13 +399,21 @@ def mentions(text: str, name: str) -> bool:
     """True when ``text`` names ``name``, by one of its variants, as whole words."""
     if not entity_key(name):
         return False  # punctuation only: it names nothing
-    return _mention_pattern(name).search(_folded(text)) is not None
+    return _mention_pattern(name).search(folded(text)) is not None
+
+
+def mention_starts(text: str, name: str) -> list[int]:
+    """Where ``text`` names ``name`` (as ``mentions`` reads it): offsets in ``folded(text)``."""
+    if not entity_key(name):
+        return []
+    return [m.start() for m in _mention_pattern(name).finditer(folded(text))]
 
 
 # The same sentences and paragraphs are checked for each of the question's names, and
 # again by the next question about them; folding text with accents is the slow path.
 @functools.lru_cache(maxsize=2048)
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
+    """``text`` as names are looked for in it: lower case, no accents, typed marks."""
     return same_marks(fold(text))
 
 

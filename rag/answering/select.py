@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import QuestionAnalysis, mentions, speakers
+from rag.answering.question import QuestionAnalysis, folded, mention_starts, mentions, speakers
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
 
@@ -182,15 +182,16 @@ def _best_per_passage(ranked: list[Candidate], settings: AnswerSettings, floor: 
     return [Quote(c, c.start, c.end) for c in ordered[: settings.overview_passages]]
 
 
-# Verbs that report speech, in any tense, and quotation marks: where a text gives what
-# someone said.
-_REPORTS_SPEECH = re.compile(
-    r"[“”\"]|\b(?:say|says|said|tells?|told|writes?|wrote|added|stated|noted|announce[sd]?|"
+# Verbs that report speech, in any tense: where a text gives what someone said.
+_SPEECH_WORD = re.compile(
+    r"\b(?:say|says|said|tells?|told|writes?|wrote|added|stated|noted|announce[sd]?|"
     r"claim(?:s|ed)?|insist(?:s|ed)?|explain(?:s|ed)?|argue[sd]?|declare[sd]?|tweet(?:s|ed)?|warn(?:s|ed)?|"
     r"stress(?:es|ed)?|urge[sd]?|acknowledge[sd]?|welcome[sd]?|condemn(?:s|ed)?|den(?:y|ies|ied)|"
     r"confirm(?:s|ed)?|according to|statement|spokes(?:man|woman|person))\b",
     re.I,
 )
+# Those verbs, or a quotation mark.
+_REPORTS_SPEECH = re.compile(r"[“”\"]|" + _SPEECH_WORD.pattern, re.I)
 
 
 def statements(ranked: list[Candidate], settings: AnswerSettings, analysis: QuestionAnalysis) -> list[Quote]:
@@ -206,5 +207,85 @@ def statements(ranked: list[Candidate], settings: AnswerSettings, analysis: Ques
     names = speakers(analysis)
     if not names:
         return []
-    chosen = [c for c in ranked if _REPORTS_SPEECH.search(c.text) and any(mentions(c.text, name) for name in names)]
+    chosen = [c for c in ranked if _REPORTS_SPEECH.search(c.text) and spoken_by(c.text, names)]
     return _best_per_passage(chosen, settings, floor=True)
+
+
+# Verbs of speech that the speaker may follow ("…,” said the minister; according to
+# the ministry; a spokesman, Dmitry Peskov). Other verbs of speech take what is spoken
+# of as their object ("Qatar condemned Israel"): a name after those is no speaker.
+_SPEAKER_MAY_FOLLOW = re.compile(
+    r"\b(?:says?|said|added|wrote|stated|noted|according to|statements?|spokes(?:man|woman|person))\b"
+)
+# How far past such a word its speaker may stand: "said Foreign Minister Hakan Fidan".
+_SPEAKER_REACH = 3
+
+
+def spoken_by(sentence: str, names: list[str]) -> bool:
+    """Whether ``sentence`` reports something said by one of ``names``, as news writes
+    it, outside any quotation:
+
+    - an attribution set off by a comma or a closing quotation mark ("…, a White House
+      official has told journalists.", "…,” said X.", "…, local media claim, …") names
+      the speaker inside it; what stands before it is what was said;
+    - else the speaker stands before the first verb of speech ("X said …", "X told
+      reporters …") or just after one that its speaker may follow ("according to X",
+      but not "added that X …").
+
+    A name elsewhere is part of what someone else said ("the source told the agency
+    that … Trump …"; "Reports that Assad … are untrue, an official said"): the sentence
+    names it but reports nothing of its words. Quotation marks alone attribute nothing
+    (scare quotes: "designated X as a “global terrorist”")."""
+    text = folded(sentence)
+    verbs = list(_SPEECH_WORD.finditer(text))
+    if not verbs:
+        return False
+    clause = next((c for c in map(lambda v: _set_off_attribution(text, v), verbs) if c is not None), None)
+    for name in names:
+        for at in mention_starts(sentence, name):
+            if _quoted(text, at):
+                continue
+            if clause is not None:
+                if clause[0] < at < clause[1]:
+                    return True
+                continue
+            if at < verbs[0].start():
+                return True
+            if any(
+                verb.end() <= at and _speaker_next(text[verb.end() : at])
+                for verb in _SPEAKER_MAY_FOLLOW.finditer(text, 0, at)
+            ):
+                return True
+    return False
+
+
+def _speaker_next(between: str) -> bool:
+    """Whether a name after a verb of speech, with ``between`` them, is its speaker:
+    close to it ("said Foreign Minister X"), not after "that" (what was said)."""
+    words = between.split()
+    return len(words) <= _SPEAKER_REACH and "that" not in words
+
+
+# An attribution set off by commas is short: up to this many words before its verb
+# ("a senior White House official has told") and after it ("told journalists on Monday").
+_CLAUSE_BEFORE, _CLAUSE_AFTER = 7, 4
+
+
+def _set_off_attribution(text: str, verb: re.Match) -> tuple[int, int] | None:
+    """Where the attribution around ``verb`` begins and ends, when it is set off from
+    what was said: after a comma or closing quotation mark, and running to the end of
+    the sentence or to the next comma."""
+    opening = max(text.rfind(",", 0, verb.start()), text.rfind("”", 0, verb.start()))
+    if opening < 0 or len(text[opening + 1 : verb.start()].split()) > _CLAUSE_BEFORE:
+        return None
+    comma = text.find(",", verb.end())
+    closing = comma if comma >= 0 else len(text)
+    if len(text[verb.end() : closing].split()) > _CLAUSE_AFTER:
+        return None
+    return opening, closing
+
+
+def _quoted(text: str, at: int) -> bool:
+    """Whether offset ``at`` of ``text`` lies inside a quotation."""
+    before = text[:at]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
