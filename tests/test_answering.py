@@ -361,6 +361,26 @@ def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words
     assert short_answer(analysis, quotes, 0.9, load_model().short) == "Vladimir Putin"
 
 
+@pytest.mark.parametrize(
+    "sentence, place, placed",
+    [
+        ("Rebels freed the prisoners of the prison near Damascus.", "near Damascus", True),
+        ("Rebels freed the prisoners of the prison near Damascus.", "Damascus", True),
+        ("The talks were held in the north of Syria.", "Syria", True),
+        ("Russia granted him asylum.", "Russia", False),  # a country that acts
+        ("She worked at Google for years.", "Google", False),  # a company, no place
+    ],
+)
+def test_who_is_not_answered_by_a_place_named_as_where(sentence, place, placed):
+    from rag.answering.compose import _placed
+
+    name = place.split()[-1]
+    entities = (entity(sentence, name, "ORG" if name == "Google" else "GPE"),)
+    span = Entity(sentence.index(place), sentence.index(place) + len(place), "NAME")
+    assert _placed(analyze("who freed them?", GAZETTEER), sentence, span, entities) is placed
+    assert not _placed(analyze("where were they freed?", GAZETTEER), sentence, span, entities)
+
+
 def test_a_short_answer_keeps_a_capital_letter_that_ends_a_name():
     from rag.answering.compose import _clean
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rag.answering.question import QuestionAnalysis
+from rag.answering.question import PLACES, QuestionAnalysis
 from rag.answering.select import Quote
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import Entity, nationality_adjective
@@ -91,7 +91,9 @@ def short_answer(
         items: dict[str, str] = {}
         for quote in quotes:
             for entity in _ranked_answers(analysis, quote):
-                if _modifies_next(analysis, quote.hit.text, entity, quote.candidate.entities):
+                if _modifies_next(analysis, quote.hit.text, entity, quote.candidate.entities) or _placed(
+                    analysis, quote.hit.text, entity, quote.candidate.entities
+                ):
                     continue
                 text = _clean(quote.hit.text[entity.start : entity.end])
                 items.setdefault(fold(text), text)
@@ -152,6 +154,8 @@ def _best_span(
         return None
     if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
         return None
+    if _placed(analysis, text, span, candidate.entities):
+        return None
     return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
@@ -161,6 +165,25 @@ def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities
     nationality was …?": "the [German] physicist"), never one asking who or where."""
     return analysis.expected != {"NORP"} and any(
         (e.start, e.end) == (span.start, span.end) and nationality_adjective(text, e) for e in entities
+    )
+
+
+# Prepositions that put what follows them as a place: "near Damascus", "in the north".
+_AT_A_PLACE = re.compile(
+    r"\b(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?|"
+    r"(?:north|south|east|west)(?:ern)?(?:-?(?:east|west)(?:ern)?)? of)\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+def _placed(analysis: QuestionAnalysis, text: str, span: Entity, entities) -> bool:
+    """Whether the span holds a place named as where something is or happens ("the
+    prison [near Damascus]"), for a question asking who: a country or city can act
+    ("Russia granted asylum"), but one after a preposition of place only locates it. A
+    company after "at" ("worked at Google") is no place, and answers."""
+    return "PERSON" in analysis.expected and any(
+        e.label in PLACES and e.start < span.end and span.start < e.end and _AT_A_PLACE.search(text[max(0, e.start - 40) : e.start])
+        for e in entities
     )
 
 
