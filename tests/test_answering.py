@@ -744,3 +744,45 @@ def test_a_model_file_from_another_version_says_to_refit_it(tmp_path):
     stale.write_text(json.dumps(data))
     with pytest.raises(RagError, match="refit it: python scripts/fit_answer_model.py"):
         load_model(str(stale))
+
+
+ROLES = [
+    "Israeli Prime Minister Benjamin Netanyahu spoke on Monday.",
+    "Former Syrian prime minister Riad Hijab could lead the transition.",
+    "The Israeli deployment is temporary, Foreign Minister Gideon Saar has said.",
+    "Syrian Prime Minister Mohammad al-Jalali stayed in his home.",
+]
+
+
+def role_candidates():
+    ranked = []
+    for i, text in enumerate(ROLES):
+        name = {0: "Benjamin Netanyahu", 1: "Riad Hijab", 2: "Gideon Saar", 3: "Mohammad al-Jalali"}[i]
+        h = hit(text, rank=i + 1, chunk_id=i)
+        ranked.append(candidate(h, text, 0.9 - 0.1 * i, answers=(entity(text, name, "PERSON"),)))
+    return ranked
+
+
+@pytest.mark.parametrize(
+    "question, holder",
+    [
+        ("who is the Israeli foreign minister?", "Gideon Saar"),  # a bare title; "Israeli" elsewhere in the sentence
+        ("who is the Syrian prime minister?", "Mohammad al-Jalali"),  # not the Israeli one, nor a former one
+        ("who was the former Syrian prime minister?", "Riad Hijab"),
+        ("who is the Israeli prime minister?", "Benjamin Netanyahu"),
+    ],
+)
+def test_who_holds_a_role_is_answered_where_a_title_names_it(question, holder):
+    analysis = analyze(question, GAZETTEER)
+    assert analysis.expected == {"PERSON"} and analysis.role
+    quotes = select(analysis, role_candidates())
+    assert holder in quotes[0].text
+    # Switched off, the best sentence is quoted, whatever its title.
+    assert select(analysis, role_candidates(), rules=Rules(titles=False))[0].text == ROLES[0]
+
+
+def test_a_role_is_read_only_from_a_question_asking_who_holds_it():
+    assert analyze("who was the leader of Russia in the 1960s?").role == ("leader",)
+    assert analyze("who was the king ranked above?").role == ()  # the role is the subject
+    assert analyze("who is the kremlin spokesman?").role == ("kremlin", "spokesman")
+    assert analyze("who granted Assad asylum?").role == ()

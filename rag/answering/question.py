@@ -178,6 +178,7 @@ class QuestionAnalysis:
     head_noun: str | None = None  # "group" in "which group …"
     follow_up: bool = False  # leans on an earlier turn: a pronoun with no name, "and …?"
     asks_statement: bool = False  # asks what was said ("what did the UN say?"): no short answer
+    role: tuple[str, ...] = ()  # "who is the prime minister?" asks who holds ("prime", "minister")
 
     @property
     def plural(self) -> bool:
@@ -216,6 +217,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         keywords=keywords,
         topic=_topic(text, dates),
         head_noun=head,
+        role=_role(lowered) if intent == "fact" else (),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
@@ -318,7 +320,31 @@ def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
     return any(fold(rest) == fold(name) for name, _ in names)
 
 
+# "who is the prime minister?", "who was the leader of the group in 1960?": a
+# who-question about a role asks for the person holding it. Not when a verb follows
+# ("who was the king ranked above?"): then the role is the subject, and who the object.
+_WHO_HOLDS = re.compile(
+    r"^\s*who(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|a|an)\s+((?:[a-z’'-]+\s+){0,3}?)([a-z-]+)"
+    r"(?:\s*\??\s*$|\s+(?:of|in|at|for)\b(.*))"
+)
+
+
+def _role(lowered: str) -> tuple[str, ...]:
+    """The words of the role a who-question asks the holder of ("the [Syrian prime
+    minister]"), or () when it asks no such thing."""
+    role = _WHO_HOLDS.match(lowered)
+    if (
+        role is None
+        or _NOUN_LABELS.get(_singular(role.group(2))) != frozenset({"PERSON"})
+        or re.search(r"[a-z]{2}(?:ed|ing)\b", role.group(3) or "")
+    ):
+        return ()
+    return tuple(role.group(1).split()) + (role.group(2),)
+
+
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
+    if _role(lowered):
+        return frozenset({"PERSON"})
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):

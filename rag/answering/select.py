@@ -26,6 +26,7 @@ class Rules:
     dispute: bool = True
     list_items: bool = True
     statements: bool = True
+    titles: bool = True
 
 
 RULES = Rules()
@@ -119,6 +120,8 @@ def select(
     if analysis.intent in ("overview", "day"):
         return [_widen(q, rules) for q in overview(ranked, settings, analysis)]
     best = ranked[0]
+    if analysis.role and rules.titles:
+        best = next((c for c in ranked if titled(c, analysis) is not None), best)
     chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
     floor = settings.companion_share * best.probability
     if analysis.intent == "list" and rules.list_items:
@@ -144,6 +147,58 @@ def select(
         if not any(quote.overlaps(q) for q in widened):  # context may have made two quotes meet
             widened.append(quote)
     return widened
+
+
+# A title that says its holder no longer holds it.
+_PAST_TITLE = frozenset("former ex-president ex then late outgoing ousted deposed".split())
+# How far before a name its title may begin: "Israeli Prime Minister Benjamin Netanyahu".
+_TITLE_WORDS = 5
+
+
+def titled(candidate: Candidate, analysis: QuestionAnalysis):
+    """The person ``candidate`` titles with the role the question asks the holder of,
+    or None: "who is the foreign minister?" is answered where a sentence writes
+    "Foreign Minister [Gideon Saar]" or "[X], the foreign minister", as a reader looks
+    for the title beside a name.
+
+    The title holds every word of the role ("Syrian prime minister"); a bare title
+    ("Foreign Minister Gideon Saar") may leave the role's first words to the rest of
+    the sentence ("… Israeli forces …"), but a title with words of its own ("Israeli
+    Prime Minister …") is another role. A "former" title answers only a question that
+    says so ("who was the former …")."""
+    text = candidate.hit.text
+    role = [_stem(w) for w in analysis.role]
+    core = role[-2:]
+    sentence = set(_stems(folded(candidate.text)))
+    asks_past = bool(set(folded(analysis.text).split()) & _PAST_TITLE)
+    for person in (e for e in candidate.entities if e.label == "PERSON"):
+        before = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])[-1].split()[-_TITLE_WORDS:]
+        after = re.split(r"[.;:“”\"()]", text[person.end : candidate.end])[0]
+        after = after[2:].split()[:_TITLE_WORDS] if after.startswith(", ") else []
+        for title in (before, after):
+            words = folded(" ".join(title)).split()
+            if set(words) & _PAST_TITLE and not asks_past:
+                continue
+            stems = [_stem(re.sub(r"[^a-z'-]", "", w)) for w in words]
+            if not all(w in stems for w in core):
+                continue
+            own = [w for w in title[: _first_of(stems, core)] if w[:1].isupper() and _stem(folded(w)) not in role]
+            if all(w in stems for w in role) or (not own and all(w in sentence for w in role)):
+                return person
+    return None
+
+
+def _first_of(stems: list[str], core: list[str]) -> int:
+    return min(stems.index(w) for w in core)
+
+
+# Words compared by their first letters: "Syria" and "Syrian", "minister" and "ministers".
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(w) for w in re.findall(r"[a-z][a-z'-]*", text)]
 
 
 def overview(
