@@ -65,6 +65,9 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("Give me an overview of the refugee situation", "overview", frozenset()),
         ("what happened on December 7?", "day", frozenset()),
         ("what happened on Sunday?", "day", frozenset()),  # the one Sunday of the documents' days
+        ("what happened in Manbij?", "overview", frozenset()),  # an account of a place, not one fact
+        ("what happened to the Russian bases?", "overview", frozenset()),
+        ("who is the Turkish foreign minister?", "fact", frozenset({"PERSON"})),  # a role held by a person
         ("golan buffer zone", "overview", frozenset()),  # search-box keywords: a topic
         ("the company was sold to", "fact", frozenset()),  # a question with a gap, not a topic
         ("buffer zone?", "fact", frozenset()),

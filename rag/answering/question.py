@@ -103,7 +103,7 @@ _OVERVIEW = re.compile(
     r"(?:know|learn|hear|read) (?:more )?about|"
     r"give (?:me )?(?:an? )?(?:overview|summary|rundown|update|briefing) (?:of|on|about)|(?:an? )?(?:overview|summary|rundown) of|"
     r"what(?:'s| is) (?:the )?(?:latest|news) (?:on|about|in|with|from)|"
-    r"what(?:'s| is| are) (?:happening|going on) (?:in|with|to|at|around)|what(?:'s| is) the situation (?:in|with|at|around)|"
+    r"what(?:'s| is| are) (?:happening|going on) (?:in|with|to|at|around)|what(?: has)? happened (?:in|to|at|around)|what(?:'s| is) the situation (?:in|with|at|around)|"
     r"(?:catch|fill) me (?:up on|in on)|(?:brief|update) me (?:on|about)|describe|explain)\b",
     re.I,
 )
