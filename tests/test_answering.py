@@ -791,3 +791,57 @@ def test_a_role_is_read_only_from_a_question_asking_who_holds_it():
     assert analyze("who was the king ranked above?").role == ()  # the role is the subject
     assert analyze("who is the kremlin spokesman?").role == ("kremlin", "spokesman")
     assert analyze("who granted Assad asylum?").role == ()
+
+
+@pytest.mark.parametrize(
+    "sentence, names, listed",
+    [
+        ("Rebels took the cities of Aleppo, Hama, Homs, and Al-Qusayr at the border with Lebanon.",
+         ["Aleppo", "Hama", "Homs", "Al-Qusayr", "Lebanon"], ["Aleppo", "Hama", "Homs", "Al-Qusayr"]),
+        ("Envoys from countries such as Qatar and Egypt met.", ["Qatar", "Egypt"], ["Qatar", "Egypt"]),
+        ("Three nations – Denmark, Sweden, and Norway – paused decisions.", ["Denmark", "Sweden", "Norway"],
+         ["Denmark", "Sweden", "Norway"]),
+        # A name after a bare comma ends no list: it is something else.
+        ("Troops left the city of Homs, Syrian media said.", ["Homs", "Syrian"], ["Homs"]),
+        ("Troops left the cities in the north, Aleppo included.", ["Aleppo"], []),  # no list right after the noun
+    ],
+)
+def test_names_listed_under_a_noun_of_their_kind_take_its_kind(sentence, names, listed):
+    from rag.entities import listed_under, under_kind_noun
+
+    tagged = tuple(entity(sentence, n, "PERSON") for n in names)  # the small tagger's mistakes
+    found = [sentence[e.start : e.end] for _, items in listed_under(sentence, tagged) for e in items]
+    assert found == listed
+    relabelled = {sentence[e.start : e.end]: e.label for e in under_kind_noun(sentence, tagged)}
+    assert [n for n in names if relabelled[n] == "GPE"] == listed
+
+
+def test_a_list_a_passage_gives_under_the_asked_noun_answers_below_the_threshold():
+    from rag.answering import Attempt, decide
+
+    listing = "Rebels took the cities of Aleppo, Hama and Homs last week."
+    texts = [listing, "The city of Latakia stayed calm.", "Fighting went on near the coast."]
+    hits = [hit(text, rank=i, chunk_id=i) for i, text in enumerate(texts, 1)]
+    ranked = [candidate(hits[2], texts[2], 0.05), candidate(hits[0], listing, 0.04,
+                                                             answers=tuple(entity(listing, n, "GPE") for n in ("Aleppo", "Hama", "Homs"))),
+              candidate(hits[1], texts[1], 0.03, answers=(entity(texts[1], "Latakia", "GPE"),))]
+    analysis = analyze("which cities did the rebels take?", GAZETTEER)
+    result = decide(analysis.text, Attempt(analysis, hits, ranked, 0.05, False, []))
+    assert result.found and [c.quote for c in result.citations] == [listing]  # only the writer's list
+    assert result.short == "Aleppo, Hama, Homs"
+    # Switched off, the confidence decides, and it is too low.
+    assert not decide(analysis.text, Attempt(analysis, hits, ranked, 0.05, False, []), rules=Rules(writers_lists=False)).found
+    # A list under another noun is no answer to this question.
+    other = analyze("which villages did the rebels take?", GAZETTEER)
+    assert not decide(other.text, Attempt(other, hits, ranked, 0.05, False, [])).found
+
+
+def test_no_list_of_names_after_a_collective_of_or_before_a_noun():
+    from rag.entities import listed_under
+
+    for sentence, name, label in [("A group of Syrians crossed the border.", "Syrians", "NORP"),
+                                  ("They shelled the villages of Syrian farmers.", "Syrian", "NORP")]:
+        assert listed_under(sentence, (entity(sentence, name, label),)) == []
+    sentence = "Groups such as Hezbollah and Hamas were named."
+    tagged = (entity(sentence, "Hezbollah", "ORG"), entity(sentence, "Hamas", "ORG"))
+    assert [len(items) for _, items in listed_under(sentence, tagged)] == [2]

@@ -28,7 +28,7 @@ from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import rewrite
 from rag.answering.model import AnswerModel, load_model
 from rag.answering.question import QuestionAnalysis, analyze, said_about, speakers
-from rag.answering.select import RULES, Quote, Rules, select, statements
+from rag.answering.select import RULES, Quote, Rules, select, statements, writers_list
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
 
@@ -117,15 +117,22 @@ def decide(
         if topic_unmentioned(dataclasses.replace(analysis, topic=said_about(analysis)), hits):
             return abstain(analysis, question, hits, tried.confidence)
         quotes = statements(ranked, settings, analysis)
-    elif tried.confidence < threshold and (
+    elif tried.confidence >= threshold:
+        quotes = select(analysis, ranked, settings, rules)
+    elif analysis.intent in ("overview", "day"):
         # An overview or a day's summary answers below the threshold: what it asks for is
         # spread over passages, so no one sentence stands out as the answer. It still
         # needs passages about its topic.
-        analysis.intent not in ("overview", "day") or topic_unmentioned(analysis, hits)
-    ):
-        return abstain(analysis, question, hits, tried.confidence)
-    else:
+        if topic_unmentioned(analysis, hits):
+            return abstain(analysis, question, hits, tried.confidence)
         quotes = select(analysis, ranked, settings, rules)
+    elif rules.writers_lists and any(writers_list(c, analysis) for c in ranked):
+        # So does a list that passages give under the noun asked for ("the cities of …",
+        # select.writers_list): those lists are quoted, one per passage, and nothing
+        # the threshold would not vouch for beside them.
+        quotes = select(analysis, [c for c in ranked if writers_list(c, analysis)], settings, rules)
+    else:
+        return abstain(analysis, question, hits, tried.confidence)
     if not quotes:
         # An overview of a name that no candidate sentence states: nothing to quote.
         return abstain(analysis, question, hits, tried.confidence)

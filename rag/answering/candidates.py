@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.question import QuestionAnalysis, mentions
-from rag.entities import Entity, by_kind_word, entity_key, written_as_name
+from rag.entities import Entity, by_kind_word, entity_key, under_kind_noun, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
 from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
 from rag.types import Hit
@@ -178,7 +178,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     question_weight = sum(idf.get(t, 1.0) for t in question_words) or 1.0
     sentence_words = tokenize(texts)
     lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, _, _ in spans])
-    entities = {hit.chunk_id: by_kind_word(hit.text, store.entities(hit.chunk_id)) for hit in hits}
+    entities = {hit.chunk_id: under_kind_noun(hit.text, by_kind_word(hit.text, store.entities(hit.chunk_id))) for hit in hits}
 
     result = []
     for (hit, s, e, position), text, similarity, words, lead_in in zip(spans, texts, similarities, sentence_words, lead_ins):

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answering.question import PLACES, QuestionAnalysis
-from rag.answering.select import Quote
+from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import Entity, nationality_adjective
 from rag.lexical import fold
@@ -90,13 +90,15 @@ def short_answer(
     if analysis.intent == "list":
         items: dict[str, str] = {}
         for quote in quotes:
-            for entity in _ranked_answers(analysis, quote):
+            # Where the writer lists what was asked under its noun ("the cities of …"),
+            # that list is the sentence's answer; other names in it are not items.
+            for entity in writers_items(quote.candidate, analysis) or _ranked_answers(analysis, quote):
                 if _modifies_next(analysis, quote.hit.text, entity, quote.candidate.entities) or _placed(
                     analysis, quote.hit.text, entity, quote.candidate.entities
                 ):
                     continue
                 text = _clean(quote.hit.text[entity.start : entity.end])
-                items.setdefault(fold(text), text)
+                items.setdefault(re.sub(r"[\s-]+", "", fold(text)), text)  # "Al-Qusayr", "Al Qusayr": one place
         return ", ".join(list(items.values())[:6]) or None
     best = quotes[0]
     found = _best_span(analysis, best, confidence, model, reading) if model is not None else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
 from rag.answering.question import QuestionAnalysis, folded, mention_starts, mentions, speakers
+from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
 
@@ -27,6 +28,7 @@ class Rules:
     list_items: bool = True
     statements: bool = True
     titles: bool = True
+    writers_lists: bool = True
 
 
 RULES = Rules()
@@ -122,6 +124,8 @@ def select(
     best = ranked[0]
     if analysis.role and rules.titles:
         best = next((c for c in ranked if titled(c, analysis) is not None), best)
+    if analysis.intent == "list" and rules.writers_lists:
+        best = next((c for c in ranked if writers_list(c, analysis)), best)
     chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
     floor = settings.companion_share * best.probability
     if analysis.intent == "list" and rules.list_items:
@@ -147,6 +151,37 @@ def select(
         if not any(quote.overlaps(q) for q in widened):  # context may have made two quotes meet
             widened.append(quote)
     return widened
+
+
+def writers_list(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
+    """Whether the sentence lists two names or more under the noun the question asks
+    for ("which cities …?": "… the cities of Aleppo, Hama and Homs"): the writer's own
+    list of what was asked, which a reader would quote, however the question's other
+    words score."""
+    return any(len(items) >= 2 for items in _lists_of_asked(candidate, analysis))
+
+
+def writers_items(candidate: Candidate, analysis: QuestionAnalysis) -> tuple:
+    """The names the sentence names under the noun a list question asks for, in one
+    list or several ("the city of Homs … the city of Al Qusayr")."""
+    return tuple(item for items in _lists_of_asked(candidate, analysis) for item in items)
+
+
+def _lists_of_asked(candidate: Candidate, analysis: QuestionAnalysis) -> list[tuple]:
+    if analysis.intent != "list" or not analysis.head_noun:
+        return []
+    asked = _one(analysis.head_noun)
+    return [
+        items
+        for noun, items in listed_under(candidate.hit.text, candidate.entities)
+        if _one(noun) == asked and candidate.start <= items[0].start and items[-1].end <= candidate.end
+    ]
+
+
+def _one(noun: str) -> str:
+    """A noun in the singular, near enough to compare two ("cities", "city")."""
+    noun = noun.lower()
+    return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1] if noun.endswith("s") else noun
 
 
 # A title that says its holder no longer holds it.
