@@ -370,6 +370,7 @@ def test_the_shipped_model_answers_who_with_the_person_beside_the_question_words
         ("Rebels freed the prisoners of the prison near Damascus.", "near Damascus", True),
         ("Rebels freed the prisoners of the prison near Damascus.", "Damascus", True),
         ("The talks were held in the north of Syria.", "Syria", True),
+        ("The army took a district in the northern part of Syria.", "Syria", True),
         ("Russia granted him asylum.", "Russia", False),  # a country that acts
         ("She worked at Google for years.", "Google", False),  # a company, no place
     ],

@@ -170,9 +170,11 @@ def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities
     )
 
 
-# Prepositions that put what follows them as a place: "near Damascus", "in the north".
+# Prepositions that put what follows them as a place: "near Damascus", "in the north",
+# also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
 _AT_A_PLACE = re.compile(
-    r"\b(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?|"
+    r"\b(?:(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?)"
+    r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:parts?|areas?|outskirts|suburbs?|edges?|heart|cent(?:re|er)|countryside)\s+of)?|"
     r"(?:north|south|east|west)(?:ern)?(?:-?(?:east|west)(?:ern)?)? of)\s+(?:the\s+)?$",
     re.I,
 )
