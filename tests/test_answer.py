@@ -159,6 +159,31 @@ def test_a_thing_named_by_what_it_did_is_answered_in_two_steps(tmp_path):
     assert result.short == "2016"
 
 
+TWO_STEPS_SHARED_WORDS = """On Sunday, fighters of the Northern Front, a terrorist group, captured the old prison in Varna.
+
+Officials in Lund said the harbour would stay closed for a week of repairs.
+
+The council listed the Northern Front on a sanctions register in 2014.
+
+The council listed the Northern Front as a terrorist organisation in 2016, the report said.
+
+Weather: rain is expected over the coast for the rest of the week.
+"""
+
+
+def test_the_second_step_asks_the_question_with_the_name_in_place_of_its_clause(tmp_path):
+    # The main clause shares a word ("terrorist") with the first step's sentence: it is
+    # still asked ("in which year was Northern Front listed as terrorist?"), while the
+    # words of the relative clause ("captured the prison in Varna") are not.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "report.txt").write_text(TWO_STEPS_SHARED_WORDS, encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    result = answer("In which year was the group that captured the prison in Varna listed as terrorist?",
+                    index=tmp_path / "index")
+    assert result.found and result.short == "2016"
+    assert "captured the old prison" in result.citations[0].quote
+
+
 # -- the default corpus, MiniLM and spaCy ------------------------------------------------
 
 
@@ -194,3 +219,20 @@ def test_a_nationality_adjective_answers_only_a_question_about_nationality(corpu
     assert result.short is not None and "Turkish" in result.short
     result = answer("who toppled Assad?", index=corpus_index)
     assert result.short != "Syrian"
+
+
+@pytest.mark.integration
+def test_a_two_step_question_over_the_default_corpus(corpus_index):
+    result = answer("in which year was the group that captured the Homs prison listed as terrorist?", index=corpus_index)
+    assert result.found and result.short == "2018"
+    assert "captured a prison in Homs" in result.citations[0].quote
+    assert any("2018" in c.quote for c in result.citations[1:])
+
+
+@pytest.mark.integration
+def test_roles_lists_and_speakers_over_the_default_corpus(corpus_index):
+    assert answer("who is the Turkish foreign minister?", index=corpus_index).short == "Hakan Fidan"
+    cities = answer("which cities did the rebels capture?", index=corpus_index)
+    assert cities.found and {"Aleppo", "Hama", "Homs"} <= set(cities.short.split(", "))
+    # The one sentence naming Trump reports what a source said, not Trump.
+    assert not answer("what did Trump say about Syria?", index=corpus_index).found

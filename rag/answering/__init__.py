@@ -204,7 +204,14 @@ def attempt(
     if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:
         return tried  # answered in one step: a relative clause only narrows what is asked
     bridged = _two_step(tried, k, store, model, date_from, date_to, source, allowed)
-    return bridged if bridged is not None and bridged.confidence > tried.confidence else tried
+    if bridged is None:
+        return tried
+    # The second step answers when it is surer, or when only it holds something of the
+    # asked type: a first step whose best sentence names no year for "in which year …"
+    # restates the relative clause ("the group that captured the prison"), however sure.
+    typed = bool(tried.analysis.expected)
+    only_second = typed and not tried.ranked[0].answers and bool(bridged.ranked[0].answers)
+    return bridged if bridged.confidence > tried.confidence or only_second else tried
 
 
 def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerModel) -> Attempt:
@@ -260,9 +267,17 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
         return None
     entity = max(holder.answers, key=lambda e: (e.label in labels, e.end - e.start))
     name = holder.hit.text[entity.start : entity.end]
+    # The question with the name in place of the thing and its relative clause: "in which
+    # year was [HTS] listed as terrorist?". The clause runs on while its words are the
+    # first step's sentence's ("that captured the Homs prison"); the next word is the
+    # question's own again.
     covered = set(tokenize([holder.text])[0])
-    rest = [w for w in re.findall(r"[\w’'-]+", analysis.text) if not set(tokenize([w])[0]) <= covered]
-    query = f"{name} {' '.join(rest)}"
+    clause_end = match.end()
+    for word in re.finditer(r"[\w’'-]+", analysis.text[match.end() :]):
+        if not set(tokenize([word.group()])[0]) <= covered:
+            break
+        clause_end = match.end() + word.end()
+    query = f"{analysis.text[: match.start()]}{name}{analysis.text[clause_end:]}"
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     second_analysis = analyze(query, store.gazetteer, store.known_dates)
     second_analysis = QuestionAnalysis(
