@@ -787,6 +787,32 @@ def test_who_holds_a_role_is_answered_where_a_title_names_it(question, holder):
     assert select(analysis, role_candidates(), rules=Rules(titles=False))[0].text == ROLES[0]
 
 
+def test_a_title_set_off_by_commas_before_the_name_names_the_role():
+    text = "The commission oversees the river. Its director-general, Manfred Seitz, said so in 2019."
+    h = hit(text)
+    sentence = "Its director-general, Manfred Seitz, said so in 2019."
+    ranked = [candidate(h, "The commission oversees the river.", 0.9),
+              candidate(h, sentence, 0.2, position=1, answers=(entity(text, "Manfred Seitz", "PERSON"),))]
+    analysis = analyze("who is the director-general of the commission?", GAZETTEER)
+    assert "Manfred Seitz" in select(analysis, ranked)[0].text
+    assert "Manfred Seitz" not in select(analysis, ranked, rules=Rules(titles=False))[0].text
+
+
+def test_a_short_answer_running_on_into_another_name_keeps_the_asked_one():
+    from rag.answering.compose import _asked_part
+
+    text = "In 1856 the Treaty of Paris created the commission."
+    span = Entity(text.index("1856"), text.index(" created"), "NAME")
+    entities = (entity(text, "1856", "DATE"), entity(text, "the Treaty of Paris", "LAW"))
+    assert text[slice(*_span(_asked_part(analyze("when was the commission created?"), span, entities)))] == "1856"
+    # A question asking for no type, or a span of one name, keeps the span.
+    assert _asked_part(analyze("what created the commission?"), span, entities) == span
+
+
+def _span(e):
+    return e.start, e.end
+
+
 def test_a_role_is_read_only_from_a_question_asking_who_holds_it():
     assert analyze("who was the leader of Russia in the 1960s?").role == ("leader",)
     assert analyze("who was the king ranked above?").role == ()  # the role is the subject

@@ -158,7 +158,19 @@ def _best_span(
         return None
     if _placed(analysis, text, span, candidate.entities):
         return None
+    span = _asked_part(analysis, span, candidate.entities)
     return _clean(candidate.hit.text[span.start : span.end]) or None
+
+
+def _asked_part(analysis: QuestionAnalysis, span, entities):
+    """The one entity of an asked type inside a span that runs on into a name of another
+    type ("In [1856 the Treaty of Paris]" for "when …?"), else the span: a short answer
+    is the thing asked for, and such a span holds two things, one of them asked."""
+    inside = [e for e in entities if span.start <= e.start and e.end <= span.end]
+    asked = [e for e in inside if e.label in analysis.expected]
+    if len(asked) == 1 and any(e.label not in analysis.expected for e in inside):
+        return asked[0]
+    return span
 
 
 def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities) -> bool:

@@ -33,6 +33,7 @@ _NOUN_LABELS: dict[str, frozenset[str]] = {}
 for _labels, _nouns in [
     (frozenset({"PERSON"}), "person man woman leader president minister official spokesman spokeswoman "
      "spokesperson envoy ambassador commander general king queen prince princess politician diplomat author "
+     "secretary director-general secretary-general "
      "writer scientist player actor actress singer founder ceo chief ruler emperor pope governor mayor "
      "senator candidate journalist reporter artist composer director premier chancellor monarch"),
     (frozenset({"ORG", "NORP"}), "group organization organisation company party agency militia army faction "

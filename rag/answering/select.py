@@ -207,10 +207,13 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis):
     sentence = set(_stems(folded(candidate.text)))
     asks_past = bool(set(folded(analysis.text).split()) & _PAST_TITLE)
     for person in (e for e in candidate.entities if e.label == "PERSON"):
-        before = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])[-1].split()[-_TITLE_WORDS:]
+        parts = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])
+        before = parts[-1].split()[-_TITLE_WORDS:]
+        # "Its director-general, Manfred Seitz, said": the title set off before the name.
+        set_off = parts[-2].split()[-_TITLE_WORDS:] if len(parts) > 1 and not parts[-1].strip() else []
         after = re.split(r"[.;:“”\"()]", text[person.end : candidate.end])[0]
         after = after[2:].split()[:_TITLE_WORDS] if after.startswith(", ") else []
-        for title in (before, after):
+        for title in (before, set_off, after):
             words = folded(" ".join(title)).split()
             if set(words) & _PAST_TITLE and not asks_past:
                 continue
