@@ -809,6 +809,17 @@ def test_a_short_answer_running_on_into_another_name_keeps_the_asked_one():
     assert _asked_part(analyze("what created the commission?"), span, entities) == span
 
 
+def test_why_is_not_answered_with_a_name():
+    from rag.answering.compose import _name_for_why
+
+    text = "Its director-general, Manfred Seitz, said shipping fell because of low water."
+    name = entity(text, "Manfred Seitz", "PERSON")
+    assert _name_for_why(analyze("why did shipping fall?"), name, (name,))
+    assert not _name_for_why(analyze("who said shipping fell?"), name, (name,))
+    reason = Entity(text.index("low water"), text.index("low water") + len("low water"), "NAME")
+    assert not _name_for_why(analyze("why did shipping fall?"), reason, (name,))
+
+
 def _span(e):
     return e.start, e.end
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rag.answering.question import PLACES, QuestionAnalysis
 from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
-from rag.entities import Entity, nationality_adjective
+from rag.entities import NAME_LABELS, Entity, nationality_adjective
 from rag.lexical import fold
 from rag.types import Answer, Citation, Hit
 
@@ -156,10 +156,18 @@ def _best_span(
         return None
     if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
         return None
-    if _placed(analysis, text, span, candidate.entities):
+    if _placed(analysis, text, span, candidate.entities) or _name_for_why(analysis, span, candidate.entities):
         return None
     span = _asked_part(analysis, span, candidate.entities)
     return _clean(candidate.hit.text[span.start : span.end]) or None
+
+
+def _name_for_why(analysis: QuestionAnalysis, span, entities) -> bool:
+    """Whether the span is a name offered for "why …?": a reason is a clause ("because
+    of low water"), which no name of a person, group or place is."""
+    return re.match(r"\s*(?:why|how come)\b", analysis.text, re.I) is not None and any(
+        (e.start, e.end) == (span.start, span.end) and e.label in NAME_LABELS for e in entities
+    )
 
 
 def _asked_part(analysis: QuestionAnalysis, span, entities):
