@@ -804,9 +804,16 @@ def test_a_short_answer_running_on_into_another_name_keeps_the_asked_one():
     text = "In 1856 the Treaty of Paris created the commission."
     span = Entity(text.index("1856"), text.index(" created"), "NAME")
     entities = (entity(text, "1856", "DATE"), entity(text, "the Treaty of Paris", "LAW"))
-    assert text[slice(*_span(_asked_part(analyze("when was the commission created?"), span, entities)))] == "1856"
-    # A question asking for no type, or a span of one name, keeps the span.
-    assert _asked_part(analyze("what created the commission?"), span, entities) == span
+    assert text[slice(*_span(_asked_part(analyze("when was the commission created?"), text, span, entities)))] == "1856"
+    # A question asking for no type keeps the span.
+    assert _asked_part(analyze("what created the commission?"), text, span, entities) == span
+    # Common words around a name go; a title in capitals stays.
+    text = "Chief executive officer Nancy Davolio said revenue grew; President Ada Berg agreed."
+    for words, kept in (("executive officer Nancy Davolio said", "Nancy Davolio"), ("President Ada Berg", "President Ada Berg")):
+        span = Entity(text.index(words), text.index(words) + len(words), "NAME")
+        name = kept.replace("President ", "")
+        found = _asked_part(analyze("who said so?"), text, span, (entity(text, name, "PERSON"),))
+        assert text[found.start : found.end] == kept
 
 
 def test_why_is_not_answered_with_a_name():
@@ -883,3 +890,28 @@ def test_no_list_of_names_after_a_collective_of_or_before_a_noun():
     sentence = "Groups such as Hezbollah and Hamas were named."
     tagged = (entity(sentence, "Hezbollah", "ORG"), entity(sentence, "Hamas", "ORG"))
     assert [len(items) for _, items in listed_under(sentence, tagged)] == [2]
+
+
+def test_a_role_in_initials_or_after_a_possessive_is_still_a_role():
+    ceo = analyze("who is the CEO?", GAZETTEER)
+    assert ceo.role == ("chief", "executive", "officer") and ceo.expected == {"PERSON"} and not ceo.names
+    cfo = analyze("who is Northwind's CFO?", GAZETTEER)
+    assert cfo.role == ("northwind", "chief", "financial", "officer") and cfo.names == (("Northwind's", "NAME"),)
+
+
+def test_a_sentence_titling_someone_with_the_role_answers_below_the_threshold():
+    from rag.answering import Attempt, decide
+
+    texts = ["Sales grew in every region last year.",
+             "Chief executive officer Nancy Davolio said revenue grew 12 percent."]
+    hits = [hit(text, rank=i, chunk_id=i) for i, text in enumerate(texts, 1)]
+    ranked = [candidate(hits[0], texts[0], 0.05),
+              candidate(hits[1], texts[1], 0.03, answers=(entity(texts[1], "Nancy Davolio", "PERSON"),))]
+    ranked = [dataclasses.replace(c, title="Northwind Traders annual report") for c in ranked]
+    for question in ("who is the CEO?", "who is Northwind's chief executive officer?"):
+        analysis = analyze(question, GAZETTEER)
+        result = decide(analysis.text, Attempt(analysis, hits, ranked, 0.04, False, []))
+        assert result.found and result.short == "Nancy Davolio" and result.citations[0].quote == texts[1]
+    # A question with more to it than the role needs a passage that says it.
+    analysis = analyze("who was the CEO in 1990?", GAZETTEER)
+    assert not decide(analysis.text, Attempt(analysis, hits, ranked, 0.04, False, [])).found

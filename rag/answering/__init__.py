@@ -28,7 +28,7 @@ from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import rewrite
 from rag.answering.model import AnswerModel, load_model
 from rag.answering.question import QuestionAnalysis, analyze, said_about, speakers
-from rag.answering.select import RULES, Quote, Rules, select, statements, writers_list
+from rag.answering.select import RULES, Quote, Rules, holds_role, select, statements, titled, writers_list
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
 
@@ -126,6 +126,10 @@ def decide(
         if topic_unmentioned(analysis, hits):
             return abstain(analysis, question, hits, tried.confidence)
         quotes = select(analysis, ranked, settings, rules)
+    elif rules.titles and analysis.role and any(holds_role(c, analysis) for c in ranked):
+        # So does "who is the CEO?" where a sentence titles someone with that role
+        # (select.holds_role): the title is the answer a reader looks for.
+        quotes = select(analysis, [c for c in ranked if holds_role(c, analysis)], settings, rules)
     elif rules.writers_lists and any(writers_list(c, analysis) for c in ranked):
         # So does a list that passages give under the noun asked for ("the cities of …",
         # select.writers_list): those lists are quoted, one per passage, and nothing
@@ -139,6 +143,11 @@ def decide(
     if tried.bridge:
         quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes
     short = _short_of(analysis, quotes, tried, model)
+    holder = titled(quotes[0].candidate, analysis) if analysis.role and rules.titles else None
+    if holder is not None:
+        # The person the quote titles with the asked role is the answer ("Chief executive
+        # officer [Nancy Davolio] said …"), whatever span the short-answer model prefers.
+        short = quotes[0].hit.text[holder.start : holder.end]
     return compose(analysis, question, quotes, hits, tried.confidence, short=short)
 
 

@@ -59,6 +59,7 @@ class Candidate:
     answers: tuple[Entity, ...]  # entities of the asked type the question doesn't hold (offsets in hit.text)
     probability: float = 0.0  # that it answers, from the fitted model
     entities: tuple[Entity, ...] = ()  # every entity of the sentence (offsets in hit.text)
+    title: str = ""  # the title of its document (document_title), what the document is about
 
     @property
     def text(self) -> str:
@@ -153,6 +154,20 @@ def is_heading(text: str, start: int, end: int) -> bool:
     )
 
 
+def document_title(store, source: str) -> str:
+    """The title a document opens with (its first line, when that is a heading), or "".
+
+    A document is about what its title names: a report titled "Northwind Traders annual
+    report" says "the company" from its second paragraph on. So a name of the question
+    that the title holds is not missing from a sentence of that document."""
+    record = store.manifest.files.get(source)
+    if record is None or not len(record.chunk_ids):
+        return ""
+    text = store.chunk(min(record.chunk_ids)).text
+    line = text.split("\n", 1)[0]
+    return line if line.strip() and is_heading(text, 0, len(line)) else ""
+
+
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector: np.ndarray) -> list[Candidate]:
     """Every quotable sentence of ``hits`` with its features, in passage order.
 
@@ -180,6 +195,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, _, _ in spans])
     entities = {hit.chunk_id: under_kind_noun(hit.text, by_kind_word(hit.text, store.entities(hit.chunk_id))) for hit in hits}
 
+    titles = {hit.source: document_title(store, hit.source) for hit in hits}
     result = []
     for (hit, s, e, position), text, similarity, words, lead_in in zip(spans, texts, similarities, sentence_words, lead_ins):
         own = question_words & set(words)
@@ -194,7 +210,12 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         typed = bool(analysis.expected)
         names = [name for name, _ in analysis.names]
         before = hit.text[paragraph_start(hit.text, s) : s]
-        missing = sum(not mentions(text, n) and not mentions(before, n) for n in names) / len(names) if names else 0.0
+        title = titles[hit.source]
+        missing = (
+            sum(not mentions(text, n) and not mentions(before, n) and not mentions(title, n) for n in names) / len(names)
+            if names
+            else 0.0
+        )
         features = (
             float(similarity),
             sum(idf.get(t, 1.0) for t in own) / question_weight,
@@ -208,7 +229,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             float(position == 0),
             min(1.0, (e - s) / 400),
         )
-        result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside)))
+        result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside), title=title))
     return _with_gaps(result)
 
 

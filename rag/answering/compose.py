@@ -158,7 +158,7 @@ def _best_span(
         return None
     if _placed(analysis, text, span, candidate.entities) or _name_for_why(analysis, span, candidate.entities):
         return None
-    span = _asked_part(analysis, span, candidate.entities)
+    span = _asked_part(analysis, text, span, candidate.entities)
     return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
@@ -170,14 +170,22 @@ def _name_for_why(analysis: QuestionAnalysis, span, entities) -> bool:
     )
 
 
-def _asked_part(analysis: QuestionAnalysis, span, entities):
-    """The one entity of an asked type inside a span that runs on into a name of another
-    type ("In [1856 the Treaty of Paris]" for "when …?"), else the span: a short answer
-    is the thing asked for, and such a span holds two things, one of them asked."""
+def _asked_part(analysis: QuestionAnalysis, text: str, span, entities):
+    """The one entity of an asked type inside a span that runs on past it, into a name
+    of another type ("In [1856 the Treaty of Paris]" for "when …?") or, around a name,
+    into common words ("chief [executive officer Nancy Davolio said]" for "who …?");
+    else the span. A short answer is the thing asked for; a title in capitals stays
+    ("President Obama"), and so do words a number or date needs ("some 30km")."""
     inside = [e for e in entities if span.start <= e.start and e.end <= span.end]
     asked = [e for e in inside if e.label in analysis.expected]
-    if len(asked) == 1 and any(e.label not in analysis.expected for e in inside):
-        return asked[0]
+    if len(asked) != 1:
+        return span
+    (name,) = asked
+    around = text[span.start : name.start] + " " + text[name.end : span.end]
+    if any(e.label not in analysis.expected for e in inside) or (
+        name.label in NAME_LABELS and re.search(r"\b[a-z]", around)
+    ):
+        return name
     return span
 
 

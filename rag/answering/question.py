@@ -33,7 +33,7 @@ _NOUN_LABELS: dict[str, frozenset[str]] = {}
 for _labels, _nouns in [
     (frozenset({"PERSON"}), "person man woman leader president minister official spokesman spokeswoman "
      "spokesperson envoy ambassador commander general king queen prince princess politician diplomat author "
-     "secretary director-general secretary-general "
+     "secretary director-general secretary-general officer "
      "writer scientist player actor actress singer founder ceo chief ruler emperor pope governor mayor "
      "senator candidate journalist reporter artist composer director premier chancellor monarch"),
     (frozenset({"ORG", "NORP"}), "group organization organisation company party agency militia army faction "
@@ -47,7 +47,7 @@ for _labels, _nouns in [
      "hospital road street airfield facility"),
     (frozenset({"NORP"}), "nationality religion ethnicity"),
     (frozenset({"DATE", "TIME"}), "year day date month decade century week season period era time hour"),
-    (frozenset({"MONEY"}), "price cost sum budget salary fee"),
+    (frozenset({"MONEY"}), "price cost sum budget salary fee revenue profit income turnover earnings money"),
     (frozenset({"PERCENT"}), "percentage percent rate"),
     (frozenset({"QUANTITY", "CARDINAL"}), "distance weight height length size number amount total"),
     (frozenset({"LANGUAGE"}), "language"),
@@ -325,22 +325,33 @@ def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
 # who-question about a role asks for the person holding it. Not when a verb follows
 # ("who was the king ranked above?"): then the role is the subject, and who the object.
 _WHO_HOLDS = re.compile(
-    r"^\s*who(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|a|an)\s+((?:[a-z’'-]+\s+){0,3}?)([a-z-]+)"
-    r"(?:\s*\??\s*$|\s+(?:of|in|at|for)\b(.*))"
+    r"^\s*who(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|a|an|(?P<owner>[a-z][\w-]*)(?:'s|’s))\s+"
+    r"(?P<words>(?:[a-z’'-]+\s+){0,3}?)(?P<noun>[a-z-]+)(?:\s*\??\s*$|\s+(?:of|in|at|for)\b(?P<rest>.*))"
 )
+
+
+# Roles written as their initials, which documents spell out ("Chief executive officer X").
+ROLE_ABBREVIATIONS = {
+    "ceo": "chief executive officer",
+    "cfo": "chief financial officer",
+    "coo": "chief operating officer",
+    "cto": "chief technology officer",
+}
 
 
 def _role(lowered: str) -> tuple[str, ...]:
     """The words of the role a who-question asks the holder of ("the [Syrian prime
     minister]"), or () when it asks no such thing."""
+    lowered = re.sub(r"\b(" + "|".join(ROLE_ABBREVIATIONS) + r")\b", lambda m: ROLE_ABBREVIATIONS[m.group(1)], lowered)
     role = _WHO_HOLDS.match(lowered)
     if (
         role is None
-        or _NOUN_LABELS.get(_singular(role.group(2))) != frozenset({"PERSON"})
-        or re.search(r"[a-z]{2}(?:ed|ing)\b", role.group(3) or "")
+        or _NOUN_LABELS.get(_singular(role["noun"])) != frozenset({"PERSON"})
+        or re.search(r"[a-z]{2}(?:ed|ing)\b", role["rest"] or "")
     ):
         return ()
-    return tuple(role.group(1).split()) + (role.group(2),)
+    # "Syria's prime minister" is the Syrian one: the owner is one more word of the role.
+    return tuple(([role["owner"]] if role["owner"] else []) + role["words"].split() + [role["noun"]])
 
 
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
@@ -350,6 +361,9 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
         return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
         return PLACES
+    much = re.search(r"\bhow much((?:\s+[a-z-]+){1,2})", lowered)
+    if much is not None and any(_NOUN_LABELS.get(_singular(w)) == frozenset({"MONEY"}) for w in much.group(1).split()):
+        return frozenset({"MONEY"})  # "how much (annual) revenue …": the noun says the kind of amount
     if re.match(r"^\s*how (?:many|much)\b", lowered) or re.search(r"\bhow (?:many|much)\b", lowered):
         return AMOUNTS
     if re.match(r"^\s*how (?:long|old|far|big|large|high)\b", lowered):
@@ -387,9 +401,14 @@ def _names(text: str, gazetteer: Gazetteer | None, skip: list[tuple[int, int]]) 
             found.append((start, end, label))
     for match in re.finditer(r"\b[A-Z][\w’'-]*(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][\w’'-]+)*|\b[A-Z]{2,}\b", text):
         start, end = match.span()
+        # "CEO" is a role, not a name, also after one ("Northwind's CEO").
+        while text[start:end].split() and text[start:end].split()[-1].lower() in ROLE_ABBREVIATIONS:
+            end = start + text[start:end].rstrip().rfind(" ") if " " in text[start:end] else start
+        if end <= start:
+            continue
         if start == 0 or any(s < end and start < e for s, e, _ in found) or any(s < end and start < e for s, e in skip):
             continue  # the first word is capitalised anyway
-        if match.group().lower() in _ASKING_WORDS:
+        if text[start:end].lower() in _ASKING_WORDS:
             continue
         found.append((start, end, "NAME"))
     names = []

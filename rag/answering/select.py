@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import QuestionAnalysis, folded, mention_starts, mentions, speakers
+from rag.answering.question import ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers
 from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
@@ -193,18 +193,19 @@ _TITLE_WORDS = 5
 def titled(candidate: Candidate, analysis: QuestionAnalysis):
     """The person ``candidate`` titles with the role the question asks the holder of,
     or None: "who is the foreign minister?" is answered where a sentence writes
-    "Foreign Minister [Gideon Saar]" or "[X], the foreign minister", as a reader looks
-    for the title beside a name.
+    "Foreign Minister [Gideon Saar]", "Its director-general, [X], said" or "[X], the
+    foreign minister", as a reader looks for the title beside a name.
 
-    The title holds every word of the role ("Syrian prime minister"); a bare title
-    ("Foreign Minister Gideon Saar") may leave the role's first words to the rest of
-    the sentence ("… Israeli forces …"), but a title with words of its own ("Israeli
-    Prime Minister …") is another role. A "former" title answers only a question that
-    says so ("who was the former …")."""
+    The title holds the role's last two words ("prime minister"). Its other words
+    ("Syrian", "Northwind's") are in the title too, or, when the title has no words of
+    its own, anywhere in the passage or the document's title ("Foreign Minister Gideon
+    Saar" in a passage about Israeli forces; "Its chief financial officer" in a report
+    on Northwind). A title with words of its own ("Israeli Prime Minister …") is another
+    role. A "former" title answers only a question that says so ("who was the former …")."""
     text = candidate.hit.text
     role = [_stem(w) for w in analysis.role]
     core = role[-2:]
-    sentence = set(_stems(folded(candidate.text)))
+    context = set(_stems(folded(text))) | set(_stems(folded(candidate.title)))
     asks_past = bool(set(folded(analysis.text).split()) & _PAST_TITLE)
     for person in (e for e in candidate.entities if e.label == "PERSON"):
         parts = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])
@@ -220,10 +221,30 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis):
             stems = [_stem(re.sub(r"[^a-z'-]", "", w)) for w in words]
             if not all(w in stems for w in core):
                 continue
-            own = [w for w in title[: _first_of(stems, core)] if w[:1].isupper() and _stem(folded(w)) not in role]
-            if all(w in stems for w in role) or (not own and all(w in sentence for w in role)):
+            own = [
+                w for w in title[: _first_of(stems, core)]
+                if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS and _stem(folded(w)) not in role
+            ]
+            if not own and all(w in stems or w in context for w in role):
                 return person
     return None
+
+
+def holds_role(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
+    """Whether the sentence titles someone with the asked role, in a passage (or a
+    document) holding every other word of the question: then it answers "who is the
+    CEO?" however the sentence model scores it, while "who was the prime minister in
+    1990?" still needs a passage that says 1990."""
+    if titled(candidate, analysis) is None:
+        return False
+    from rag.lexical import tokenize
+
+    asked = set(analysis.keywords) - set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS))])[0])
+    return asked <= set(tokenize([candidate.hit.text + "\n" + candidate.title])[0])
+
+
+# Words that begin a title without being part of it ("Its chief financial officer").
+_TITLE_FUNCTION_WORDS = frozenset("its his her their our the a an and".split())
 
 
 def _first_of(stems: list[str], core: list[str]) -> int:
