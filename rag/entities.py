@@ -94,7 +94,7 @@ for _label, _nouns in [
     ("GPE", "city cities town towns village villages country countries nation nations province provinces region regions "
      "district districts capital capitals state states governorate governorates"),
     ("LOC", "river rivers mountain mountains island islands lake lakes"),
-    ("FAC", "airport airports prison prisons base bases airbase airbases crossing crossings port ports"),
+    ("FAC", "airport airports prison prisons airbase airbases crossing crossings port ports"),
     ("ORG", "group groups organisation organisations organization organizations company companies "
      "party parties agency agencies militia militias faction factions"),
 ]:
