@@ -158,8 +158,10 @@ def document_title(store, source: str) -> str:
     """The title a document opens with (its first line, when that is a heading), or "".
 
     A document is about what its title names: a report titled "Northwind Traders annual
-    report" says "the company" from its second paragraph on. So a name of the question
-    that the title holds is not missing from a sentence of that document."""
+    report" says "the company" from its second paragraph on, and "its chief financial
+    officer" is Northwind's (select.titled). Counting the title's names as present in
+    every sentence of the document, for the names-missing feature, was tried and not
+    kept: on the SQuAD held-out half, refused with the paragraph hidden 0.633 → 0.619."""
     record = store.manifest.files.get(source)
     if record is None or not len(record.chunk_ids):
         return ""
@@ -211,11 +213,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         names = [name for name, _ in analysis.names]
         before = hit.text[paragraph_start(hit.text, s) : s]
         title = titles[hit.source]
-        missing = (
-            sum(not mentions(text, n) and not mentions(before, n) and not mentions(title, n) for n in names) / len(names)
-            if names
-            else 0.0
-        )
+        missing = sum(not mentions(text, n) and not mentions(before, n) for n in names) / len(names) if names else 0.0
         features = (
             float(similarity),
             sum(idf.get(t, 1.0) for t in own) / question_weight,

@@ -207,7 +207,8 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis):
     core = role[-2:]
     context = set(_stems(folded(text))) | set(_stems(folded(candidate.title)))
     asks_past = bool(set(folded(analysis.text).split()) & _PAST_TITLE)
-    for person in (e for e in candidate.entities if e.label == "PERSON"):
+    # A name of unknown kind (a model-free tagger's) bearing a person's title is a person.
+    for person in (e for e in candidate.entities if e.label in ("PERSON", "NAME")):
         parts = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])
         before = parts[-1].split()[-_TITLE_WORDS:]
         # "Its director-general, Manfred Seitz, said": the title set off before the name.
