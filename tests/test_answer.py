@@ -36,6 +36,15 @@ def news(tmp_path_factory):
     return index
 
 
+def indexed(tmp_path, **documents: str):
+    """An index (hash model, rules tagger) of ``documents``, each file name to its text."""
+    (tmp_path / "docs").mkdir()
+    for name, text in documents.items():
+        (tmp_path / "docs" / name).write_text(text, encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    return tmp_path / "index"
+
+
 def assert_offsets_exact(result):
     for citation in result.citations:
         assert NEWS[citation.start : citation.end] == citation.quote
@@ -148,10 +157,8 @@ Weather: rain is expected over the coast for the rest of the week.
 
 
 def test_a_thing_named_by_what_it_did_is_answered_in_two_steps(tmp_path):
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "report.txt").write_text(TWO_STEPS, encoding="utf-8")
-    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
-    result = answer("In which year was the group that captured the prison in Varna listed?", index=tmp_path / "index")
+    index = indexed(tmp_path, **{"report.txt": TWO_STEPS})
+    result = answer("In which year was the group that captured the prison in Varna listed?", index=index)
     assert result.found
     quotes = [c.quote for c in result.citations]
     assert any("captured the old prison" in q for q in quotes)  # the bridge: who captured it
@@ -175,13 +182,27 @@ def test_the_second_step_asks_the_question_with_the_name_in_place_of_its_clause(
     # The main clause shares a word ("terrorist") with the first step's sentence: it is
     # still asked ("in which year was Northern Front listed as terrorist?"), while the
     # words of the relative clause ("captured the prison in Varna") are not.
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "report.txt").write_text(TWO_STEPS_SHARED_WORDS, encoding="utf-8")
-    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
-    result = answer("In which year was the group that captured the prison in Varna listed as terrorist?",
-                    index=tmp_path / "index")
+    index = indexed(tmp_path, **{"report.txt": TWO_STEPS_SHARED_WORDS})
+    result = answer("In which year was the group that captured the prison in Varna listed as terrorist?", index=index)
     assert result.found and result.short == "2016"
     assert "captured the old prison" in result.citations[0].quote
+
+
+def test_a_document_title_tells_whose_role_a_title_names(tmp_path):
+    from rag.answering.candidates import document_title
+    from rag.search import open_for_query
+
+    index = indexed(tmp_path, **{
+        "report.txt": "Northwind Traders annual report\n\nThe firm was founded in 1998.\n\n"
+                      "Revenue grew 12 percent to $48 million, the company said.\n\n"
+                      "Sales rose in the spring. Its chief financial officer, Steven Buchanan, warned of costs.\n",
+        "notes.txt": "Revenue grew at the harbour too.\n",
+    })
+    store = open_for_query(index)
+    assert document_title(store, "report.txt") == "Northwind Traders annual report"
+    assert document_title(store, "notes.txt") == ""  # a sentence, not a title
+    result = answer("who is Northwind's CFO?", index=index)
+    assert result.found and result.short == "Steven Buchanan"  # "Northwind" only in the title
 
 
 # -- the default corpus, MiniLM and spaCy ------------------------------------------------
@@ -236,22 +257,3 @@ def test_roles_lists_and_speakers_over_the_default_corpus(corpus_index):
     assert cities.found and {"Aleppo", "Hama", "Homs"} <= set(cities.short.split(", "))
     # The one sentence naming Trump reports what a source said, not Trump.
     assert not answer("what did Trump say about Syria?", index=corpus_index).found
-
-
-def test_a_document_title_tells_whose_role_a_title_names(tmp_path):
-    from rag.answering import attempt
-    from rag.answering.candidates import document_title
-    from rag.search import open_for_query
-
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "report.txt").write_text(
-        "Northwind Traders annual report\n\nThe firm was founded in 1998.\n\n"
-        "Revenue grew 12 percent to $48 million, the company said.\n\n"
-        "Sales rose in the spring. Its chief financial officer, Steven Buchanan, warned of costs.\n", encoding="utf-8")
-    (tmp_path / "docs" / "notes.txt").write_text("Revenue grew at the harbour too.\n", encoding="utf-8")
-    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
-    store = open_for_query(tmp_path / "index")
-    assert document_title(store, "report.txt") == "Northwind Traders annual report"
-    assert document_title(store, "notes.txt") == ""  # a sentence, not a title
-    result = answer("who is Northwind's CFO?", index=tmp_path / "index")
-    assert result.found and result.short == "Steven Buchanan"  # "Northwind" only in the title
