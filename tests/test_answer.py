@@ -87,6 +87,15 @@ def test_a_day_named_in_the_question_restricts_the_passages_to_it(news):
     assert_offsets_exact(result)
 
 
+@pytest.mark.parametrize("question", ["what happened in Homs on 8 December?", "tell me about asylum on 9 December",
+                                      "what happened to the asylum decisions on 9 December?"])
+def test_a_day_named_in_an_overview_restricts_it_to_that_day(news, question):
+    day = "2024-12-08" if "8 December" in question else "2024-12-09"
+    result = answer(question, index=news)
+    assert result.found and result.hits
+    assert all(h.date == day for h in result.hits) and all(c.hit.date == day for c in result.citations)
+
+
 def test_an_overview_cites_several_passages_instead_of_abstaining(news):
     result = answer("tell me about asylum procedures", index=news)
     assert result.found

@@ -66,6 +66,7 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("what happened on December 7?", "day", frozenset()),
         ("what happened on Sunday?", "day", frozenset()),  # the one Sunday of the documents' days
         ("what happened in Manbij?", "overview", frozenset()),  # an account of a place, not one fact
+        ("what happened in Homs on 7 December?", "day", frozenset()),  # a day named: that day's news
         ("what happened to the Russian bases?", "overview", frozenset()),
         ("who is the Turkish foreign minister?", "fact", frozenset({"PERSON"})),  # a role held by a person
         ("golan buffer zone", "overview", frozenset()),  # search-box keywords: a topic

@@ -200,8 +200,12 @@ def attempt(
     if history and analysis.follow_up:
         analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
     date_from, date_to = parse_date(date_from, name="date_from"), parse_date(date_to, name="date_to")
-    if analysis.intent == "day" and len(set(analysis.dates)) == 1:
-        # "What happened on 8 December?": the passages of that day, within the user's filter.
+    if analysis.intent == "day" and len(set(analysis.dates)) == 1 or (
+        analysis.intent == "overview" and len(set(analysis.dates)) == 1 and analysis.dates[0] in store.known_dates
+    ):
+        # "What happened on 8 December?", "tell me about Homs on 7 December": the passages
+        # of that day, within the user's filter (an overview, only where passages are
+        # dated that day: of undated documents, the day is part of the topic).
         day = analysis.dates[0]
         date_from, date_to = max(date_from or day, day), min(date_to or day, day)
     query = analysis.text

@@ -378,10 +378,12 @@ def _intent(lowered: str, head: str | None, has_date: bool) -> Intent:
         return "when"
     if re.search(r"\b(?:on|in) (?:what|which) (?:date|day)\b", lowered):
         return "when"
-    if _OVERVIEW.match(lowered):
-        return "overview"
+    # "What happened in Homs on 7 December?" asks about a day: its passages, as a day's
+    # overview, before "what happened in …" asks for an account of a place.
     if has_date and _HAPPENED.search(lowered):
         return "day"
+    if _OVERVIEW.match(lowered):
+        return "overview"
     if re.search(r"\bhow (?:many|much)\b", lowered):
         return "count"
     if _LIST.match(lowered) or (head is not None and _singular(head) != head):
