@@ -173,6 +173,10 @@ def test_a_thing_named_by_what_it_did_is_answered_in_two_steps(tmp_path):
     assert any("captured the old prison" in q for q in quotes)  # the bridge: who captured it
     assert any("2016" in q for q in quotes)  # the answer, found by the bridge's name
     assert result.short == "2016"
+    # Every passage cited is among those found, its rank its place in that list.
+    for citation in result.citations:
+        assert citation.hit in result.hits and result.hits[citation.hit.rank - 1] == citation.hit
+        assert TWO_STEPS[citation.start : citation.end] == citation.quote
 
 
 TWO_STEPS_SHARED_WORDS = """On Sunday, fighters of the Northern Front, a terrorist group, captured the old prison in Varna.

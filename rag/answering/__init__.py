@@ -141,7 +141,8 @@ def decide(
         # An overview of a name that no candidate sentence states: nothing to quote.
         return abstain(analysis, question, hits, tried.confidence)
     if tried.bridge:
-        quotes = [q for q in tried.bridge if not any(q.overlaps(o) for o in quotes)] + quotes
+        bridge, hits = _with_bridge_hits(tried.bridge, hits)
+        quotes = [q for q in bridge if not any(q.overlaps(o) for o in quotes)] + quotes
     short = _short_of(analysis, quotes, tried, model)
     holder = titled(quotes[0].candidate, analysis) if analysis.role and rules.titles else None
     if holder is not None:
@@ -149,6 +150,20 @@ def decide(
         # officer [Nancy Davolio] said …"), whatever span the short-answer model prefers.
         short = quotes[0].hit.text[holder.start : holder.end]
     return compose(analysis, question, quotes, hits, tried.confidence, short=short)
+
+
+def _with_bridge_hits(bridge: list[Quote], hits: list[Hit]) -> tuple[list[Quote], list[Hit]]:
+    """A two-step answer's hits with the first step's passages after the second's, ranked
+    on from them: every passage cited is among the passages shown as found."""
+    hits = list(hits)
+    ranked: list[Quote] = []
+    for quote in bridge:
+        hit = next((h for h in hits if h.chunk_id == quote.hit.chunk_id), None)
+        if hit is None:
+            hit = dataclasses.replace(quote.hit, rank=len(hits) + 1)
+            hits.append(hit)
+        ranked.append(dataclasses.replace(quote, candidate=dataclasses.replace(quote.candidate, hit=hit)))
+    return ranked, hits
 
 
 def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt, model: AnswerModel) -> str | None:
