@@ -126,15 +126,15 @@ def decide(
         if topic_unmentioned(analysis, hits):
             return abstain(analysis, question, hits, tried.confidence)
         quotes = select(analysis, ranked, settings, rules)
-    elif rules.titles and analysis.role and any(holds_role(c, analysis) for c in ranked):
+    elif roles := [c for c in ranked if rules.titles and analysis.role and holds_role(c, analysis)]:
         # So does "who is the CEO?" where a sentence titles someone with that role
         # (select.holds_role): the title is the answer a reader looks for.
-        quotes = select(analysis, [c for c in ranked if holds_role(c, analysis)], settings, rules)
-    elif rules.writers_lists and any(writers_list(c, analysis) for c in ranked):
+        quotes = select(analysis, roles, settings, rules)
+    elif lists := [c for c in ranked if rules.writers_lists and writers_list(c, analysis)]:
         # So does a list that passages give under the noun asked for ("the cities of …",
         # select.writers_list): those lists are quoted, one per passage, and nothing
         # the threshold would not vouch for beside them.
-        quotes = select(analysis, [c for c in ranked if writers_list(c, analysis)], settings, rules)
+        quotes = select(analysis, lists, settings, rules)
     else:
         return abstain(analysis, question, hits, tried.confidence)
     if not quotes:

@@ -355,7 +355,7 @@ def spoken_by(sentence: str, names: list[str]) -> bool:
     verbs = list(_SPEECH_WORD.finditer(text))
     if not verbs:
         return False
-    clause = next((c for c in map(lambda v: _set_off_attribution(text, v), verbs) if c is not None), None)
+    clause = next(filter(None, (_set_off_attribution(text, verb) for verb in verbs)), None)
     for name in names:
         for at in mention_starts(sentence, name):
             if _quoted(text, at):
