@@ -218,6 +218,48 @@ def test_a_document_title_tells_whose_role_a_title_names(tmp_path):
     assert result.found and result.short == "Steven Buchanan"  # "Northwind" only in the title
 
 
+def test_a_sentence_naming_the_asked_person_by_the_surname_or_the_role_holds_those_words(tmp_path):
+    from rag.answering.candidates import FEATURES, candidates
+    from rag.answering.question import analyze
+    from rag.embedding import get_embedder
+    from rag.entities import Gazetteer
+    from rag.search import open_for_query, retrieve
+
+    index = indexed(tmp_path, **{"port.txt": "Maria Lopez opened the harbour in 1990.\n\n"
+                                             "Cargo grew fast. Lopez was the leader of the Port Authority.\n"})
+    store = open_for_query(index)
+    analysis = analyze("who did Maria Lopez lead?", Gazetteer([("Maria Lopez", "PERSON")]))
+    hits = retrieve(store, analysis.text, 5)
+    vector = get_embedder("hash").encode_query(analysis.text)[0]
+    found = {c.text: c.features for c in candidates(analysis, hits, store, vector)}
+    leader = found["Lopez was the leader of the Port Authority."]
+    assert leader[FEATURES.index("names_missing")] == 0.0
+    assert leader[FEATURES.index("overlap")] == pytest.approx(1.0)  # Maria Lopez by her surname, "lead" by "leader"
+    # A name of unknown kind is not cut to its last word: "York" is not New York.
+    unknown = analyze("who did Maria Lopez lead?", Gazetteer([("Maria Lopez", "NAME")]))
+    found = {c.text: c.features for c in candidates(unknown, hits, store, vector)}
+    assert found["Lopez was the leader of the Port Authority."][FEATURES.index("names_missing")] == 1.0
+
+
+def test_a_nationality_adjective_is_no_answer_of_the_asked_type_unless_a_nationality_is_asked(tmp_path, monkeypatch):
+    from rag.answering.candidates import FEATURES, candidates
+    from rag.answering.question import analyze
+    from rag.embedding import get_embedder
+    from rag.entities import Entity
+    from rag.search import open_for_query, retrieve
+
+    text = "The French daily reported the strike first."
+    index = indexed(tmp_path, **{"news.txt": text + "\n"})
+    store = open_for_query(index)
+    # What spaCy tags in such a sentence; the rules tagger knows no nationalities.
+    monkeypatch.setattr(store, "entities", lambda chunk_id: (Entity(4, 10, "NORP"),))
+    for question, holds in [("which group reported the strike first?", 0.0), ("what nationality is the daily?", 1.0)]:
+        analysis = analyze(question)
+        hits = retrieve(store, analysis.text, 5)
+        (found,) = candidates(analysis, hits, store, get_embedder("hash").encode_query(question)[0])
+        assert found.features[FEATURES.index("answer_type")] == holds
+
+
 # -- the default corpus, MiniLM and spaCy ------------------------------------------------
 
 

@@ -9,7 +9,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rag.answering.candidates import FEATURES, Candidate, _sentence_spans, is_heading, topic_unmentioned, unmentioned_names
+from rag.answering.candidates import (
+    FEATURES, Candidate, _sentence_spans, _with_agents, is_heading, named_in_question, topic_unmentioned, unmentioned_names,
+)
 from rag.answering.compose import compose, short_answer
 from rag.answering.model import ShortModel, load_model
 from rag.answering.spans import (
@@ -25,8 +27,8 @@ from rag.answering.spans import (
     spans,
 )
 from rag.answering.training import holds_answer
-from rag.answering.followup import rewrite
-from rag.answering.question import PEOPLE, PLACES, WHO, analyze, mentions
+from rag.answering.followup import contrasted, rewrite
+from rag.answering.question import PEOPLE, PLACES, WHO, analyze, as_role_question, mentions, surname
 from rag.answering.select import Quote, Rules, select
 from rag.entities import Entity, Gazetteer, RuleTagger, by_kind_word, nationality_adjective, written_as_name
 from rag.types import Answer, Hit
@@ -215,6 +217,16 @@ def test_a_pronoun_is_replaced_by_the_last_turns_person():
     history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
     analysis = analyze("which group did he lead before?", GAZETTEER)
     assert rewrite(analysis, history, GAZETTEER) == "which group did Abu Mohammad al-Jolani lead before?"
+
+
+def test_a_follow_up_asking_for_another_one_is_not_answered_by_the_earlier_turns_names():
+    history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
+    before = analyze("which group did Abu Mohammad al-Jolani lead before?", GAZETTEER)
+    assert contrasted(before, history, GAZETTEER) == ("HTS",)  # a group, the kind asked for; not the person
+    assert contrasted(analyze("which group does Abu Mohammad al-Jolani lead?", GAZETTEER), history, GAZETTEER) == ()
+    excluding = dataclasses.replace(before, excluded=("HTS",))
+    assert named_in_question("Hayat Tahrir al-Sham (HTS", excluding, set())  # the tagger's span holds a bracket
+    assert not named_in_question("Jabhat al-Nusra", excluding, set())
 
 
 def test_there_is_the_last_place_and_is_there_is_left_alone():
@@ -837,6 +849,40 @@ def test_a_role_is_read_only_from_a_question_asking_who_holds_it():
     assert analyze("who was the king ranked above?").role == ()  # the role is the subject
     assert analyze("who is the kremlin spokesman?").role == ("kremlin", "spokesman")
     assert analyze("who granted Assad asylum?").role == ()
+
+
+def test_a_verb_whose_doer_holds_a_title_asks_for_the_role():
+    leads = analyze("who leads HTS?")
+    assert leads.role == ("leader",) and leads.expected == WHO  # a group or a country may lead too
+    assert analyze("who founded the company in 1990?").role == ("founder",)
+    assert analyze("who currently governs the province?").role == ("governor",)
+    # A clause is a deed, not what a role is of; a verb with no title names no role.
+    assert analyze("who led the group that captured the prison?").role == ()
+    assert analyze("who runs the country?").role == ()
+    assert analyze("who granted Assad asylum?").role == ()
+
+
+def test_a_role_verb_is_retrieved_as_the_title_passages_name_the_holder_by():
+    assert as_role_question("Who leads HTS?") == "who is the leader of hts?"
+    assert as_role_question("who leads the rebels in Idlib now?") == "who is the leader of rebels in idlib now?"
+    assert as_role_question("who is the leader of HTS?") is None  # already asked by the title
+    assert as_role_question("who granted Assad asylum?") is None
+
+
+def test_an_agent_noun_holds_the_verb_it_is_made_from():
+    words = _with_agents(["leader", "founder", "governor", "water"])
+    assert {"lead", "found", "govern"} <= words
+    assert "wat" in words and "water" in words  # harmless: only the question's words are looked up
+
+
+def test_a_persons_full_name_is_mentioned_by_the_surname_alone():
+    assert mentions("The State Department designated al-Jolani in 2013", "Abu Mohammed al-Julani", person=True)
+    assert not mentions("The State Department designated al-Jolani in 2013", "Abu Mohammed al-Julani")
+    assert not mentions("York said", "New York")  # a place is not named by its last word
+    assert mentions("Smith Jr. said", "John Smith Jr.", person=True)  # a suffix is not the surname
+    assert surname("Bashar") is None and surname("Li Na") is None  # one word is the name; two letters too few
+    assert surname("Assad’s") is None and surname("Bashar Assad’s") == "Assad"
+    assert surname("Tom Jones’s") == "Jones"
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Literal
 
 from rag.answering.candidates import Candidate, candidates, topic_unmentioned, unmentioned_names
 from rag.answering.compose import NOT_FOUND, abstain, compose
-from rag.answering.followup import rewrite
+from rag.answering.followup import contrasted, rewrite
 from rag.answering.model import AnswerModel, load_model
-from rag.answering.question import QuestionAnalysis, analyze, said_about, speakers
+from rag.answering.question import QuestionAnalysis, analyze, as_role_question, said_about, speakers
 from rag.answering.select import RULES, Quote, Rules, holds_role, select, statements, titled, writers_list
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
@@ -214,6 +214,7 @@ def attempt(
     analysis = analyze(question, store.gazetteer, store.known_dates)
     if history and analysis.follow_up:
         analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
+        analysis = dataclasses.replace(analysis, excluded=contrasted(analysis, history, store.gazetteer))
     date_from, date_to = parse_date(date_from, name="date_from"), parse_date(date_to, name="date_to")
     if analysis.intent == "day" and len(set(analysis.dates)) == 1 or (
         analysis.intent == "overview" and len(set(analysis.dates)) == 1 and analysis.dates[0] in store.known_dates
@@ -223,7 +224,7 @@ def attempt(
         # dated that day: of undated documents, the day is part of the topic).
         day = analysis.dates[0]
         date_from, date_to = max(date_from or day, day), min(date_to or day, day)
-    query = analysis.text
+    query = as_role_question(analysis.text) or analysis.text
     if analysis.intent in ("overview", "day"):
         # An overview retrieves by its topic; a day with no topic, by what is central that day.
         query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text

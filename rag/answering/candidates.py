@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.question import QuestionAnalysis, mentions
-from rag.entities import Entity, by_kind_word, entity_key, under_kind_noun, written_as_name
+from rag.entities import Entity, by_kind_word, entity_key, nationality_adjective, under_kind_noun, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
 from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
 from rag.types import Hit
@@ -111,15 +111,21 @@ def sentence_vectors(model: str) -> _SentenceVectors:
 
 def named_in_question(entity_text: str, analysis: QuestionAnalysis, question_words: set[str]) -> bool:
     """True when the question already holds this entity (it can't be the answer)."""
-    key = f" {entity_key(entity_text)} "
-    if any(f" {entity_key(name)} " in key for name, _ in analysis.names):
-        return True  # "Marie Curie" when the question asks about "Curie"
+    key = f" {_words_of(entity_text)} "
+    if any(f" {_words_of(name)} " in key for name in (*(n for n, _ in analysis.names), *analysis.excluded)):
+        return True  # "Marie Curie" when the question asks about "Curie"; "(HTS" for "HTS"
     # Names are often given with their acronym beside them ("the Syrian Democratic
     # Forces (SDF)"): the acronym of a name the question holds is that name too.
     if any(_abbreviates(entity_text, name) or _abbreviates(name, entity_text) for name, _ in analysis.names):
         return True
     words = set(tokenize([entity_text])[0])
     return bool(words) and words <= question_words
+
+
+def _words_of(name: str) -> str:
+    """A name's key as words alone: the brackets and hyphens an entity's span may hold
+    ("Tahrir-al-Sham (HTS") are not part of what it names."""
+    return " ".join(re.findall(r"\w+", entity_key(name)))
 
 
 def _abbreviates(short: str, name: str) -> bool:
@@ -199,21 +205,28 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
 
     titles = {hit.source: document_title(store, hit.source) for hit in hits}
     result = []
+    names = [(name, label == "PERSON", set(tokenize([name])[0])) for name, label in analysis.names]
     for (hit, s, e, position), text, similarity, words, lead_in in zip(spans, texts, similarities, sentence_words, lead_ins):
-        own = question_words & set(words)
-        carried = (question_words & set(lead_in)) - own
+        before = hit.text[paragraph_start(hit.text, s) : s]
+        in_sentence = [mentions(text, n, p) for n, p, _ in names]
+        in_lead_in = [mentions(before, n, p) for n, p, _ in names]
+        # A name the sentence writes another way ("al-Jolani" for "Abu Mohammed
+        # al-Julani") holds the question's words for that name as much as the same spelling.
+        own = question_words & (_with_agents(words).union(*(t for (_, _, t), m in zip(names, in_sentence) if m)))
+        carried = (question_words & _with_agents(lead_in).union(*(t for (_, _, t), m in zip(names, in_lead_in) if m))) - own
         inside = [x for x in entities[hit.chunk_id] if s <= x.start and x.end <= e]
         answers = tuple(
             x for x in inside
             if _matches(x.label, analysis.expected)
             and written_as_name(hit.text[x.start : x.end], x.label)
             and not named_in_question(hit.text[x.start : x.end], analysis, question_words)
+            # "the [French] daily", "the [Syrian] capital": an adjective, which names no
+            # group, person or place; it answers only a question asking a nationality.
+            and (analysis.expected == {"NORP"} or not nationality_adjective(hit.text, x))
         )
         typed = bool(analysis.expected)
-        names = [name for name, _ in analysis.names]
-        before = hit.text[paragraph_start(hit.text, s) : s]
         title = titles[hit.source]
-        missing = sum(not mentions(text, n) and not mentions(before, n) for n in names) / len(names) if names else 0.0
+        missing = sum(not (a or b) for a, b in zip(in_sentence, in_lead_in)) / len(names) if names else 0.0
         features = (
             float(similarity),
             sum(idf.get(t, 1.0) for t in own) / question_weight,
@@ -229,6 +242,22 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         )
         result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside), title=title))
     return _with_gaps(result)
+
+
+_AGENT = re.compile(r"^([a-z]{3,}?)e?(?:er|or)s?$")
+
+
+def _with_agents(words: list[str]) -> set[str]:
+    """``words`` (stemmed) and the verbs their agent nouns are made from: "the leader of
+    X" says who leads X, "its founder" who founded it, "the governor" who governs; the
+    stemmer keeps such nouns whole. Only the question's words are looked for among
+    them, so a noun that merely ends alike ("water") matches nothing."""
+    found = set(words)
+    for word in words:
+        agent = _AGENT.match(word)
+        if agent is not None:
+            found.update((agent.group(1), agent.group(1) + "e"))
+    return found
 
 
 def _vectors_of(spans: list[tuple[Hit, int, int, int]], texts: list[str], store) -> np.ndarray:

@@ -71,6 +71,23 @@ def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[
     return unique
 
 
+# Words by which a follow-up asks for something other than what was said: "which group
+# did he lead before?" after "who leads HTS?" asks for a group that is not HTS.
+_CONTRAST = re.compile(r"\b(?:before|previously|earlier|formerly|else|other|besides|apart from)\b", re.I)
+
+
+def contrasted(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Gazetteer | None) -> tuple[str, ...]:
+    """The names of the earlier turns of the kind ``analysis`` (the rewritten follow-up)
+    asks for, when it asks for another one than those: they can't be its answer."""
+    if not history or not analysis.expected or _CONTRAST.search(analysis.text) is None:
+        return ()
+    own = {entity_key(name) for name, _ in analysis.names}
+    return tuple(
+        name for name, label in antecedents(history, gazetteer)
+        if (label in analysis.expected or label == "NAME") and entity_key(name) not in own
+    )
+
+
 def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Gazetteer | None) -> str:
     """The question with its pronouns or ellipsis filled in from the conversation, or as it was."""
     question = analysis.text

@@ -180,6 +180,9 @@ class QuestionAnalysis:
     follow_up: bool = False  # leans on an earlier turn: a pronoun with no name, "and …?"
     asks_statement: bool = False  # asks what was said ("what did the UN say?"): no short answer
     role: tuple[str, ...] = ()  # "who is the prime minister?" asks who holds ("prime", "minister")
+    # Names the conversation already gave that the question sets itself against ("which
+    # group did he lead before?" after "who leads HTS?": not HTS): never its answer.
+    excluded: tuple[str, ...] = ()
 
     @property
     def plural(self) -> bool:
@@ -339,10 +342,62 @@ ROLE_ABBREVIATIONS = {
 }
 
 
+# Verbs whose doer is named by a title ("who leads the party?" asks for its leader),
+# with that title's noun: the verb in the present or the past, as questions ask it.
+_ROLE_VERBS = {
+    verb: noun
+    for noun, verbs in {
+        "leader": "lead leads led",
+        "head": "heads headed",
+        "founder": "founded co-founded",
+        "governor": "governs governed",
+        "commander": "commands commanded",
+        "director": "directs directed",
+        "chair": "chairs chaired",
+        "ruler": "rules ruled",
+        "manager": "manages managed",
+        "owner": "owns owned",
+        "coach": "coaches coached",
+        "editor": "edits edited",
+    }.items()
+    for verb in verbs.split()
+}
+# "who leads [the Syrian opposition] (now)?": the verb's object is what the role is
+# of, a noun phrase of a few words; a longer one is a clause ("who led the group that
+# took the city?"), which asks about a deed, not a role.
+_WHO_DOES = re.compile(
+    r"^\s*who\s+(?:(?:currently|now|still|first|originally)\s+)?(?P<verb>[a-z-]+)\s+(?:the\s+)?"
+    r"(?P<object>(?:[a-z][\w’'-]*\s*?){1,3}?)"
+    r"(?:\s*\??\s*$|\s+(?P<rest>(?:in|at|for|during|from|since|until|after|before|when|now|today|currently|then)\b.*))"
+)
+
+
+def as_role_question(text: str) -> str | None:
+    """ "who leads HTS?" asked as "who is the leader of HTS?", or None when ``text`` asks
+    for no role by its verb: passages name the holder by the title ("HTS leader X"), so
+    retrieval looks for the title, which the verb alone rarely finds."""
+    lowered = " ".join(text.lower().split())
+    does = _WHO_DOES.match(lowered)
+    if does is None or not _role(lowered) or _WHO_HOLDS.match(lowered):
+        return None
+    rest = (does["rest"] or "").rstrip(" ?")
+    return f"who is the {_ROLE_VERBS[does['verb']]} of {does['object'].strip()}{' ' + rest.strip() if rest.strip() else ''}?"
+
+
 def _role(lowered: str) -> tuple[str, ...]:
     """The words of the role a who-question asks the holder of ("the [Syrian prime
-    minister]"), or () when it asks no such thing."""
+    minister]", "who leads HTS?" → the [leader]), or () when it asks no such thing."""
     lowered = re.sub(r"\b(" + "|".join(ROLE_ABBREVIATIONS) + r")\b", lambda m: ROLE_ABBREVIATIONS[m.group(1)], lowered)
+    does = _WHO_DOES.match(lowered)
+    if does is not None and does["verb"] in _ROLE_VERBS:
+        words = does["object"].split()
+        if any(w in _COMMON_WORDS_OF_A_CLAUSE or re.search(r"[a-z]{2}(?:ed|ing)$", w) for w in words):
+            return ()  # "who led the group that took …": a clause, not the name of what is led
+        if re.search(r"[a-z]{2}(?:ed|ing)\b", does["rest"] or ""):
+            return ()
+        # As "who is the leader of HTS?": the title names the role; what it is of is
+        # one more thing the passage must say.
+        return (_ROLE_VERBS[does["verb"]],)
     role = _WHO_HOLDS.match(lowered)
     if (
         role is None
@@ -354,8 +409,14 @@ def _role(lowered: str) -> tuple[str, ...]:
     return tuple(([role["owner"]] if role["owner"] else []) + role["words"].split() + [role["noun"]])
 
 
+# Words that make the object of a role verb a clause rather than a name.
+_COMMON_WORDS_OF_A_CLAUSE = frozenset("that which who whom whose where when and or but to of by with".split())
+
+
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
-    if _role(lowered):
+    # A role's holder is a person; a verb's doer may be a group or a country ("who
+    # leads the coalition?"), so "who leads …" keeps the wider who-types.
+    if _WHO_HOLDS.match(lowered) and _role(lowered):
         return frozenset({"PERSON"})
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
@@ -443,11 +504,26 @@ def name_variants(name: str) -> set[str]:
     return variants
 
 
-def mentions(text: str, name: str) -> bool:
-    """True when ``text`` names ``name``, by one of its variants, as whole words."""
+def mentions(text: str, name: str, person: bool = False) -> bool:
+    """True when ``text`` names ``name``, by one of its variants, as whole words; a
+    ``person``'s full name also by the surname alone."""
     if not entity_key(name):
         return False  # punctuation only: it names nothing
+    if person and (last := surname(name)) and _mention_pattern(last).search(folded(text)) is not None:
+        return True
     return _mention_pattern(name).search(folded(text)) is not None
+
+
+_NAME_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())
+
+
+def surname(name: str) -> str | None:
+    """The last word of a person's full name ("al-Julani" of "Abu Mohammed al-Julani"):
+    writers name a person in full once, then by the surname alone; None for one word."""
+    words = [w for w in name.split() if w.lower().strip(",") not in _NAME_SUFFIXES]
+    if len(words) < 2 or len(entity_key(words[-1])) < 4:
+        return None
+    return re.sub(r"[’'](?:s\b)?$", "", words[-1])  # "Jones’s", "Jones’"
 
 
 def mention_starts(text: str, name: str) -> list[int]:

@@ -240,7 +240,9 @@ def holds_role(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
         return False
     from rag.lexical import tokenize
 
-    asked = set(analysis.keywords) - set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS))])[0])
+    role = set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS))])[0])
+    # The verb a role's title is made from ("leads" for "leader") is the role too.
+    asked = {k for k in analysis.keywords if not any(r.startswith(k) for r in role)}
     return asked <= set(tokenize([candidate.hit.text + "\n" + candidate.title])[0])
 
 
