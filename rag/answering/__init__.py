@@ -51,6 +51,7 @@ class Attempt:
     gated: bool  # a rule says the passages cannot answer, whatever the confidence
     bridge: list[Quote]  # a two-step question's first step, quoted before the answer
     model_name: str | None = None  # the index's embedding model, which reads the short answer's spans
+    tagger_name: str | None = None  # the index's entity tagger, whose pipeline parses the quoted sentence
 
 
 def answer(
@@ -171,21 +172,25 @@ def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt, m
 
     # A two-step answer's short answer comes from its second step, quoted last.
     quoted = quotes[len(tried.bridge):] if tried.bridge else quotes
-    return short_answer(analysis, quoted, tried.confidence, model.short, reading(analysis.text, tried.model_name))
+    return short_answer(
+        analysis, quoted, tried.confidence, model.short, reading(analysis.text, tried.model_name, tried.tagger_name)
+    )
 
 
-def reading(question: str, model_name: str | None):
+def reading(question: str, model_name: str | None, tagger_name: str | None = None):
     """How the short answer's spans are read in place: with the index's embedding model,
-    sentences through the cache the candidates filled (the quoted one is in it)."""
+    sentences through the cache the candidates filled (the quoted one is in it), and
+    parsed by the pipeline that tagged the index's entities."""
     from rag.answering.candidates import sentence_vectors
     from rag.answering.spans import Reading
     from rag.embedding import get_embedder
+    from rag.parsing import parser_for
 
     if model_name is None:
         return None
     embedder = get_embedder(model_name)
     cache = sentence_vectors(model_name)
-    return Reading(embedder.encode_query(question)[0], lambda texts: cache.get(embedder, texts))
+    return Reading(embedder.encode_query(question)[0], lambda texts: cache.get(embedder, texts), parser_for(tagger_name))
 
 
 def attempt(
@@ -255,7 +260,7 @@ def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerMode
     runner_up = model.runner_up([s for s, _ in scored], [c.answer_keys for _, c in scored]) if scored else None
     confidence = model.confidence(best, runner_up) if scored else 0.0
     gated = bool(unmentioned_names(analysis, hits))
-    return Attempt(analysis, hits, ranked, confidence, gated, [], store.manifest.model)
+    return Attempt(analysis, hits, ranked, confidence, gated, [], store.manifest.model, store.manifest.tagger)
 
 
 def _with_probability(candidate: Candidate, score: float) -> Candidate:
@@ -317,5 +322,6 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
         return None
     bridge = [Quote(holder, holder.start, holder.end)]
     return Attempt(
-        analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge, second.model_name
+        analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge, second.model_name,
+        second.tagger_name,
     )

@@ -147,7 +147,8 @@ def _best_span(
 
     candidate = quote.candidate
     text, start, end = candidate.hit.text, candidate.start, candidate.end
-    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities), reading)
+    parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
+    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities, parse), reading)
     if not scored:
         return None
     best, span = scored[0]

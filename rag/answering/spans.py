@@ -34,6 +34,7 @@ from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
 
 if TYPE_CHECKING:
     from rag.answering.model import ShortModel
+    from rag.parsing import Parse
 
 # A short answer is a name, a number, a date or a noun phrase, not a clause.
 MAX_WORDS = 5
@@ -68,7 +69,31 @@ SPAN_FEATURES = (
     "any_in_question",  # some word of the span is in the question
     "bracketed",  # right after "(" or a comma: an aside, often the name or figure of what precedes
     "passive_agent",  # after "by" (and an article) that follows a word of the question: "designed by [X]"
+    # From the sentence's dependency parse (rag/parsing.py; all 0 without one). The
+    # word of the span nearest the root of the parse is its head word.
+    "tree_near",  # 1 / (1 + edges from the head word to the nearest word shared with the question)
+    "tree_spread",  # mean edges to each shared word, / 10 (at most 2)
+    "governor_asked",  # the word the head word depends on is a word of the question ("[Smith] signed")
+    "object_of_asked",  # object of a verb of the question, also through a preposition ("signed by [X]")
+    # The head word's relation to the rest: subjects, objects and appositions hold
+    # answers; the parts of a compound or a modifier, less often.
+    "dep_nsubj",
+    "dep_nsubjpass",
+    "dep_dobj",
+    "dep_pobj",
+    "dep_attr",
+    "dep_appos",
+    "dep_compound",
+    "dep_amod",
+    "dep_conj",
+    "dep_npadvmod",
+    "dep_poss",
+    "dep_nummod",
 )
+_DEPENDENCIES = ("nsubj", "nsubjpass", "dobj", "pobj", "attr", "appos", "compound", "amod", "conj", "npadvmod", "poss", "nummod")
+_OBJECTS = frozenset({"dobj", "pobj", "attr"})
+# No path between two words (a parse in pieces): as far as a sentence's words lie.
+_NO_PATH = 20
 
 _WORD = re.compile(r"\d[\d,.:/]*\d|\w(?:[\w’'.-]*\w)?")
 _BREAKS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
@@ -112,11 +137,13 @@ def filled(question: str, text: str, start: int, end: int, chosen: "list[Span]")
 
 @dataclass(frozen=True)
 class Reading:
-    """What reading spans in place takes: the question's embedding and a sentence encoder
-    (texts → normalised vectors, as the index's model gives them)."""
+    """What reading spans in place takes: the question's embedding, a sentence encoder
+    (texts → normalised vectors, as the index's model gives them) and a parser of
+    sentences (rag.parsing; None: spans are read without their grammar)."""
 
     question_vector: np.ndarray
     encode: Callable[[list[str]], np.ndarray]
+    parse: "Callable[[str], Parse] | None" = None
 
 
 def ranked(
@@ -175,8 +202,10 @@ def spans(
     start: int,
     end: int,
     entities: tuple[Entity, ...],
+    parse: "Parse | None" = None,
 ) -> list[Span]:
-    """The candidate short answers in ``text[start:end]`` (a sentence), with their features."""
+    """The candidate short answers in ``text[start:end]`` (a sentence), with their
+    features; ``parse`` is that sentence's (offsets within it), or None."""
     words = _words(text, start, end)
     if not words:
         return []
@@ -217,6 +246,7 @@ def spans(
         at.append(seen)
         seen += fold(word) not in _BREAKS
     numbers_asked = bool(analysis.expected & _NUMBERS)
+    grammar = _Grammar(parse, text[start:end], question_stems)
     found = []
     for i, j in sorted(places):
         s, e = words[i][0], words[j - 1][1]
@@ -256,9 +286,55 @@ def spans(
             float(any(c in question_stems for c in content)),
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
+            *grammar.features(s - start, e - start),
         )
         found.append(Span(s, e, features))
     return found
+
+
+class _Grammar:
+    """Where spans stand in a sentence's parse, relative to the question's words."""
+
+    WIDTH = 4 + len(_DEPENDENCIES)
+
+    def __init__(self, parse: "Parse | None", sentence: str, question_stems: set[str]) -> None:
+        self.tokens = parse or ()
+        stems = tokenize([sentence[t.start : t.end] for t in self.tokens]) if self.tokens else []
+        self.asked = [bool(set(s) & question_stems) for s in stems]
+        self.paths = [self._path(i) for i in range(len(self.tokens))]
+
+    def _path(self, i: int) -> list[int]:
+        path, seen = [i], {i}
+        while self.tokens[path[-1]].head != path[-1] and self.tokens[path[-1]].head not in seen:
+            path.append(self.tokens[path[-1]].head)
+            seen.add(path[-1])
+        return path
+
+    def _distance(self, a: int, b: int) -> int:
+        up = {node: k for k, node in enumerate(self.paths[b])}
+        return next((k + up[node] for k, node in enumerate(self.paths[a]) if node in up), _NO_PATH)
+
+    def features(self, start: int, end: int) -> tuple[float, ...]:
+        inside = [i for i, t in enumerate(self.tokens) if start <= t.start and t.end <= end]
+        if not inside:
+            return (0.0,) * self.WIDTH
+        head = min(inside, key=lambda i: len(self.paths[i]))
+        shared = [i for i, asked in enumerate(self.asked) if asked and i not in inside]
+        distances = [self._distance(head, i) for i in shared]
+        token = self.tokens[head]
+        governor = self.tokens[token.head] if token.head != head else None
+        verb = None
+        if governor is not None and governor.pos in ("VERB", "AUX"):
+            verb = token.head
+        elif governor is not None and token.dep == "pobj" and self.tokens[governor.head].pos in ("VERB", "AUX"):
+            verb = governor.head
+        return (
+            1.0 / (1.0 + min(distances)) if distances else 0.0,
+            min(sum(distances) / len(distances), _NO_PATH) / 10 if distances else _NO_PATH / 10,
+            float(governor is not None and token.head not in inside and self.asked[token.head]),
+            float(verb is not None and verb not in inside and token.dep in _OBJECTS and self.asked[verb]),
+            *(float(token.dep == dep) for dep in _DEPENDENCIES),
+        )
 
 
 

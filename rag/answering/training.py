@@ -290,13 +290,16 @@ def collect_spans(questions, index, model: AnswerModel) -> list[SpanRun]:
     describe the spans of the sentence it quotes first."""
     from rag.answering import attempt, decide
     from rag.answering.spans import spans
+    from rag.parsing import parser_for
 
     runs = []
     for query_id, text, gold, _ in questions:
         tried = attempt(text, index=index, model=model)
         answered = decide(text, tried, model=dataclasses.replace(model, short=None)).found
         best = tried.ranked[0] if tried.ranked and tried.analysis.intent not in ("overview", "day", "list") else None
-        found = spans(tried.analysis, best.hit.text, best.start, best.end, best.entities) if best else []
+        parse = parser_for(tried.tagger_name)
+        grammar = parse(best.hit.text[best.start : best.end]) if best and parse else None
+        found = spans(tried.analysis, best.hit.text, best.start, best.end, best.entities, grammar) if best else []
         texts = tuple(best.hit.text[s.start : s.end] for s in found) if best else ()
         runs.append(SpanRun(
             query_id,
