@@ -69,3 +69,11 @@ def parser_for(tagger: str | None) -> Callable[[str], Parse] | None:
     except (ImportError, ValueError):
         return None
     return SpacyParser()
+
+
+def warm(tagger: str | None) -> None:
+    """Load the parser that goes with ``tagger`` now (a few seconds), so that the first
+    short answer doesn't wait for it."""
+    parse = parser_for(tagger)
+    if parse is not None:
+        parse("The parser is ready.")

@@ -642,6 +642,47 @@ def test_span_features_say_what_the_question_holds_and_what_type_it_asks():
     assert putin["near"] > found["Dmitry Peskov"]["near"]
 
 
+def test_a_spans_place_in_the_parse_is_read_against_the_questions_words():
+    from rag.parsing import Token
+
+    sentence = "Smith signed the treaty in Paris."
+    parse = (Token(0, 5, "nsubj", 1, "PROPN"), Token(6, 12, "ROOT", 1, "VERB"), Token(13, 16, "det", 3, "DET"),
+             Token(17, 23, "dobj", 1, "NOUN"), Token(24, 26, "prep", 1, "ADP"), Token(27, 32, "pobj", 4, "PROPN"),
+             Token(32, 33, "punct", 1, "PUNCT"))
+    analysis = analyze("who signed the treaty?")
+
+    def grammar(found, text):
+        (span,) = [s for s in found if sentence[s.start : s.end] == text]
+        return {n: v for n, v in zip(SPAN_FEATURES, span.features) if n.startswith(("tree", "governor", "object", "dep_"))}
+
+    found = spans(analysis, sentence, 0, len(sentence), (), parse)
+    smith = grammar(found, "Smith")  # the subject of "signed": one edge to it, two to "treaty"
+    assert smith["tree_near"] == 0.5 and smith["tree_spread"] == pytest.approx(0.15)
+    assert smith["governor_asked"] == 1.0 and smith["object_of_asked"] == 0.0 and smith["dep_nsubj"] == 1.0
+    paris = grammar(found, "Paris")  # in a prepositional phrase of "signed": its object, two edges away
+    assert paris["tree_near"] == pytest.approx(1 / 3) and paris["governor_asked"] == 0.0
+    assert paris["object_of_asked"] == 1.0 and paris["dep_pobj"] == 1.0
+    # Without a parse (an index tagged by rules) the grammar says nothing.
+    assert set(grammar(spans(analysis, sentence, 0, len(sentence), ()), "Smith").values()) == {0.0}
+
+
+def test_only_an_index_tagged_by_spacy_is_parsed():
+    from rag.parsing import parser_for
+
+    assert parser_for("rules") is None and parser_for("none") is None and parser_for(None) is None
+
+
+@pytest.mark.integration
+def test_the_spacy_parser_reads_a_subject_and_an_object():
+    from rag.parsing import parser_for
+
+    parse = parser_for("spacy:en_core_web_sm")
+    sentence = "Putin granted Assad asylum in Moscow."
+    relations = {sentence[t.start : t.end]: t.dep for t in parse(sentence)}
+    assert relations["Putin"] == "nsubj" and relations["Moscow"] == "pobj"
+    assert parse(sentence) is parse(sentence)  # parsed once
+
+
 def test_the_agent_after_by_is_marked_when_it_follows_a_word_of_the_question():
     text = "The Syrian Democratic Forces, backed by the US, have seized the city, reported by Reuters."
     entities = (entity(text, "US", "GPE"), entity(text, "Reuters", "ORG"))

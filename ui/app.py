@@ -500,9 +500,13 @@ WARM_UP_QUESTION = "what is this about?"
 
 
 def warm_up(index: "str | Path | None" = None) -> None:
-    """Open the index and load the model now, so that the first question is answered at once."""
+    """Open the index and load the models now (the parser that reads short answers
+    too), so that the first question is answered at once."""
+    from rag.parsing import warm
+
     try:
         answer(WARM_UP_QUESTION, 1, index=index, mode="extract")
+        warm(open_index(index).manifest.tagger)
     except RagError as error:  # no index yet: the app starts anyway, and uploads start one
         log.warning("no index to warm up: %s", error)
 
