@@ -10,7 +10,9 @@ parse, and the short-answer model then reads words alone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,15 +46,33 @@ class SpacyParser:
         if self._nlp is None:
             import importlib
 
-            # The tagger gives the parts of speech the parser's features use; NER and
-            # the lemmatizer are not needed here.
-            self._nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=["ner", "lemmatizer"])
+            with _torch_hidden():
+                # The tagger gives the parts of speech the parser's features use; NER and
+                # the lemmatizer are not needed here.
+                self._nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=["ner", "lemmatizer"])
         return self._nlp
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one parser per process; a follow-up quotes the same sentences
     def __call__(self, text: str) -> Parse:
         doc = self.nlp(text)
         return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in doc)
+
+
+@contextlib.contextmanager
+def _torch_hidden():
+    """spaCy's thinc imports torch whenever it is installed, for layers the small
+    pipeline never uses: 4-6 s and a few hundred MB in a process that answers without
+    torch (queries are encoded with ONNX). Hidden while spaCy loads, torch still imports
+    as usual afterwards; where it is already loaded, it is left as it is."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch → ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
 
 
 @functools.lru_cache(maxsize=2)

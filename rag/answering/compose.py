@@ -111,7 +111,12 @@ def short_answer(
         if found and _TIME_WORD.search(found):
             # The span read in its sentence: the words before it say whether it is past.
             sentence, at = best.hit.text[best.start : best.end], best.hit.text[best.start : best.end].find(found)
-            day = relative_day(sentence, best.hit.date, near=(at, at + len(found)) if at >= 0 else None)
+            start = at
+            if at >= 0 and _PART_OF_DAY.match(found):
+                # "on Monday [morning]": a part of the day belongs to the day named before it.
+                before = re.search(r"\w+\s+$", sentence[:at])
+                start = before.start() if before else at
+            day = relative_day(sentence, best.hit.date, near=(start, at + len(found)) if at >= 0 else None)
             if day is None:
                 # "last week", "in recent days": no day to state, only when it was reported.
                 return f"{found} (reported {human_date(best.hit.date)})"
@@ -127,6 +132,9 @@ _TIME_WORD = re.compile(
     r"noon|ago|earlier|later|recently|lately)\b",
     re.I,
 )
+
+
+_PART_OF_DAY = re.compile(r"(?:morning|afternoon|evening|night|overnight)\b", re.I)
 
 
 def _absolute_date(text: str) -> bool:
