@@ -10,9 +10,9 @@ parse, and the short-answer model then reads words alone.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -36,21 +36,30 @@ Parse = tuple[Token, ...]
 
 
 class SpacyParser:
-    """spaCy's small English pipeline without its NER, loaded on first use."""
+    """spaCy's small English pipeline without its NER, loaded on first use (or ahead of
+    it, by ``preload``)."""
 
     def __init__(self) -> None:
         self._nlp = None
+        self._lock = threading.Lock()
 
     @property
     def nlp(self):
-        if self._nlp is None:
-            import importlib
+        with self._lock:  # a preloading thread may be at it: wait for it, don't load twice
+            if self._nlp is None:
+                import importlib
 
-            with _torch_hidden():
+                _thinc_without_torch()
                 # The tagger gives the parts of speech the parser's features use; NER and
                 # the lemmatizer are not needed here.
                 self._nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=["ner", "lemmatizer"])
         return self._nlp
+
+    def preload(self) -> None:
+        """Start loading in the background (~2 s), unless loaded or loading already."""
+        if self._nlp is None and not self._lock.locked():
+            _thinc_without_torch()  # here, not on the other thread: see _thinc_without_torch
+            threading.Thread(target=lambda: self.nlp, name="rag-parser-load", daemon=True).start()
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one parser per process; a follow-up quotes the same sentences
     def __call__(self, text: str) -> Parse:
@@ -58,18 +67,19 @@ class SpacyParser:
         return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in doc)
 
 
-@contextlib.contextmanager
-def _torch_hidden():
-    """spaCy's thinc imports torch whenever it is installed, for layers the small
-    pipeline never uses: 4-6 s and a few hundred MB in a process that answers without
-    torch (queries are encoded with ONNX). Hidden while spaCy loads, torch still imports
-    as usual afterwards; where it is already loaded, it is left as it is."""
-    if "torch" in sys.modules:
-        yield
+def _thinc_without_torch() -> None:
+    """spaCy's thinc imports torch whenever it is installed (in ``thinc.compat``), for
+    layers the small pipeline never uses: 4-6 s and a few hundred MB in a process that
+    answers without torch (queries are encoded with ONNX). So ``thinc.compat`` is imported
+    once with torch hidden; torch imports as usual afterwards, and where it is loaded
+    already, nothing is hidden. Called on the thread that asked for the parser, never on
+    a loading thread: hidden there, torch would fail to import for the rest of the process
+    for as long as it takes (~0.4 s)."""
+    if "thinc.compat" in sys.modules or "torch" in sys.modules:
         return
     sys.modules["torch"] = None  # type: ignore[assignment]  # import torch → ImportError
     try:
-        yield
+        import thinc.compat  # noqa: F401
     finally:
         if sys.modules.get("torch", 0) is None:
             del sys.modules["torch"]
@@ -97,3 +107,12 @@ def warm(tagger: str | None) -> None:
     parse = parser_for(tagger)
     if parse is not None:
         parse("The parser is ready.")
+
+
+def preload(tagger: str | None) -> None:
+    """Start loading the parser that goes with ``tagger`` on another thread: a fresh
+    process (``rag ask``) then loads spaCy while it retrieves and scores, instead of
+    after (on the command line, ~1.1 s before the parse and ~3 s with it loaded in turn)."""
+    parse = parser_for(tagger)
+    if isinstance(parse, SpacyParser):
+        parse.preload()

@@ -29,6 +29,7 @@ from rag.answering.followup import contrasted, rewrite
 from rag.answering.model import AnswerModel, load_model
 from rag.answering.question import QuestionAnalysis, analyze, as_role_question, said_about, speakers
 from rag.answering.select import RULES, Quote, Rules, holds_role, select, statements, titled, writers_list
+from rag.parsing import preload
 from rag.settings import ANSWER, AnswerSettings
 from rag.types import Answer, Hit
 
@@ -216,6 +217,7 @@ def attempt(
     model = model or load_model()
     question = validate_query(question, k)
     store = open_for_query(index)
+    preload(store.manifest.tagger)  # the short answer's parser, loading while we retrieve
     analysis = analyze(question, store.gazetteer, store.known_dates)
     if history and analysis.follow_up:
         analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
