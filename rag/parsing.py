@@ -11,12 +11,15 @@ parse, and the short-answer model then reads words alone.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
 from rag.entities import SPACY_PACKAGE
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,22 +40,30 @@ Parse = tuple[Token, ...]
 
 class SpacyParser:
     """spaCy's small English pipeline without its NER, loaded on first use (or ahead of
-    it, by ``preload``)."""
+    it, by ``preload``). If it can't load, sentences are read without a parse, as for an
+    index tagged by rules: answering never fails for want of one."""
 
     def __init__(self) -> None:
         self._nlp = None
+        self._failed = False
         self._lock = threading.Lock()
+        # A follow-up quotes the same sentences again: each is parsed once.
+        self._parse = functools.lru_cache(maxsize=1024)(self._parse_uncached)
 
     @property
     def nlp(self):
         with self._lock:  # a preloading thread may be at it: wait for it, don't load twice
-            if self._nlp is None:
+            if self._nlp is None and not self._failed:
                 import importlib
 
-                _thinc_without_torch()
-                # The tagger gives the parts of speech the parser's features use; NER and
-                # the lemmatizer are not needed here.
-                self._nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=["ner", "lemmatizer"])
+                try:
+                    _thinc_without_torch()
+                    # The tagger gives the parts of speech the parser's features use; NER
+                    # and the lemmatizer are not needed here.
+                    self._nlp = importlib.import_module(SPACY_PACKAGE).load(exclude=["ner", "lemmatizer"])
+                except Exception as error:  # noqa: BLE001 - any failure: answer without a parse
+                    self._failed = True
+                    log.warning("spaCy's parser did not load (%s); short answers are read without it", error)
         return self._nlp
 
     def preload(self) -> None:
@@ -61,10 +72,17 @@ class SpacyParser:
             _thinc_without_torch()  # here, not on the other thread: see _thinc_without_torch
             threading.Thread(target=lambda: self.nlp, name="rag-parser-load", daemon=True).start()
 
-    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one parser per process; a follow-up quotes the same sentences
-    def __call__(self, text: str) -> Parse:
-        doc = self.nlp(text)
-        return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in doc)
+    def __call__(self, text: str) -> Parse | None:
+        return self._parse(text)
+
+    def _parse_uncached(self, text: str) -> Parse | None:
+        nlp = self.nlp
+        if nlp is None:
+            return None
+        return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in nlp(text))
+
+
+_HIDING = threading.Lock()
 
 
 def _thinc_without_torch() -> None:
@@ -75,22 +93,28 @@ def _thinc_without_torch() -> None:
     already, nothing is hidden. Called on the thread that asked for the parser, never on
     a loading thread: hidden there, torch would fail to import for the rest of the process
     for as long as it takes (~0.4 s)."""
-    if "thinc.compat" in sys.modules or "torch" in sys.modules:
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment]  # import torch → ImportError
-    try:
-        import thinc.compat  # noqa: F401
-    finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
+    with _HIDING:
+        if "thinc.compat" in sys.modules or "torch" in sys.modules:
+            return
+        sys.modules["torch"] = None  # type: ignore[assignment]  # import torch → ImportError
+        try:
+            import thinc.compat  # noqa: F401
+        finally:
+            if sys.modules.get("torch", 0) is None:
+                del sys.modules["torch"]
 
 
-@functools.lru_cache(maxsize=2)
-def parser_for(tagger: str | None) -> Callable[[str], Parse] | None:
+def parser_for(tagger: str | None) -> "Callable[[str], Parse | None] | None":
     """The parser that goes with an index's entity tagger ("spacy:…"), or None: an index
     tagged by rules or not at all is read without a parse (and without loading spaCy)."""
     if not tagger or not tagger.startswith("spacy"):
         return None
+    return _spacy_parser()
+
+
+@functools.cache
+def _spacy_parser() -> SpacyParser | None:
+    """The one spaCy parser of the process (None when the package isn't installed)."""
     try:
         import importlib.util
 

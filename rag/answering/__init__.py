@@ -317,7 +317,7 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     second_analysis = analyze(query, store.gazetteer, store.known_dates)
     second_analysis = QuestionAnalysis(
-        **{**second_analysis.__dict__, "expected": analysis.expected, "intent": analysis.intent}
+        **{**second_analysis.__dict__, "expected": analysis.expected, "intent": analysis.intent, "excluded": analysis.excluded}
     )
     second = _score(second_analysis, hits, store, model)
     if not second.ranked or second.ranked[0].text == holder.text:

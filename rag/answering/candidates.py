@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.question import QuestionAnalysis, mentions
+from rag.answering.question import AGENT_NOUNS, QuestionAnalysis, mentions
 from rag.entities import Entity, by_kind_word, entity_key, nationality_adjective, under_kind_noun, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
 from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
@@ -113,7 +113,7 @@ def named_in_question(entity_text: str, analysis: QuestionAnalysis, question_wor
     """True when the question already holds this entity (it can't be the answer)."""
     key = f" {_words_of(entity_text)} "
     if any(f" {_words_of(name)} " in key for name in (*(n for n, _ in analysis.names), *analysis.excluded)):
-        return True  # "Marie Curie" when the question asks about "Curie"; "(HTS" for "HTS"
+        return True  # "Marie Curie" when the question asks about "Curie"; "(UN" for "UN"
     # Names are often given with their acronym beside them ("the Syrian Democratic
     # Forces (SDF)"): the acronym of a name the question holds is that name too.
     if any(_abbreviates(entity_text, name) or _abbreviates(name, entity_text) for name, _ in analysis.names):
@@ -124,7 +124,7 @@ def named_in_question(entity_text: str, analysis: QuestionAnalysis, question_wor
 
 def _words_of(name: str) -> str:
     """A name's key as words alone: the brackets and hyphens an entity's span may hold
-    ("Tahrir-al-Sham (HTS") are not part of what it names."""
+    ("the United Nations (UN") are not part of what it names."""
     return " ".join(re.findall(r"\w+", entity_key(name)))
 
 
@@ -244,20 +244,20 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     return _with_gaps(result)
 
 
-_AGENT = re.compile(r"^([a-z]{3,}?)e?(?:er|or)s?$")
-
-
 def _with_agents(words: list[str]) -> set[str]:
-    """``words`` (stemmed) and the verbs their agent nouns are made from: "the leader of
-    X" says who leads X, "its founder" who founded it, "the governor" who governs; the
-    stemmer keeps such nouns whole. Only the question's words are looked for among
-    them, so a noun that merely ends alike ("water") matches nothing."""
+    """``words`` (stemmed) and the verbs of the titles among them: "the leader of X" says
+    who leads X, "its founder" who founded it, "the governor" who governs
+    (``question.AGENT_NOUNS``); the stemmer keeps such nouns apart from their verbs."""
     found = set(words)
     for word in words:
-        agent = _AGENT.match(word)
-        if agent is not None:
-            found.update((agent.group(1), agent.group(1) + "e"))
+        found.update(_agent_verbs().get(word, ()))
     return found
+
+
+@functools.cache
+def _agent_verbs() -> dict[str, frozenset[str]]:
+    """Each title's stem → the stems of its verb's forms ("leader" → lead, led)."""
+    return {tokenize([noun])[0][0]: frozenset(tokenize(list(verbs))[0]) for noun, verbs in AGENT_NOUNS.items()}
 
 
 def _vectors_of(spans: list[tuple[Hit, int, int, int]], texts: list[str], store) -> np.ndarray:

@@ -82,8 +82,10 @@ def contrasted(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer:
     if not history or not analysis.expected or _CONTRAST.search(analysis.text) is None:
         return ()
     own = {entity_key(name) for name, _ in analysis.names}
+    # The turn it follows: what an older turn gave was about something else ("Moscow" for
+    # where Assad is, two turns before "where did he live before?" about another man).
     return tuple(
-        name for name, label in antecedents(history, gazetteer)
+        name for name, label in antecedents(history[-1:], gazetteer)
         if (label in analysis.expected or label == "NAME") and entity_key(name) not in own
     )
 

@@ -221,7 +221,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         keywords=keywords,
         topic=_topic(text, dates),
         head_noun=head,
-        role=_role(lowered) if intent == "fact" else (),
+        role=_role(text) if intent == "fact" else (),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
@@ -342,34 +342,38 @@ ROLE_ABBREVIATIONS = {
 }
 
 
-# Verbs whose doer is named by a title ("who leads the party?" asks for its leader),
-# with that title's noun: the verb in the present or the past, as questions ask it.
-_ROLE_VERBS = {
-    verb: noun
-    for noun, verbs in {
-        "leader": "lead leads led",
-        "head": "heads headed",
-        "founder": "founded co-founded",
-        "governor": "governs governed",
-        "commander": "commands commanded",
-        "director": "directs directed",
-        "chair": "chairs chaired",
-        "ruler": "rules ruled",
-        "manager": "manages managed",
-        "owner": "owns owned",
-        "coach": "coaches coached",
-        "editor": "edits edited",
-    }.items()
-    for verb in verbs.split()
+# Titles made from a verb, with the verb in the present and the past as questions ask
+# it: "who leads the party?" asks for its leader, and a sentence naming "the leader of
+# the party" holds what "leads" asks.
+AGENT_NOUNS = {
+    "leader": ("lead", "leads", "led"),
+    "head": ("heads", "headed"),
+    "founder": ("founded", "co-founded"),
+    "governor": ("governs", "governed"),
+    "commander": ("commands", "commanded"),
+    "director": ("directs", "directed"),
+    "chair": ("chairs", "chaired"),
+    "ruler": ("rules", "ruled"),
+    "manager": ("manages", "managed"),
+    "owner": ("owns", "owned"),
+    "coach": ("coaches", "coached"),
+    "editor": ("edits", "edited"),
 }
+_ROLE_VERBS = {verb: noun for noun, verbs in AGENT_NOUNS.items() for verb in verbs}
 # "who leads [the Syrian opposition] (now)?": the verb's object is what the role is
 # of, a noun phrase of a few words; a longer one is a clause ("who led the group that
-# took the city?"), which asks about a deed, not a role.
+# took the city?"), which asks about a deed, not a role. (Words joined by spaces only:
+# a pattern that may split one word several ways takes seconds on a long one.)
 _WHO_DOES = re.compile(
-    r"^\s*who\s+(?:(?:currently|now|still|first|originally)\s+)?(?P<verb>[a-z-]+)\s+(?:the\s+)?"
-    r"(?P<object>(?:[a-z][\w’'-]*\s*?){1,3}?)"
+    r"^\s*who\s+(?:(?:currently|now|still)\s+)?(?P<verb>[a-z-]+)\s+(?:the\s+)?"
+    r"(?P<object>[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,2}?)"
     r"(?:\s*\??\s*$|\s+(?P<rest>(?:in|at|for|during|from|since|until|after|before|when|now|today|currently|then)\b.*))"
 )
+# A verb's particle or a preposition right after it makes another verb: "who ruled out
+# a ceasefire?", "who leads in the polls?", "who heads up the committee?".
+_PARTICLES = frozenset("out up off in on over down back to into about with by".split())
+# What a title is "of": a name, or a body or place ("the party", "the country").
+_BODIES = frozenset({"ORG", "NORP", "GPE", "LOC", "FAC"})
 
 
 def as_role_question(text: str) -> str | None:
@@ -378,23 +382,35 @@ def as_role_question(text: str) -> str | None:
     retrieval looks for the title, which the verb alone rarely finds."""
     lowered = " ".join(text.lower().split())
     does = _WHO_DOES.match(lowered)
-    if does is None or not _role(lowered) or _WHO_HOLDS.match(lowered):
+    if does is None or does["verb"] not in _ROLE_VERBS or not _role(text):
         return None
-    rest = (does["rest"] or "").rstrip(" ?")
-    return f"who is the {_ROLE_VERBS[does['verb']]} of {does['object'].strip()}{' ' + rest.strip() if rest.strip() else ''}?"
+    rest = (does["rest"] or "").rstrip(" ?").strip()
+    return f"who is the {_ROLE_VERBS[does['verb']]} of {does['object'].strip()}{' ' + rest if rest else ''}?"
 
 
-def _role(lowered: str) -> tuple[str, ...]:
+def _role(text: str) -> tuple[str, ...]:
     """The words of the role a who-question asks the holder of ("the [Syrian prime
     minister]", "who leads HTS?" → the [leader]), or () when it asks no such thing."""
+    lowered = " ".join(text.lower().split())
+    # A word ending like a verb ("-ed", "-ing") makes a clause of what follows, unless it
+    # is written as a name ("the United Nations", "Beijing").
+    written_lower = {w for w in re.findall(r"[\w’'-]+", text) if w.islower()}
+
+    def clause(words: list[str]) -> bool:
+        bare = [w.strip("?.,!;:") for w in words]
+        return any(w in written_lower and re.search(r"[a-z]{2}(?:ed|ing)$", w) for w in bare)
+
     lowered = re.sub(r"\b(" + "|".join(ROLE_ABBREVIATIONS) + r")\b", lambda m: ROLE_ABBREVIATIONS[m.group(1)], lowered)
     does = _WHO_DOES.match(lowered)
     if does is not None and does["verb"] in _ROLE_VERBS:
         words = does["object"].split()
-        if any(w in _COMMON_WORDS_OF_A_CLAUSE or re.search(r"[a-z]{2}(?:ed|ing)$", w) for w in words):
-            return ()  # "who led the group that took …": a clause, not the name of what is led
-        if re.search(r"[a-z]{2}(?:ed|ing)\b", does["rest"] or ""):
+        if words[0] in _PARTICLES or any(w in _COMMON_WORDS_OF_A_CLAUSE for w in words):
+            return ()  # "who ruled out …", "who led the group that took …"
+        if clause(words) or clause((does["rest"] or "").split()):
             return ()
+        named = any(w[:1].isupper() for w in text.split() if w.lower().strip("?.,!’'") in words)
+        if not named and not (_NOUN_LABELS.get(_singular(words[-1]), frozenset()) <= _BODIES and _singular(words[-1]) in _NOUN_LABELS):
+            return ()  # "who led the attack?" asks who did a deed; no title holds it
         # As "who is the leader of HTS?": the title names the role; what it is of is
         # one more thing the passage must say.
         return (_ROLE_VERBS[does["verb"]],)
@@ -402,7 +418,7 @@ def _role(lowered: str) -> tuple[str, ...]:
     if (
         role is None
         or _NOUN_LABELS.get(_singular(role["noun"])) != frozenset({"PERSON"})
-        or re.search(r"[a-z]{2}(?:ed|ing)\b", role["rest"] or "")
+        or clause((role["rest"] or "").split())
     ):
         return ()
     # "Syria's prime minister" is the Syrian one: the owner is one more word of the role.
@@ -509,9 +525,20 @@ def mentions(text: str, name: str, person: bool = False) -> bool:
     ``person``'s full name also by the surname alone."""
     if not entity_key(name):
         return False  # punctuation only: it names nothing
-    if person and (last := surname(name)) and _mention_pattern(last).search(folded(text)) is not None:
+    if person and (last := surname(name)) and _written_as_name(text, _mention_pattern(last)):
         return True
     return _mention_pattern(name).search(folded(text)) is not None
+
+
+def _written_as_name(text: str, pattern: re.Pattern) -> bool:
+    """Whether ``pattern`` (of a folded name) matches ``text`` where it is written with a
+    capital ("Jobs", "al-Jolani"): a surname alone is also a common word ("lost their
+    jobs", "a white flag"). Where folding changed the text's length, offsets can't be
+    mapped back and any match counts."""
+    lowered = folded(text)
+    if len(lowered) != len(text):
+        return pattern.search(lowered) is not None
+    return any(any(c.isupper() for c in text[m.start() : m.end()]) for m in pattern.finditer(lowered))
 
 
 _NAME_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv".split())

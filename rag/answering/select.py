@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers
+from rag.answering.question import AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers
 from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
@@ -240,9 +240,10 @@ def holds_role(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
         return False
     from rag.lexical import tokenize
 
-    role = set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS))])[0])
     # The verb a role's title is made from ("leads" for "leader") is the role too.
-    asked = {k for k in analysis.keywords if not any(r.startswith(k) for r in role)}
+    verbs = [verb for word in analysis.role for verb in AGENT_NOUNS.get(word, ())]
+    role = set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS) + tuple(verbs))])[0])
+    asked = set(analysis.keywords) - role
     return asked <= set(tokenize([candidate.hit.text + "\n" + candidate.title])[0])
 
 

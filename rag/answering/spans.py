@@ -315,9 +315,12 @@ class _Grammar:
         return next((k + up[node] for k, node in enumerate(self.paths[a]) if node in up), _NO_PATH)
 
     def features(self, start: int, end: int) -> tuple[float, ...]:
-        inside = [i for i, t in enumerate(self.tokens) if start <= t.start and t.end <= end]
+        # Tokens overlapping the span: the parser's "U.S." holds the span's "U.S".
+        inside = [i for i, t in enumerate(self.tokens) if t.start < end and start < t.end]
+        if not self.tokens:
+            return (0.0,) * self.WIDTH  # no parse: the grammar says nothing
         if not inside:
-            return (0.0,) * self.WIDTH
+            return (0.0, _NO_PATH / 10) + (0.0,) * (self.WIDTH - 2)  # as far as can be
         head = min(inside, key=lambda i: len(self.paths[i]))
         shared = [i for i, asked in enumerate(self.asked) if asked and i not in inside]
         distances = [self._distance(head, i) for i in shared]
