@@ -224,6 +224,10 @@ def test_a_follow_up_asking_for_another_one_is_not_answered_by_the_earlier_turns
     before = analyze("which group did Abu Mohammad al-Jolani lead before?", GAZETTEER)
     assert contrasted(before, history, GAZETTEER) == ("HTS",)  # a group, the kind asked for; not the person
     assert contrasted(analyze("which group does Abu Mohammad al-Jolani lead?", GAZETTEER), history, GAZETTEER) == ()
+    # Only the turn it follows: an older turn's answer was about something else.
+    older = [turn("where is Assad now?", short="Moscow"), *history]
+    where = analyze("where did Abu Mohammad al-Jolani live before?", GAZETTEER)
+    assert "Moscow" not in contrasted(where, older, GAZETTEER)
     excluding = dataclasses.replace(before, excluded=("HTS",))
     assert named_in_question("Hayat Tahrir al-Sham (HTS", excluding, set())  # the tagger's span holds a bracket
     assert not named_in_question("Jabhat al-Nusra", excluding, set())
@@ -666,6 +670,27 @@ def test_a_spans_place_in_the_parse_is_read_against_the_questions_words():
     assert set(grammar(spans(analysis, sentence, 0, len(sentence), ()), "Smith").values()) == {0.0}
 
 
+def test_a_token_the_span_cuts_still_gives_it_its_grammar():
+    from rag.parsing import Token
+
+    sentence = "The U.S. imposed sanctions."  # the span's words end before the token's final period
+    parse = (Token(0, 3, "det", 1, "DET"), Token(4, 8, "nsubj", 2, "PROPN"), Token(9, 16, "ROOT", 2, "VERB"),
+             Token(17, 26, "dobj", 2, "NOUN"), Token(26, 27, "punct", 2, "PUNCT"))
+    found = spans(analyze("which country imposed sanctions?"), sentence, 0, len(sentence), (), parse)
+    (us,) = [s for s in found if sentence[s.start : s.end] == "U.S"]
+    grammar = dict(zip(SPAN_FEATURES, us.features))
+    assert grammar["dep_nsubj"] == 1.0 and grammar["governor_asked"] == 1.0 and grammar["tree_near"] == 0.5
+
+
+def test_a_parser_that_fails_to_load_leaves_sentences_unparsed(monkeypatch, caplog):
+    import rag.parsing
+
+    monkeypatch.setattr(rag.parsing, "SPACY_PACKAGE", "no_such_spacy_package_here")
+    parser = rag.parsing.SpacyParser()
+    assert parser("Putin granted Assad asylum.") is None and parser("Another sentence.") is None
+    assert sum("did not load" in r.getMessage() for r in caplog.records) == 1  # said once
+
+
 def test_only_an_index_tagged_by_spacy_is_parsed():
     from rag.parsing import parser_for
 
@@ -901,6 +926,15 @@ def test_a_verb_whose_doer_holds_a_title_asks_for_the_role():
     assert analyze("who led the group that captured the prison?").role == ()
     assert analyze("who runs the country?").role == ()
     assert analyze("who granted Assad asylum?").role == ()
+    # A deed is led, not held: no title names who led an attack or talks.
+    assert analyze("who led the attack?").role == () and analyze("who led the talks in Geneva?").role == ()
+    # A particle or a preposition makes another verb; "first" asks about the past, not the holder.
+    for question in ("who ruled out a ceasefire?", "who leads in the polls?", "who heads up the committee?",
+                     "who first led the group?"):
+        assert analyze(question).role == (), question
+    # A name ending like a verb is still a name.
+    assert analyze("who heads the United Nations?").role == ("head",)
+    assert analyze("who governs Beijing?").role == ("governor",)
 
 
 def test_a_role_verb_is_retrieved_as_the_title_passages_name_the_holder_by():
@@ -910,16 +944,20 @@ def test_a_role_verb_is_retrieved_as_the_title_passages_name_the_holder_by():
     assert as_role_question("who granted Assad asylum?") is None
 
 
-def test_an_agent_noun_holds_the_verb_it_is_made_from():
-    words = _with_agents(["leader", "founder", "governor", "water"])
+def test_a_title_holds_the_verb_it_is_made_from():
+    words = _with_agents(["leader", "founder", "governor"])
     assert {"lead", "found", "govern"} <= words
-    assert "wat" in words and "water" in words  # harmless: only the question's words are looked up
+    # Words that merely end alike are no titles: "former" holds no "form", "later" no "late".
+    assert _with_agents(["former", "later", "water"]) == {"former", "later", "water"}
 
 
 def test_a_persons_full_name_is_mentioned_by_the_surname_alone():
     assert mentions("The State Department designated al-Jolani in 2013", "Abu Mohammed al-Julani", person=True)
     assert not mentions("The State Department designated al-Jolani in 2013", "Abu Mohammed al-Julani")
     assert not mentions("York said", "New York")  # a place is not named by its last word
+    # A surname alone is also a common word: only written as a name does it name the person.
+    assert not mentions("Thousands lost their jobs.", "Steve Jobs", person=True)
+    assert mentions("Jobs said so.", "Steve Jobs", person=True)
     assert mentions("Smith Jr. said", "John Smith Jr.", person=True)  # a suffix is not the surname
     assert surname("Bashar") is None and surname("Li Na") is None  # one word is the name; two letters too few
     assert surname("Assad’s") is None and surname("Bashar Assad’s") == "Assad"
