@@ -231,7 +231,7 @@ def attempt(
         # dated that day: of undated documents, the day is part of the topic).
         day = analysis.dates[0]
         date_from, date_to = max(date_from or day, day), min(date_to or day, day)
-    query = as_role_question(analysis.text) or analysis.text
+    query = as_role_question(analysis) or analysis.text
     if analysis.intent in ("overview", "day"):
         # An overview retrieves by its topic; a day with no topic, by what is central that day.
         query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text

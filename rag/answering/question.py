@@ -376,13 +376,14 @@ _PARTICLES = frozenset("out up off in on over down back to into about with by".s
 _BODIES = frozenset({"ORG", "NORP", "GPE", "LOC", "FAC"})
 
 
-def as_role_question(text: str) -> str | None:
-    """ "who leads HTS?" asked as "who is the leader of HTS?", or None when ``text`` asks
-    for no role by its verb: passages name the holder by the title ("HTS leader X"), so
-    retrieval looks for the title, which the verb alone rarely finds."""
-    lowered = " ".join(text.lower().split())
-    does = _WHO_DOES.match(lowered)
-    if does is None or does["verb"] not in _ROLE_VERBS or not _role(text):
+def as_role_question(analysis: "QuestionAnalysis") -> str | None:
+    """ "who leads HTS?" asked as "who is the leader of HTS?", or None when the question
+    asks for no role by its verb: passages name the holder by the title ("HTS leader X"),
+    so retrieval looks for the title, which the verb alone rarely finds."""
+    if not analysis.role:
+        return None
+    does = _WHO_DOES.match(" ".join(analysis.text.lower().split()))
+    if does is None or does["verb"] not in _ROLE_VERBS:
         return None
     rest = (does["rest"] or "").rstrip(" ?").strip()
     return f"who is the {_ROLE_VERBS[does['verb']]} of {does['object'].strip()}{' ' + rest if rest else ''}?"
