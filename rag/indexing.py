@@ -154,8 +154,11 @@ def sync(
             if manifest is not None:
                 # A merge that a crash interrupted is finished here, and its debris cleared.
                 finish_merges(index, version, manifest)
-                # An index built before queries ran on onnxruntime gets its export here.
+                # An index built before queries ran on onnxruntime gets its export here,
+                # and one built before parses were stored, its parses.
                 prepare_query_encoder(model)
+                if stores_sentences(manifest.storage, manifest.passages) and not _parses_stored(index, manifest.tagger):
+                    _store_parses(index, [c.text for c in Index.open(index, (version, manifest)).chunks], manifest.tagger)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
@@ -177,6 +180,9 @@ def sync(
         embedded = _write_files(writer, loaded, encoder, progress, ready) + prepared.count
         progress(0.95, "writing the index")
         writer.commit()
+        if sentences and loaded:
+            progress(0.96, "parsing the sentences")
+            _store_parses(index, [chunk.text for _, _, chunks in loaded for chunk in chunks], tagger)
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -192,6 +198,25 @@ def sync(
             chunks_embedded=embedded,
             warnings=summarise(warnings),
         )
+
+
+def _parses_stored(index: Path, tagger: str) -> bool:
+    from rag.parsing import has_parses, parser_for
+
+    return parser_for(tagger) is None or has_parses(index)
+
+
+def _store_parses(index: Path, passages: list[str], tagger: str) -> None:
+    """Parse the quotable sentences of the passages just indexed, for answers to read
+    (rag.parsing). After the commit, and never failing the sync: without stored parses,
+    answers parse their sentence when they need it."""
+    from rag.answering.candidates import quotable_spans
+    from rag.parsing import store_parses
+
+    try:
+        store_parses(index, (text[s:e] for text in passages for s, e, _ in quotable_spans(text)), tagger)
+    except Exception as error:  # noqa: BLE001 - the documents are indexed; parses are a shortcut
+        log.warning("the sentences' parses were not stored (%s); answers parse their sentence as needed", error)
 
 
 # A file changed within this long after it was hashed could keep its size and time (file

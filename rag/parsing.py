@@ -2,19 +2,31 @@
 
 Where a word stands in a sentence's grammar tells what it can answer: "Smith" in
 "Smith signed the treaty" is the subject of "signed", which "who signed the treaty?"
-asks for, however many words lie between them on the page. Only the sentence quoted
-first is parsed, at answer time (~5-10 ms here), with the parser of the same spaCy
-pipeline that tagged the index's entities; an index tagged without spaCy gets no
-parse, and the short-answer model then reads words alone.
+asks for, however many words lie between them on the page. The sentence quoted first
+is read with the parser of the same spaCy pipeline that tagged the index's entities;
+an index tagged without spaCy gets no parse, and the short-answer model then reads
+words alone.
+
+Loading spaCy takes 2-3 s, which a one-off ``rag ask`` would spend on one sentence. So
+indexing parses every quotable sentence once and keeps the parses beside the index
+(``parses.sqlite``, by a hash of the sentence's text and the pipeline's version): an
+answer reads its sentence's parse from there, and loads spaCy only for a sentence the
+index has no parse of (an index built before parses were stored, or one too large to
+store them for).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
+import sqlite3
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from rag.entities import SPACY_PACKAGE
@@ -79,7 +91,18 @@ class SpacyParser:
         nlp = self.nlp
         if nlp is None:
             return None
-        return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in nlp(text))
+        return _tokens(nlp(text))
+
+    def parse_many(self, texts: list[str]) -> list[Parse] | None:
+        """The parses of ``texts``, in order, in batches (indexing); None if spaCy can't load."""
+        nlp = self.nlp
+        if nlp is None:
+            return None
+        return [_tokens(doc) for doc in nlp.pipe(texts, batch_size=256)]
+
+
+def _tokens(doc) -> Parse:
+    return tuple(Token(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.pos_) for t in doc)
 
 
 _HIDING = threading.Lock()
@@ -104,12 +127,16 @@ def _thinc_without_torch() -> None:
                 del sys.modules["torch"]
 
 
-def parser_for(tagger: str | None) -> "Callable[[str], Parse | None] | None":
+def parser_for(tagger: str | None, index: "str | Path | None" = None) -> "Callable[[str], Parse | None] | None":
     """The parser that goes with an index's entity tagger ("spacy:…"), or None: an index
-    tagged by rules or not at all is read without a parse (and without loading spaCy)."""
+    tagged by rules or not at all is read without a parse (and without loading spaCy).
+    With the ``index`` folder, the parses stored there are read first."""
     if not tagger or not tagger.startswith("spacy"):
         return None
-    return _spacy_parser()
+    spacy = _spacy_parser()
+    if index is None:
+        return spacy
+    return _StoredFirst(_stored(str(Path(index).resolve())), spacy)
 
 
 @functools.cache
@@ -125,18 +152,159 @@ def _spacy_parser() -> SpacyParser | None:
     return SpacyParser()
 
 
-def warm(tagger: str | None) -> None:
+def warm(tagger: str | None, index: "str | Path | None" = None) -> None:
     """Load the parser that goes with ``tagger`` now (a few seconds), so that the first
-    short answer doesn't wait for it."""
+    short answer doesn't wait for it; nothing to load when ``index`` stores its parses."""
+    if index is not None and has_parses(index):
+        return
     parse = parser_for(tagger)
     if parse is not None:
         parse("The parser is ready.")
 
 
-def preload(tagger: str | None) -> None:
-    """Start loading the parser that goes with ``tagger`` on another thread: a fresh
-    process (``rag ask``) then loads spaCy while it retrieves and scores, instead of
-    after (on the command line, ~1.1 s before the parse and ~3 s with it loaded in turn)."""
+def preload(tagger: str | None, index: "str | Path | None" = None) -> None:
+    """Start loading the parser that goes with ``tagger`` on another thread, unless
+    ``index`` stores its parses: a fresh process (``rag ask``) then loads spaCy while it
+    retrieves and scores, instead of after."""
+    if index is not None and has_parses(index):
+        return
     parse = parser_for(tagger)
     if isinstance(parse, SpacyParser):
         parse.preload()
+
+
+# -- parses stored beside the index ---------------------------------------------------------
+
+PARSES_FILE = "parses.sqlite"
+# Parses are stored for each sentence of the passages indexed, in batches of this many.
+_STORE_BATCH = 2048
+
+
+def pipeline_version() -> str | None:
+    """What the parses depend on: spaCy's and its pipeline's versions (None: not installed).
+    Read from the packages' metadata, so that checking it doesn't import spaCy."""
+    from importlib import metadata
+
+    try:
+        return f"spacy {metadata.version('spacy')}; {SPACY_PACKAGE} {metadata.version(SPACY_PACKAGE.replace('_', '-'))}"
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def store_parses(index: "str | Path", sentences: Iterable[str], tagger: str | None) -> int:
+    """Parse the ``sentences`` the index at ``index`` has no parse of yet, and store them
+    (for an index tagged by spaCy; others are read without a parse). Returns how many were
+    parsed. Parses of another pipeline version are dropped first: they would differ."""
+    parser = parser_for(tagger)
+    version = pipeline_version()
+    if not isinstance(parser, SpacyParser) or version is None:
+        return 0
+    wanted = {_key(text): text for text in sentences}
+    path = Path(index) / PARSES_FILE
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS parses (key BLOB PRIMARY KEY, tokens TEXT NOT NULL)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+        if row is None or row[0] != version:
+            db.execute("DELETE FROM parses")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('pipeline', ?)", (version,))
+        keys = list(wanted)
+        known: set[bytes] = set()
+        for first in range(0, len(keys), 500):
+            part = keys[first : first + 500]
+            query = f"SELECT key FROM parses WHERE key IN ({','.join('?' * len(part))})"
+            known.update(key for (key,) in db.execute(query, part))
+        missing = [key for key in keys if key not in known]
+        for first in range(0, len(missing), _STORE_BATCH):
+            part = missing[first : first + _STORE_BATCH]
+            parses = parser.parse_many([wanted[key] for key in part])
+            if parses is None:  # spaCy failed to load: answers parse when they can
+                return 0
+            db.executemany(
+                "INSERT OR REPLACE INTO parses VALUES (?, ?)",
+                [(key, json.dumps([[t.start, t.end, t.dep, t.head, t.pos] for t in parse], separators=(",", ":")))
+                 for key, parse in zip(part, parses)],
+            )
+    _stored(str(Path(index).resolve())).forget()
+    return len(missing)
+
+
+def has_parses(index: "str | Path") -> bool:
+    """Whether the index at ``index`` stores parses that this spaCy would give."""
+    return _stored(str(Path(index).resolve())).usable()
+
+
+class _StoredParses:
+    """The parses stored beside one index, read-only; opened when first needed (the file
+    may appear while a process runs: the app adds documents) and only if of this
+    pipeline's version."""
+
+    def __init__(self, folder: str) -> None:
+        self._path = Path(folder) / PARSES_FILE
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._checked = False
+
+    def forget(self) -> None:
+        """Look at the file again on next use (after indexing wrote to it)."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+            self._db, self._checked = None, False
+
+    def _open(self) -> sqlite3.Connection | None:
+        if self._db is not None and not self._path.exists():  # deleted (a cache): look again
+            self._db.close()
+            self._db, self._checked = None, False
+        if not self._checked:
+            self._checked = True
+            if self._path.exists():
+                try:
+                    db = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+                    row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+                except sqlite3.Error as error:
+                    log.warning("cannot read the stored parses %s (%s); sentences are parsed as needed", self._path, error)
+                    return None
+                if row is not None and row[0] == pipeline_version():
+                    self._db = db
+                else:
+                    db.close()
+        return self._db
+
+    def usable(self) -> bool:
+        with self._lock:
+            return self._open() is not None
+
+    def get(self, text: str) -> Parse | None:
+        with self._lock:
+            db = self._open()
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT tokens FROM parses WHERE key = ?", (_key(text),)).fetchone()
+            except sqlite3.Error:
+                return None
+        return None if row is None else tuple(Token(*token) for token in json.loads(row[0]))
+
+
+@functools.lru_cache(maxsize=16)
+def _stored(folder: str) -> _StoredParses:
+    return _StoredParses(folder)
+
+
+@dataclass(frozen=True)
+class _StoredFirst:
+    """A sentence's stored parse, else spaCy's (loaded then, if it must be)."""
+
+    stored: _StoredParses
+    spacy: SpacyParser | None
+
+    def __call__(self, text: str) -> Parse | None:
+        found = self.stored.get(text)
+        if found is not None or self.spacy is None:
+            return found
+        return self.spacy(text)

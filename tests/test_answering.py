@@ -708,6 +708,90 @@ def test_the_spacy_parser_reads_a_subject_and_an_object():
     assert parse(sentence) is parse(sentence)  # parsed once
 
 
+PARSED_TEXT = (
+    "Putin granted Assad asylum in Moscow, the Kremlin said on Monday.\n\n"
+    "The rebels entered Damascus after a lightning offensive that began in Idlib province."
+)
+
+
+@pytest.mark.integration
+def test_indexing_stores_the_parse_of_each_quotable_sentence(tmp_path):
+    from rag import sync
+    from rag.answering.candidates import quotable_spans
+    from rag.parsing import PARSES_FILE, _spacy_parser, has_parses, parser_for
+    from rag.search import open_index
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "news.txt").write_text(PARSED_TEXT, encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
+    store = open_index(tmp_path / "index")
+    assert has_parses(store.path)
+    stored = parser_for(store.manifest.tagger, store.path).stored
+    sentences = [c.text[s:e] for c in store.chunks for s, e, _ in quotable_spans(c.text)]
+    assert len(sentences) == 2
+    for sentence in sentences:
+        # The stored parse is the one spaCy gives the sentence alone, as answers read it.
+        assert stored.get(sentence) == _spacy_parser()(sentence)
+    assert stored.get("A sentence no document holds.") is None
+    # An index without its parses (built before they were stored) gets them on its next sync.
+    (tmp_path / "index" / PARSES_FILE).unlink()
+    assert not has_parses(store.path)
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
+    assert has_parses(store.path) and stored.get(sentences[0]) == _spacy_parser()(sentences[0])
+
+
+def test_an_index_tagged_by_rules_stores_no_parses(tmp_path):
+    from rag import sync
+    from rag.parsing import PARSES_FILE, has_parses
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "news.txt").write_text(PARSED_TEXT, encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    assert not (tmp_path / "index" / PARSES_FILE).exists() and not has_parses(tmp_path / "index")
+
+
+def test_parses_stored_by_another_pipeline_version_are_not_read(tmp_path):
+    import json
+    import sqlite3
+
+    from rag.parsing import PARSES_FILE, _key, has_parses, parser_for, pipeline_version
+
+    if pipeline_version() is None:
+        pytest.skip("spaCy is not installed")
+    sentence = "Putin granted Assad asylum."
+    tokens = [[0, 5, "nsubj", 1, "PROPN"], [6, 13, "ROOT", 1, "VERB"], [14, 19, "dative", 1, "PROPN"],
+              [20, 26, "dobj", 1, "NOUN"], [26, 27, "punct", 1, "PUNCT"]]
+    for version, readable in (("spacy 0.0; some_pipeline 0.0", False), (pipeline_version(), True)):
+        folder = tmp_path / str(readable)
+        folder.mkdir()
+        with sqlite3.connect(folder / PARSES_FILE) as db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE parses (key BLOB PRIMARY KEY, tokens TEXT NOT NULL)")
+            db.execute("INSERT INTO meta VALUES ('pipeline', ?)", (version,))
+            db.execute("INSERT INTO parses VALUES (?, ?)", (_key(sentence), json.dumps(tokens)))
+        assert has_parses(folder) is readable
+        stored = parser_for("spacy:en_core_web_sm", folder).stored.get(sentence)
+        assert (stored is not None) is readable
+        if readable:
+            assert [(t.dep, t.head) for t in stored][:2] == [("nsubj", 1), ("ROOT", 1)]
+
+
+def test_a_sync_whose_parsing_fails_keeps_what_it_indexed(tmp_path, monkeypatch, caplog):
+    import rag.parsing
+    from rag import search, sync
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(rag.parsing, "store_parses", broken)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "news.txt").write_text(PARSED_TEXT, encoding="utf-8")
+    report = sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    assert report.added == ("news.txt",) and report.chunks_added >= 1
+    assert "Putin" in search("who granted asylum?", k=1, index=tmp_path / "index")[0].text
+    assert any("parses were not stored" in r.getMessage() and "disk full" in r.getMessage() for r in caplog.records)
+
+
 def test_the_agent_after_by_is_marked_when_it_follows_a_word_of_the_question():
     text = "The Syrian Democratic Forces, backed by the US, have seized the city, reported by Reuters."
     entities = (entity(text, "US", "GPE"), entity(text, "Reuters", "ORG"))

@@ -506,7 +506,8 @@ def warm_up(index: "str | Path | None" = None) -> None:
 
     try:
         answer(WARM_UP_QUESTION, 1, index=index, mode="extract")
-        warm(open_index(index).manifest.tagger)
+        store = open_index(index)
+        warm(store.manifest.tagger, store.path)
     except RagError as error:  # no index yet: the app starts anyway, and uploads start one
         log.warning("no index to warm up: %s", error)
 

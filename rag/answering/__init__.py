@@ -53,6 +53,7 @@ class Attempt:
     bridge: list[Quote]  # a two-step question's first step, quoted before the answer
     model_name: str | None = None  # the index's embedding model, which reads the short answer's spans
     tagger_name: str | None = None  # the index's entity tagger, whose pipeline parses the quoted sentence
+    index_path: str | None = None  # the index's folder, where the sentences' parses are stored
 
 
 def answer(
@@ -174,14 +175,16 @@ def _short_of(analysis: QuestionAnalysis, quotes: list[Quote], tried: Attempt, m
     # A two-step answer's short answer comes from its second step, quoted last.
     quoted = quotes[len(tried.bridge):] if tried.bridge else quotes
     return short_answer(
-        analysis, quoted, tried.confidence, model.short, reading(analysis.text, tried.model_name, tried.tagger_name)
+        analysis, quoted, tried.confidence, model.short,
+        reading(analysis.text, tried.model_name, tried.tagger_name, tried.index_path),
     )
 
 
-def reading(question: str, model_name: str | None, tagger_name: str | None = None):
+def reading(question: str, model_name: str | None, tagger_name: str | None = None, index_path=None):
     """How the short answer's spans are read in place: with the index's embedding model,
     sentences through the cache the candidates filled (the quoted one is in it), and
-    parsed by the pipeline that tagged the index's entities."""
+    parsed by the pipeline that tagged the index's entities (the parses stored in
+    ``index_path`` first)."""
     from rag.answering.candidates import sentence_vectors
     from rag.answering.spans import Reading
     from rag.embedding import get_embedder
@@ -191,7 +194,7 @@ def reading(question: str, model_name: str | None, tagger_name: str | None = Non
         return None
     embedder = get_embedder(model_name)
     cache = sentence_vectors(model_name)
-    return Reading(embedder.encode_query(question)[0], lambda texts: cache.get(embedder, texts), parser_for(tagger_name))
+    return Reading(embedder.encode_query(question)[0], lambda texts: cache.get(embedder, texts), parser_for(tagger_name, index_path))
 
 
 def attempt(
@@ -217,7 +220,7 @@ def attempt(
     model = model or load_model()
     question = validate_query(question, k)
     store = open_for_query(index)
-    preload(store.manifest.tagger)  # the short answer's parser, loading while we retrieve
+    preload(store.manifest.tagger, store.path)  # the short answer's parser, loading while we retrieve
     analysis = analyze(question, store.gazetteer, store.known_dates)
     if history and analysis.follow_up:
         analysis = analyze(rewrite(analysis, history, store.gazetteer), store.gazetteer, store.known_dates)
@@ -262,7 +265,9 @@ def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerMode
     runner_up = model.runner_up([s for s, _ in scored], [c.answer_keys for _, c in scored]) if scored else None
     confidence = model.confidence(best, runner_up) if scored else 0.0
     gated = bool(unmentioned_names(analysis, hits))
-    return Attempt(analysis, hits, ranked, confidence, gated, [], store.manifest.model, store.manifest.tagger)
+    return Attempt(
+        analysis, hits, ranked, confidence, gated, [], store.manifest.model, store.manifest.tagger, str(store.path)
+    )
 
 
 def _with_probability(candidate: Candidate, score: float) -> Candidate:
@@ -325,5 +330,5 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     bridge = [Quote(holder, holder.start, holder.end)]
     return Attempt(
         analysis, hits, second.ranked, min(second.confidence, first.confidence), second.gated, bridge, second.model_name,
-        second.tagger_name,
+        second.tagger_name, second.index_path,
     )

@@ -138,10 +138,14 @@ def _abbreviates(short: str, name: str) -> bool:
 
 
 def _sentence_spans(hit: Hit) -> list[tuple[int, int, int]]:
-    """(start, end, position) of the quotable sentences of a passage."""
+    return quotable_spans(hit.text)
+
+
+def quotable_spans(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, position) of the quotable sentences of a passage's text."""
     return [
-        (s, e, i) for i, (s, e) in enumerate(sentence_spans(hit.text))
-        if e - s >= MIN_SENTENCE and not is_heading(hit.text, s, e)
+        (s, e, i) for i, (s, e) in enumerate(sentence_spans(text))
+        if e - s >= MIN_SENTENCE and not is_heading(text, s, e)
     ]
 
 
