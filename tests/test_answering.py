@@ -697,6 +697,66 @@ def test_only_an_index_tagged_by_spacy_is_parsed():
     assert parser_for("rules") is None and parser_for("none") is None and parser_for(None) is None
 
 
+def _parse_of(sentence: str, relations: list[tuple[str, str, int, str]]):
+    """A hand-made parse: (word, relation, head's index, part of speech) for each word, in order."""
+    from rag.parsing import Token
+
+    tokens, at = [], 0
+    for word, dep, head, pos in relations:
+        start = sentence.index(word, at)
+        tokens.append(Token(start, start + len(word), dep, head, pos))
+        at = start + len(word)
+    return tuple(tokens)
+
+
+def test_who_is_is_answered_with_the_title_or_apposition_the_sentence_gives():
+    from rag.answering.describe import described_name, description
+
+    titled = "Kremlin spokesman Dmitry Peskov has said so."
+    parse = _parse_of(titled, [("Kremlin", "compound", 1, "PROPN"), ("spokesman", "compound", 3, "NOUN"),
+                               ("Dmitry", "compound", 3, "PROPN"), ("Peskov", "nsubj", 5, "PROPN"), ("has", "aux", 5, "AUX"),
+                               ("said", "ROOT", 5, "VERB"), ("so", "advmb", 5, "ADV"), (".", "punct", 5, "PUNCT")])
+    found = description(titled, "Dmitry Peskov", parse)
+    assert found is not None and titled[found[0] : found[1]] == "Kremlin spokesman"
+    # The surname alone is named by the whole name: its first name is no title.
+    found = description(titled, "Peskov", parse, ((18, 31),))
+    assert found is not None and titled[found[0] : found[1]] == "Kremlin spokesman"
+
+    apposed = "Abu al-Julani, the head of the group, has arrived."
+    parse = _parse_of(apposed, [("Abu", "compound", 1, "PROPN"), ("al-Julani", "nsubj", 11, "PROPN"), (",", "punct", 1, "PUNCT"),
+                                ("the", "det", 4, "DET"), ("head", "appos", 1, "NOUN"), ("of", "prep", 4, "ADP"),
+                                ("the", "det", 7, "DET"), ("group", "pobj", 5, "NOUN"), (",", "punct", 1, "PUNCT"),
+                                ("has", "aux", 11, "AUX"), ("arrived", "ROOT", 11, "VERB"), (".", "punct", 11, "PUNCT")])
+    found = description(apposed, "Abu al-Julani", parse)
+    assert found is not None and apposed[found[0] : found[1]] == "the head of the group"
+
+    apposed_to = "Biden's adviser, Jake Sullivan, spoke."
+    parse = _parse_of(apposed_to, [("Biden", "poss", 2, "PROPN"), ("'s", "case", 0, "PART"), ("adviser", "nsubj", 7, "NOUN"),
+                                   (",", "punct", 2, "PUNCT"), ("Jake", "compound", 5, "PROPN"), ("Sullivan", "appos", 2, "PROPN"),
+                                   (",", "punct", 2, "PUNCT"), ("spoke", "ROOT", 7, "VERB"), (".", "punct", 7, "PUNCT")])
+    found = description(apposed_to, "Jake Sullivan", parse)
+    assert found is not None and apposed_to[found[0] : found[1]] == "Biden's adviser"
+
+    # A name with nothing said of it, or no parse: no description.
+    bare = "Peskov said so."
+    parse = _parse_of(bare, [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1, "VERB"), ("so", "advmod", 1, "ADV"),
+                             (".", "punct", 1, "PUNCT")])
+    assert description(bare, "Peskov", parse) is None and description(titled, "Dmitry Peskov", None) is None
+
+    assert described_name(analyze("who is Dmitry Peskov?")) == "Dmitry Peskov"
+    assert described_name(analyze("what did Dmitry Peskov say?")) is None
+    assert described_name(analyze("tell me about the Golan Heights")) is None
+
+
+@pytest.mark.integration
+def test_who_is_a_person_of_the_default_corpus_gets_their_title(corpus_index):
+    from rag.answering import answer
+
+    result = answer("who is Dmitry Peskov?", index=corpus_index)
+    assert result.found and result.short == "Kremlin spokesman"
+    assert "Kremlin spokesman Dmitry Peskov" in result.text
+
+
 @pytest.mark.integration
 def test_the_spacy_parser_reads_a_subject_and_an_object():
     from rag.parsing import parser_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from rag.answering.describe import described_name, description
 from rag.answering.question import PLACES, QuestionAnalysis
 from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
@@ -85,6 +86,8 @@ def short_answer(
     answer; it is shown from the model's threshold up. A "when" question whose span is no date
     of its own is answered with the day of the entry that reports it, when it has one.
     """
+    if quotes and reading is not None and reading.parse is not None and (name := described_name(analysis)):
+        return _described(quotes, name, reading.parse)
     if not quotes or analysis.intent in ("overview", "day") or analysis.asks_statement:
         return None
     if analysis.intent == "list":
@@ -146,6 +149,21 @@ def _shipped_short(analysis: QuestionAnalysis, quotes: list[Quote], confidence: 
     from rag.answering.model import load_model
 
     return short_answer(analysis, quotes, confidence, load_model().short)
+
+
+def _described(quotes: list[Quote], name: str, parse) -> str | None:
+    """What the first quote that describes ``name`` calls it (rag/answering/describe.py)."""
+    for quote in quotes:
+        candidate = quote.candidate
+        sentence = candidate.hit.text[candidate.start : candidate.end]
+        names = tuple(
+            (e.start - candidate.start, e.end - candidate.start) for e in candidate.entities
+            if e.label in NAME_LABELS and candidate.start <= e.start and e.end <= candidate.end
+        )
+        found = description(sentence, name, parse(sentence), names)
+        if found is not None:
+            return _clean(sentence[found[0] : found[1]]) or None
+    return None
 
 
 def _best_span(

@@ -556,9 +556,15 @@ def surname(name: str) -> str | None:
 
 def mention_starts(text: str, name: str) -> list[int]:
     """Where ``text`` names ``name`` (as ``mentions`` reads it): offsets in ``folded(text)``."""
+    return [start for start, _ in mention_spans(text, name)]
+
+
+def mention_spans(text: str, name: str) -> list[tuple[int, int]]:
+    """(start, end) of each place ``text`` names ``name``, in ``folded(text)`` (the same
+    offsets as in ``text`` where folding keeps its length, as for Latin letters)."""
     if not entity_key(name):
         return []
-    return [m.start() for m in _mention_pattern(name).finditer(folded(text))]
+    return [m.span() for m in _mention_pattern(name).finditer(folded(text))]
 
 
 # The same sentences and paragraphs are checked for each of the question's names, and
