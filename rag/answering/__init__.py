@@ -27,7 +27,9 @@ from rag.answering.candidates import Candidate, candidates, topic_unmentioned, u
 from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import contrasted, rewrite
 from rag.answering.model import AnswerModel, load_model
-from rag.answering.question import QuestionAnalysis, analyze, as_role_question, said_about, speakers
+from rag.answering.question import (
+    QuestionAnalysis, analyze, as_role_question, folded, other_names, said_about, speakers,
+)
 from rag.answering.select import RULES, Quote, Rules, holds_role, select, statements, titled, writers_list
 from rag.parsing import preload
 from rag.settings import ANSWER, AnswerSettings
@@ -238,6 +240,13 @@ def attempt(
     if analysis.intent in ("overview", "day"):
         # An overview retrieves by its topic; a day with no topic, by what is central that day.
         query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text
+    if query:
+        # A country the question names one way and the passages another ("Turkey",
+        # "Türkiye"): the passages' name joins the query, or keyword search never meets it.
+        known = store.gazetteer.labels
+        query = " ".join([query, *dict.fromkeys(
+            other for name, _ in analysis.names for other in other_names(name) if other in known and other not in folded(query)
+        )])
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     tried = _score(analysis, hits, store, model)
     if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:

@@ -344,7 +344,12 @@ def topic_unmentioned(analysis: QuestionAnalysis, hits: list[Hit]) -> bool:
     still gets its overview; "moon landing" over passages that say "landing" does too,
     which this rule can't tell apart."""
     words = set(tokenize([analysis.topic])[0])
-    return bool(words) and not any(words & set(text) for text in tokenize([hit.text for hit in hits]))
+    if not words:
+        return False
+    if any(words & set(text) for text in tokenize([hit.text for hit in hits])):
+        return False
+    # A name of the topic that passages write another way ("Turkey" as "Türkiye") is its word too.
+    return not any(mentions(hit.text, name) for name, _ in analysis.names if name in analysis.topic for hit in hits)
 
 
 def folded_words(text: str) -> set[str]:

@@ -507,10 +507,43 @@ def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
     return " ".join(words)
 
 
+# Countries known in English by more than one name: an official renaming ("Türkiye",
+# "Czechia", "Eswatini"), an older or informal name ("Burma", "Holland"), and a demonym
+# the suffixes below don't make ("Turkish", "Dutch"). A question may use one name and the
+# documents another; each names the same country. Folded, as entity_key gives them.
+_SAME_COUNTRY = (
+    ("turkey", "turkiye", "turkish"),
+    ("czech republic", "czechia", "czech"),
+    ("myanmar", "burma", "burmese"),
+    ("ivory coast", "cote d'ivoire", "ivorian"),
+    ("eswatini", "swaziland", "swazi"),
+    ("netherlands", "holland", "dutch"),
+    ("united kingdom", "britain", "great britain", "british"),
+    ("cape verde", "cabo verde"),
+    ("east timor", "timor-leste"),
+)
+
+
+def other_names(name: str) -> tuple[str, ...]:
+    """The country's other names (folded), for a name of a country known by several."""
+    key = entity_key(name)
+    for group in _SAME_COUNTRY:
+        if key in group:
+            return tuple(other for other in group if other != key)
+    return ()
+
+
 def name_variants(name: str) -> set[str]:
     """Folded spellings that count as the same name: the name, its words without a
-    possessive, and its demonym or plural forms ("Syria" ~ "Syrian", "Syrians")."""
-    key = entity_key(name)
+    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"), and a
+    country's other names ("Turkey" ~ "Türkiye")."""
+    variants = set()
+    for key in (entity_key(name), *other_names(name)):
+        variants |= _spellings(key)
+    return variants
+
+
+def _spellings(key: str) -> set[str]:
     variants = {key}
     for suffix in ("n", "an", "ian", "ns", "ans", "ians", "s", "es", "i", "is", "ese", "ish"):
         variants.add(key + suffix)
