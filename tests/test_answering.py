@@ -670,6 +670,18 @@ def test_a_spans_place_in_the_parse_is_read_against_the_questions_words():
     assert set(grammar(spans(analysis, sentence, 0, len(sentence), ()), "Smith").values()) == {0.0}
 
 
+def test_a_span_in_the_clause_of_the_questions_word_is_marked():
+    sentence = "Rebels took Palmyra, while the army held Hama."
+    parse = _parse_of(sentence, [("Rebels", "nsubj", 1, "NOUN"), ("took", "ROOT", 1, "VERB"), ("Palmyra", "dobj", 1, "PROPN"),
+                                 (",", "punct", 1, "PUNCT"), ("while", "mark", 7, "SCONJ"), ("the", "det", 6, "DET"),
+                                 ("army", "nsubj", 7, "NOUN"), ("held", "advcl", 1, "VERB"), ("Hama", "dobj", 7, "PROPN"),
+                                 (".", "punct", 1, "PUNCT")])
+    found = spans(analyze("who captured Palmyra?"), sentence, 0, len(sentence), (), parse)
+    same = {sentence[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))["same_clause"] for s in found}
+    # "Rebels" hangs on "took", as "Palmyra" does; "army", next to "Palmyra" on the page, on "held".
+    assert same["Rebels"] == 1.0 and same["army"] == 0.0
+
+
 def test_a_token_the_span_cuts_still_gives_it_its_grammar():
     from rag.parsing import Token
 

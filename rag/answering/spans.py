@@ -75,6 +75,7 @@ SPAN_FEATURES = (
     "tree_spread",  # mean edges to each shared word, / 10 (at most 2)
     "governor_asked",  # the word the head word depends on is a word of the question ("[Smith] signed")
     "object_of_asked",  # object of a verb of the question, also through a preposition ("signed by [X]")
+    "same_clause",  # the head word and a word shared with the question hang on the same verb
     # The head word's relation to the rest: subjects, objects and appositions hold
     # answers; the parts of a compound or a modifier, less often.
     "dep_nsubj",
@@ -295,7 +296,7 @@ def spans(
 class _Grammar:
     """Where spans stand in a sentence's parse, relative to the question's words."""
 
-    WIDTH = 4 + len(_DEPENDENCIES)
+    WIDTH = 5 + len(_DEPENDENCIES)
 
     def __init__(self, parse: "Parse | None", sentence: str, question_stems: set[str]) -> None:
         self.tokens = parse or ()
@@ -309,6 +310,11 @@ class _Grammar:
             path.append(self.tokens[path[-1]].head)
             seen.add(path[-1])
         return path
+
+    def _clause(self, i: int) -> int:
+        """The verb a word's clause hangs on: the nearest verb above it (itself, for a
+        verb), else the root: "X has taken Palmyra, while Y seized Z" puts X with Palmyra."""
+        return next((node for node in self.paths[i] if self.tokens[node].pos in ("VERB", "AUX")), self.paths[i][-1])
 
     def _distance(self, a: int, b: int) -> int:
         up = {node: k for k, node in enumerate(self.paths[b])}
@@ -336,6 +342,7 @@ class _Grammar:
             min(sum(distances) / len(distances), _NO_PATH) / 10 if distances else _NO_PATH / 10,
             float(governor is not None and token.head not in inside and self.asked[token.head]),
             float(verb is not None and verb not in inside and token.dep in _OBJECTS and self.asked[verb]),
+            float(any(self._clause(i) == self._clause(head) for i in shared)),
             *(float(token.dep == dep) for dep in _DEPENDENCIES),
         )
 
