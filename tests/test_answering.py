@@ -740,6 +740,29 @@ def test_a_question_naming_a_country_one_way_finds_passages_naming_it_another(tm
     assert overview.found and "Türkiye" in overview.text
 
 
+FORMER = "Former prime minister John Roe could become the head of the interim council, a newspaper has reported."
+CURRENT = ("The council met on Monday in the capital to discuss the budget, the water supply, the schools and the "
+           "roads. Its prime minister, Jane Doe, said the talks would go on.")
+
+
+def test_a_role_holder_ranked_past_the_k_best_is_found_and_a_former_one_is_no_short_answer(tmp_path):
+    from rag import sync
+    from rag.answering import answer
+
+    for name, texts in (("both", [FORMER, CURRENT]), ("former", [FORMER])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "news.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+        sync([tmp_path / name], tmp_path / f"{name}-index", model="hash", tagger="rules")
+    # The best passage titles only a former holder: the next one, titling the holder, joins it.
+    found = answer("who is the prime minister?", k=1, index=tmp_path / "both-index")
+    assert found.short == "Jane Doe" and len(found.hits) == 2 and "Jane Doe" in found.text
+    # With no other, the former holder is quoted (the quote says "former") but is no short answer …
+    former = answer("who is the prime minister?", k=1, index=tmp_path / "former-index")
+    assert "Former prime minister John Roe" in former.text and former.short is None
+    # … unless the question asks for a former one.
+    assert answer("who was the former prime minister?", k=1, index=tmp_path / "former-index").short == "John Roe"
+
+
 def _parse_of(sentence: str, relations: list[tuple[str, str, int, str]]):
     """A hand-made parse: (word, relation, head's index, part of speech) for each word, in order."""
     from rag.parsing import Token

@@ -154,6 +154,13 @@ def decide(
         # The person the quote titles with the asked role is the answer ("Chief executive
         # officer [Nancy Davolio] said …"), whatever span the short-answer model prefers.
         short = quotes[0].hit.text[holder.start : holder.end]
+    elif analysis.role and rules.titles and short is not None:
+        # Nor is the one it titles as having held it ("Former prime minister [X] …"), for a
+        # question that doesn't ask about the past: the quote still says so, the short
+        # answer would say the opposite.
+        former = titled(quotes[0].candidate, analysis, past=True)
+        if former is not None and short == quotes[0].hit.text[former.start : former.end]:
+            short = None
     return compose(analysis, question, quotes, hits, tried.confidence, short=short)
 
 
@@ -249,6 +256,18 @@ def attempt(
         )])
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     tried = _score(analysis, hits, store, model)
+    if analysis.role and not any(holds_role(c, analysis) for c in tried.ranked):
+        # No passage titles anyone with the asked role: look as far again for one that
+        # does. A title names its holder in so many words, but a long passage that holds
+        # it among other news may rank below the k best; only passages that hold such a
+        # title join the k.
+        deeper = retrieve(store, query, 2 * k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
+        wider = _score(analysis, deeper, store, model)
+        titling = {c.hit.chunk_id for c in wider.ranked if holds_role(c, analysis)}
+        more = [h for h in deeper if h.chunk_id in titling and all(h.chunk_id != known.chunk_id for known in hits)]
+        if more:
+            hits = hits + more
+            tried = _score(analysis, hits, store, model)
     if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:
         return tried  # answered in one step: a relative clause only narrows what is asked
     bridged = _two_step(tried, k, store, model, date_from, date_to, source, allowed)

@@ -190,7 +190,7 @@ _PAST_TITLE = frozenset("former ex-president ex then late outgoing ousted depose
 _TITLE_WORDS = 5
 
 
-def titled(candidate: Candidate, analysis: QuestionAnalysis):
+def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False):
     """The person ``candidate`` titles with the role the question asks the holder of,
     or None: "who is the foreign minister?" is answered where a sentence writes
     "Foreign Minister [Gideon Saar]", "Its director-general, [X], said" or "[X], the
@@ -201,12 +201,13 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis):
     its own, anywhere in the passage or the document's title ("Foreign Minister Gideon
     Saar" in a passage about Israeli forces; "Its chief financial officer" in a report
     on Northwind). A title with words of its own ("Israeli Prime Minister …") is another
-    role. A "former" title answers only a question that says so ("who was the former …")."""
+    role. A "former" title answers only a question that says so ("who was the former …");
+    with ``past``, only a "former" title counts (the one who no longer holds the role)."""
     text = candidate.hit.text
     role = [_stem(w) for w in analysis.role]
     core = role[-2:]
     context = set(_stems(folded(text))) | set(_stems(folded(candidate.title)))
-    asks_past = bool(set(folded(analysis.text).split()) & _PAST_TITLE)
+    asks_past = past or bool(set(folded(analysis.text).split()) & _PAST_TITLE)
     # A name of unknown kind (a model-free tagger's) bearing a person's title is a person.
     for person in (e for e in candidate.entities if e.label in ("PERSON", "NAME")):
         parts = re.split(r"[,.;:“”\"()]", text[candidate.start : person.start])
@@ -217,14 +218,15 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis):
         after = after[2:].split()[:_TITLE_WORDS] if after.startswith(", ") else []
         for title in (before, set_off, after):
             words = folded(" ".join(title)).split()
-            if set(words) & _PAST_TITLE and not asks_past:
+            is_past = bool(set(words) & _PAST_TITLE)
+            if is_past and not asks_past or past and not is_past:
                 continue
             stems = [_stem(re.sub(r"[^a-z'-]", "", w)) for w in words]
             if not all(w in stems for w in core):
                 continue
             own = [
                 w for w in title[: _first_of(stems, core)]
-                if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS and _stem(folded(w)) not in role
+                if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS | _PAST_TITLE and _stem(folded(w)) not in role
             ]
             if not own and all(w in stems or w in context for w in role):
                 return person
