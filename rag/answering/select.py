@@ -123,7 +123,9 @@ def select(
         return [_widen(q, rules) for q in overview(ranked, settings, analysis)]
     best = ranked[0]
     if analysis.role and rules.titles:
-        best = next((c for c in ranked if titled(c, analysis) is not None), best)
+        # A sentence titling someone with the role, in a passage holding the question's
+        # other words: "the head of [another body]" answers no "who heads X?".
+        best = next((c for c in ranked if holds_role(c, analysis)), best)
     if analysis.intent == "list" and rules.writers_lists:
         best = next((c for c in ranked if writers_list(c, analysis)), best)
     chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
