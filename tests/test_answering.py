@@ -344,6 +344,16 @@ def test_a_quote_brings_the_sentence_it_leans_on_and_the_caveat_after_it():
     assert bare[0].text == quote
 
 
+def test_a_quote_reaches_back_past_sentences_that_lean_on_the_one_before():
+    text = ("The weather was fine. Jane Doe was appointed minister in 2012. Less than two months later, however, "
+            "she resigned. Between 2015 and 2017, she led the committee.")
+    h = hit(text)
+    best = candidate(h, "Between 2015 and 2017, she led the committee.", 0.9, position=3)
+    chosen = select(analyze("who led the committee?", GAZETTEER), [best])
+    # "she" after an opening phrase leans back, and so does the sentence before it, up to the name.
+    assert chosen[0].text == text[text.index("Jane Doe") :]
+
+
 def test_a_denial_is_quoted_beside_the_claim():
     claim = hit("HTS fighters have captured a prison in Homs, Reuters has reported.", rank=1)
     denial = hit("“There is no truth” to reports of fighters entering Homs, the ministry said.", rank=2)

@@ -57,11 +57,15 @@ class Quote:
         return a.start + self.start < b.start + other.end and b.start + other.start < a.start + self.end
 
 
-# A sentence that only makes sense after the one before it: a pronoun opening, or a
-# quote whose speaker is "the diplomat" or "he", named in the sentence before.
+# A sentence that only makes sense after the one before it: a pronoun opening, also
+# after an opening phrase ("In 2015, he …"), or a quote whose speaker is "the diplomat"
+# or "he", named in the sentence before.
 _LEANS_BACK = re.compile(
-    r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b)"
+    r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b"
+    r"|(?:[^,.;:“”\"]{1,40},\s*){1,2}(?:he|she|they)\b)"
 )
+# How many sentences back a quote may reach for whom its pronoun names, each leaning on the one before.
+_LEAN_BACK_MOST = 3
 # A sentence that qualifies the one before it ("However, no evidence has emerged …").
 _QUALIFIES = re.compile(r"^(?:However|But|Yet|Still|Nevertheless|Nonetheless)\b")
 # A sentence that denies a report: a claim and its denial are quoted together.
@@ -77,12 +81,14 @@ def _widen(quote: Quote, rules: Rules) -> Quote:
     text = quote.hit.text
     spans = sentence_spans(text)
     start, end = quote.start, quote.end
-    if rules.lean_back and _LEANS_BACK.match(text[start:end]):
+    for _ in range(_LEAN_BACK_MOST if rules.lean_back else 0):
         # "…,” the diplomat wrote" or "He fled …" can't be read without who was named before,
         # even across a paragraph break: a passage is one entry, joined because it continues.
+        # The sentence before may lean back in turn ("He fled … In 2015, he …").
         before = [s for s, e in spans if e <= start]
-        if before:
-            start = before[-1]
+        if not before or not _LEANS_BACK.match(text[start:end]):
+            break
+        start = before[-1]
     if rules.qualification:
         # Quoting a claim without the caveat its source attaches would misreport the source.
         after = [(s, e) for s, e in spans if s >= end]
