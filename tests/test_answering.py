@@ -354,6 +354,18 @@ def test_a_quote_reaches_back_past_sentences_that_lean_on_the_one_before():
     assert chosen[0].text == text[text.index("Jane Doe") :]
 
 
+def test_a_title_of_another_body_is_not_preferred_for_a_role_question():
+    asked = hit("Between 2015 and 2017, Jane Doe served on the Negotiations Committee as its head.", rank=1)
+    other = hit("John Roe, the head of the Farmers Union, has arrived in the capital.", rank=2)
+    roe = Entity(0, 8, "PERSON")
+    ranked = [candidate(asked, asked.text, 0.8, entities=(Entity(23, 31, "PERSON"),)),
+              candidate(other, other.text, 0.3, answers=(roe,), entities=(roe,))]
+    analysis = analyze("who heads the Negotiations Committee?", GAZETTEER)
+    assert analysis.role == ("head",)
+    # "the head of the Farmers Union" titles someone with the role, of another body.
+    assert select(analysis, ranked)[0].hit is asked
+
+
 def test_a_denial_is_quoted_beside_the_claim():
     claim = hit("HTS fighters have captured a prison in Homs, Reuters has reported.", rank=1)
     denial = hit("“There is no truth” to reports of fighters entering Homs, the ministry said.", rank=2)
