@@ -797,39 +797,44 @@ def _parse_of(sentence: str, relations: list[tuple[str, str, int, str]]):
     return tuple(tokens)
 
 
-def test_who_is_is_answered_with_the_title_or_apposition_the_sentence_gives():
-    from rag.answering.describe import described_name, description
+TITLED = ("Kremlin spokesman Dmitry Peskov has said so.",
+          [("Kremlin", "compound", 1, "PROPN"), ("spokesman", "compound", 3, "NOUN"), ("Dmitry", "compound", 3, "PROPN"),
+           ("Peskov", "nsubj", 5, "PROPN"), ("has", "aux", 5, "AUX"), ("said", "ROOT", 5, "VERB"), ("so", "advmod", 5, "ADV"),
+           (".", "punct", 5, "PUNCT")])
+APPOSED = ("Abu al-Julani, the head of the group, has arrived.",
+           [("Abu", "compound", 1, "PROPN"), ("al-Julani", "nsubj", 10, "PROPN"), (",", "punct", 1, "PUNCT"),
+            ("the", "det", 4, "DET"), ("head", "appos", 1, "NOUN"), ("of", "prep", 4, "ADP"), ("the", "det", 7, "DET"),
+            ("group", "pobj", 5, "NOUN"), (",", "punct", 1, "PUNCT"), ("has", "aux", 10, "AUX"), ("arrived", "ROOT", 10, "VERB"),
+            (".", "punct", 10, "PUNCT")])
+APPOSED_TO = ("Biden's adviser, Jake Sullivan, spoke.",
+              [("Biden", "poss", 2, "PROPN"), ("'s", "case", 0, "PART"), ("adviser", "nsubj", 7, "NOUN"), (",", "punct", 2, "PUNCT"),
+               ("Jake", "compound", 5, "PROPN"), ("Sullivan", "appos", 2, "PROPN"), (",", "punct", 2, "PUNCT"),
+               ("spoke", "ROOT", 7, "VERB"), (".", "punct", 7, "PUNCT")])
+BARE = ("Peskov said so.", [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1, "VERB"), ("so", "advmod", 1, "ADV"),
+                            (".", "punct", 1, "PUNCT")])
 
-    titled = "Kremlin spokesman Dmitry Peskov has said so."
-    parse = _parse_of(titled, [("Kremlin", "compound", 1, "PROPN"), ("spokesman", "compound", 3, "NOUN"),
-                               ("Dmitry", "compound", 3, "PROPN"), ("Peskov", "nsubj", 5, "PROPN"), ("has", "aux", 5, "AUX"),
-                               ("said", "ROOT", 5, "VERB"), ("so", "advmb", 5, "ADV"), (".", "punct", 5, "PUNCT")])
-    found = description(titled, "Dmitry Peskov", parse)
-    assert found is not None and titled[found[0] : found[1]] == "Kremlin spokesman"
-    # The surname alone is named by the whole name: its first name is no title.
-    found = description(titled, "Peskov", parse, ((18, 31),))
-    assert found is not None and titled[found[0] : found[1]] == "Kremlin spokesman"
 
-    apposed = "Abu al-Julani, the head of the group, has arrived."
-    parse = _parse_of(apposed, [("Abu", "compound", 1, "PROPN"), ("al-Julani", "nsubj", 11, "PROPN"), (",", "punct", 1, "PUNCT"),
-                                ("the", "det", 4, "DET"), ("head", "appos", 1, "NOUN"), ("of", "prep", 4, "ADP"),
-                                ("the", "det", 7, "DET"), ("group", "pobj", 5, "NOUN"), (",", "punct", 1, "PUNCT"),
-                                ("has", "aux", 11, "AUX"), ("arrived", "ROOT", 11, "VERB"), (".", "punct", 11, "PUNCT")])
-    found = description(apposed, "Abu al-Julani", parse)
-    assert found is not None and apposed[found[0] : found[1]] == "the head of the group"
+@pytest.mark.parametrize(
+    "example, name, names, expected",
+    [
+        (TITLED, "Dmitry Peskov", (), "Kremlin spokesman"),  # the title before the name
+        (TITLED, "Peskov", ((18, 31),), "Kremlin spokesman"),  # a surname is the whole name: its first name is no title
+        (APPOSED, "Abu al-Julani", (), "the head of the group"),  # an apposition after it
+        (APPOSED_TO, "Jake Sullivan", (), "Biden's adviser"),  # the noun it is in apposition to
+        (BARE, "Peskov", (), None),  # nothing said of it
+    ],
+)
+def test_who_is_is_answered_with_the_title_or_apposition_the_sentence_gives(example, name, names, expected):
+    from rag.answering.describe import description
 
-    apposed_to = "Biden's adviser, Jake Sullivan, spoke."
-    parse = _parse_of(apposed_to, [("Biden", "poss", 2, "PROPN"), ("'s", "case", 0, "PART"), ("adviser", "nsubj", 7, "NOUN"),
-                                   (",", "punct", 2, "PUNCT"), ("Jake", "compound", 5, "PROPN"), ("Sullivan", "appos", 2, "PROPN"),
-                                   (",", "punct", 2, "PUNCT"), ("spoke", "ROOT", 7, "VERB"), (".", "punct", 7, "PUNCT")])
-    found = description(apposed_to, "Jake Sullivan", parse)
-    assert found is not None and apposed_to[found[0] : found[1]] == "Biden's adviser"
+    sentence, relations = example
+    found = description(sentence, name, _parse_of(sentence, relations), names)
+    assert (sentence[found[0] : found[1]] if found else None) == expected
+    assert description(sentence, name, None) is None  # no parse, no description
 
-    # A name with nothing said of it, or no parse: no description.
-    bare = "Peskov said so."
-    parse = _parse_of(bare, [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1, "VERB"), ("so", "advmod", 1, "ADV"),
-                             (".", "punct", 1, "PUNCT")])
-    assert description(bare, "Peskov", parse) is None and description(titled, "Dmitry Peskov", None) is None
+
+def test_only_who_is_a_name_asks_for_a_description():
+    from rag.answering.describe import described_name
 
     assert described_name(analyze("who is Dmitry Peskov?")) == "Dmitry Peskov"
     assert described_name(analyze("what did Dmitry Peskov say?")) is None
