@@ -354,6 +354,24 @@ def test_a_quote_reaches_back_past_sentences_that_lean_on_the_one_before():
     assert chosen[0].text == text[text.index("Jane Doe") :]
 
 
+def test_an_opening_phrase_naming_someone_leaves_the_pronoun_after_it_read():
+    text = "Schools stayed closed in the north. When Jane Doe arrived in the capital, she said the talks would go on."
+    h = hit(text)
+    sentence = text[text.index("When") :]
+    best = candidate(h, sentence, 0.9, position=1, entities=(Entity(text.index("Jane"), text.index("Jane") + 8, "PERSON"),))
+    assert select(analyze("what did Jane Doe say?", GAZETTEER), [best])[0].text == sentence
+
+
+def test_a_former_holder_is_found_whatever_the_titles_own_words():
+    from rag.answering.select import titled
+
+    h = hit("Former Ruritanian prime minister John Roe could become the head of the council.")
+    roe = Entity(h.text.index("John"), h.text.index("John") + 8, "PERSON")
+    former = candidate(h, h.text, 0.9, answers=(roe,))
+    analysis = analyze("who is the prime minister?", GAZETTEER)
+    assert titled(former, analysis) is None and titled(former, analysis, past=True) == roe
+
+
 def test_a_title_of_another_body_is_not_preferred_for_a_role_question():
     asked = hit("Between 2015 and 2017, Jane Doe served on the Negotiations Committee as its head.", rank=1)
     other = hit("John Roe, the head of the Farmers Union, has arrived in the capital.", rank=2)

@@ -149,7 +149,8 @@ def decide(
         bridge, hits = _with_bridge_hits(tried.bridge, hits)
         quotes = [q for q in bridge if not any(q.overlaps(o) for o in quotes)] + quotes
     short = _short_of(analysis, quotes, tried, model)
-    holder = titled(quotes[0].candidate, analysis) if analysis.role and rules.titles else None
+    titles_holder = analysis.role and rules.titles and holds_role(quotes[0].candidate, analysis)
+    holder = titled(quotes[0].candidate, analysis) if titles_holder else None
     if holder is not None:
         # The person the quote titles with the asked role is the answer ("Chief executive
         # officer [Nancy Davolio] said …"), whatever span the short-answer model prefers.

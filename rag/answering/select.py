@@ -61,9 +61,11 @@ class Quote:
 # after an opening phrase ("In 2015, he …"), or a quote whose speaker is "the diplomat"
 # or "he", named in the sentence before.
 _LEANS_BACK = re.compile(
-    r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b"
-    r"|(?:[^,.;:“”\"]{1,40},\s*){1,2}(?:he|she|they)\b)"
+    r"^(?:[“\"][^”\"]+[,.!?]?[”\"]\s*,?\s+(?:the|he|she|they)\b|(?:He|She|They|It|This|These|Those|His|Her|Their|Its)\b)"
 )
+# The pronoun after an opening phrase, which leans back unless the phrase names someone
+# itself ("When Erdogan arrived, he said …").
+_OPENING_THEN_PRONOUN = re.compile(r"^(?:[^,.;:“”\"]{1,40},\s*){1,2}(?=(?:he|she|they)\b)")
 # How many sentences back a quote may reach for whom its pronoun names, each leaning on the one before.
 _LEAN_BACK_MOST = 3
 # A sentence that qualifies the one before it ("However, no evidence has emerged …").
@@ -76,6 +78,17 @@ _DENIAL = re.compile(
 )
 
 
+def _leans_back(candidate: Candidate, start: int, end: int) -> bool:
+    """Whether ``candidate.hit.text[start:end]``, a sentence, needs the one before it."""
+    text = candidate.hit.text
+    if _LEANS_BACK.match(text[start:end]):
+        return True
+    opening = _OPENING_THEN_PRONOUN.match(text[start:end])
+    return opening is not None and not any(
+        e.label in ("PERSON", "NAME") and start <= e.start and e.end <= start + opening.end() for e in candidate.entities
+    )
+
+
 def _widen(quote: Quote, rules: Rules) -> Quote:
     """The quote with the sentence it leans on before it, and the one qualifying it after."""
     text = quote.hit.text
@@ -86,7 +99,7 @@ def _widen(quote: Quote, rules: Rules) -> Quote:
         # even across a paragraph break: a passage is one entry, joined because it continues.
         # The sentence before may lean back in turn ("He fled … In 2015, he …").
         before = [s for s, e in spans if e <= start]
-        if not before or not _LEANS_BACK.match(text[start:end]):
+        if not before or not _leans_back(quote.candidate, start, end):
             break
         start = before[-1]
     if rules.qualification:
@@ -236,7 +249,8 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False)
                 w for w in title[: _first_of(stems, core)]
                 if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS | _PAST_TITLE and _stem(folded(w)) not in role
             ]
-            if not own and all(w in stems or w in context for w in role):
+            # A former holder is one whatever the title's own words ("Former Syrian prime minister").
+            if (not own or past) and all(w in stems or w in context for w in role):
                 return person
     return None
 
