@@ -840,6 +840,8 @@ BARE = ("Peskov said so.", [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1,
         (APPOSED, "Abu al-Julani", (), "the head of the group"),  # an apposition after it
         (APPOSED_TO, "Jake Sullivan", (), "Biden's adviser"),  # the noun it is in apposition to
         (BARE, "Peskov", (), None),  # nothing said of it
+        # A character that folds to several ("…") leaves the offsets as they are.
+        ((TITLED[0].replace("so.", "so…"), TITLED[1][:-1]), "Dmitry Peskov", (), "Kremlin spokesman"),
     ],
 )
 def test_who_is_is_answered_with_the_title_or_apposition_the_sentence_gives(example, name, names, expected):

@@ -39,9 +39,9 @@ def description(
     the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
     [X],"). ``names`` (offsets of the sentence's tagged names) widen a mention to the name
     it is part of: "Putin" is named by "Vladimir Putin", whose first name is no title."""
-    if not parse or len(sentence) != len(folded(sentence)):
+    if not parse:
         return None
-    for start, end in mention_spans(sentence, name):
+    for start, end in mention_spans(_folded_in_place(sentence), name):
         for other_start, other_end in names:
             if other_start <= start and end <= other_end:
                 start, end = other_start, other_end
@@ -56,6 +56,13 @@ def description(
         if found is not None and found[1] - found[0] <= _MOST_WORDS:
             return parse[found[0]].start, parse[found[1] - 1].end
     return None
+
+
+def _folded_in_place(sentence: str) -> str:
+    """The sentence folded character by character, keeping its length, so that a
+    mention's offsets are the sentence's: a character that folds to several ("…") is a
+    space, which no name holds."""
+    return "".join(f if len(f := folded(c)) == 1 else " " for c in sentence)
 
 
 def _title_before(parse: Parse, first: int, head: int) -> tuple[int, int] | None:
