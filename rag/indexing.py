@@ -76,6 +76,30 @@ def sync(
     >>> report = sync(["corpus/"], "my-index/")       # doctest: +SKIP
     >>> report.added, report.chunks_added             # doctest: +SKIP
     """
+    report = _sync(
+        paths, index, model=model, tagger=tagger, rebuild=rebuild, progress=progress, limits=limits, storage=storage,
+        ray=ray,
+    )
+    # After the write lock, as embedding is before it: parses are keyed by their text, and
+    # other syncs need not wait for them.
+    _reconcile_parses(Path(index) if index is not None else default_index_path(),
+                      changed=bool(report.added or report.updated or report.removed), progress=progress)
+    return report
+
+
+def _sync(
+    paths: "list[str | Path] | str | Path",
+    index: str | Path | None = None,
+    *,
+    model: str | None = None,
+    tagger: str | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+    storage: StorageSettings | None = None,
+    ray: str | None = None,
+) -> SyncReport:
+    """sync() up to the commit (see there)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
@@ -154,11 +178,8 @@ def sync(
             if manifest is not None:
                 # A merge that a crash interrupted is finished here, and its debris cleared.
                 finish_merges(index, version, manifest)
-                # An index built before queries ran on onnxruntime gets its export here,
-                # and one built before parses were stored, its parses.
+                # An index built before queries ran on onnxruntime gets its export here.
                 prepare_query_encoder(model)
-                if stores_sentences(manifest.storage, manifest.passages) and not _parses_stored(index, manifest.tagger):
-                    _store_parses(index, [c.text for c in Index.open(index, (version, manifest)).chunks], manifest.tagger)
             return SyncReport(unchanged=tuple(unchanged), skipped=tuple(skipped), warnings=summarise(warnings))
 
         progress(0.1, "loading the embedding model")
@@ -180,9 +201,6 @@ def sync(
         embedded = _write_files(writer, loaded, encoder, progress, ready) + prepared.count
         progress(0.95, "writing the index")
         writer.commit()
-        if sentences and loaded:
-            progress(0.96, "parsing the sentences")
-            _store_parses(index, [chunk.text for _, _, chunks in loaded for chunk in chunks], tagger)
         progress(0.97, "preparing the query encoder")
         prepare_query_encoder(model)  # exports once per model weights; the model is loaded already
         progress(1.0, "done")
@@ -200,21 +218,25 @@ def sync(
         )
 
 
-def _parses_stored(index: Path, tagger: str) -> bool:
-    from rag.parsing import has_parses, parser_for
-
-    return parser_for(tagger) is None or has_parses(index)
-
-
-def _store_parses(index: Path, passages: list[str], tagger: str) -> None:
-    """Parse the quotable sentences of the passages just indexed, for answers to read
-    (rag.parsing). After the commit, and never failing the sync: without stored parses,
-    answers parse their sentence when they need it."""
+def _reconcile_parses(index: Path, changed: bool, progress: Progress | None = None) -> None:
+    """Parse the quotable sentences of the live index that have no stored parse, and drop
+    the parses of sentences it no longer holds (rag.parsing), after a sync that changed
+    something, or when the index has no complete set of parses (built before they were
+    stored, by another spaCy, or a pass that failed). Never failing the sync: without
+    stored parses, answers parse their sentence as needed."""
     from rag.answering.candidates import quotable_spans
-    from rag.parsing import store_parses
+    from rag.parsing import has_parses, parser_for, store_parses
 
     try:
-        store_parses(index, (text[s:e] for text in passages for s, e, _ in quotable_spans(text)), tagger)
+        version, manifest = read_live(index)
+        if manifest is None or parser_for(manifest.tagger) is None:
+            return
+        if not stores_sentences(manifest.storage, manifest.passages) or (not changed and has_parses(index)):
+            return
+        if progress is not None:
+            progress(1.0, "parsing the sentences")
+        chunks = Index.open(index, (version, manifest)).chunks
+        store_parses(index, [c.text[s:e] for c in chunks for s, e, _ in quotable_spans(c.text)], manifest.tagger)
     except Exception as error:  # noqa: BLE001 - the documents are indexed; parses are a shortcut
         log.warning("the sentences' parses were not stored (%s); answers parse their sentence as needed", error)
 

@@ -17,6 +17,7 @@ store them for).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -196,88 +197,133 @@ def _key(text: str) -> bytes:
 
 
 def store_parses(index: "str | Path", sentences: Iterable[str], tagger: str | None) -> int:
-    """Parse the ``sentences`` the index at ``index`` has no parse of yet, and store them
-    (for an index tagged by spaCy; others are read without a parse). Returns how many were
-    parsed. Parses of another pipeline version are dropped first: they would differ."""
+    """Make the parses stored beside the index at ``index`` those of ``sentences`` (its
+    quotable sentences): parse the ones it has no parse of, drop the others. Returns how
+    many were parsed. An index tagged without spaCy gets none. Parses of another pipeline
+    version are dropped first: they would differ.
+
+    The store is marked complete (its ``pipeline`` row) only once every sentence has its
+    parse, so a pass that fails leaves it to be finished by the next sync, and answers
+    meanwhile load spaCy as before. Written in batches, each its own transaction, in WAL
+    mode: answering threads go on reading while a sync writes."""
     parser = parser_for(tagger)
     version = pipeline_version()
     if not isinstance(parser, SpacyParser) or version is None:
         return 0
     wanted = {_key(text): text for text in sentences}
-    path = Path(index) / PARSES_FILE
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        db.execute("CREATE TABLE IF NOT EXISTS parses (key BLOB PRIMARY KEY, tokens TEXT NOT NULL)")
-        row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
-        if row is None or row[0] != version:
-            db.execute("DELETE FROM parses")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('pipeline', ?)", (version,))
-        keys = list(wanted)
-        known: set[bytes] = set()
-        for first in range(0, len(keys), 500):
-            part = keys[first : first + 500]
-            query = f"SELECT key FROM parses WHERE key IN ({','.join('?' * len(part))})"
-            known.update(key for (key,) in db.execute(query, part))
-        missing = [key for key in keys if key not in known]
+    with contextlib.closing(sqlite3.connect(Path(index) / PARSES_FILE, timeout=30)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS parses (key BLOB PRIMARY KEY, tokens TEXT NOT NULL)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+            if row is None or row[0] != version:
+                db.execute("DELETE FROM meta")
+                if row is not None:
+                    db.execute("DELETE FROM parses")
+        known = {key for (key,) in db.execute("SELECT key FROM parses")}
+        stale = [(key,) for key in known - wanted.keys()]
+        missing = [key for key in wanted if key not in known]
+        with db:
+            db.executemany("DELETE FROM parses WHERE key = ?", stale)
         for first in range(0, len(missing), _STORE_BATCH):
             part = missing[first : first + _STORE_BATCH]
             parses = parser.parse_many([wanted[key] for key in part])
-            if parses is None:  # spaCy failed to load: answers parse when they can
-                return 0
-            db.executemany(
-                "INSERT OR REPLACE INTO parses VALUES (?, ?)",
-                [(key, json.dumps([[t.start, t.end, t.dep, t.head, t.pos] for t in parse], separators=(",", ":")))
-                 for key, parse in zip(part, parses)],
-            )
+            if parses is None:
+                raise RuntimeError("spaCy's parser did not load")
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO parses VALUES (?, ?)",
+                    [(key, json.dumps([[t.start, t.end, t.dep, t.head, t.pos] for t in parse], separators=(",", ":")))
+                     for key, parse in zip(part, parses)],
+                )
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('pipeline', ?)", (version,))
     _stored(str(Path(index).resolve())).forget()
     return len(missing)
 
 
 def has_parses(index: "str | Path") -> bool:
-    """Whether the index at ``index`` stores parses that this spaCy would give."""
+    """Whether the index at ``index`` has its complete set of parses, as this spaCy gives them."""
     return _stored(str(Path(index).resolve())).usable()
 
 
+# How long an answer waits for a sync writing the parses before parsing the sentence itself.
+_READ_TIMEOUT = 0.05
+
+
 class _StoredParses:
-    """The parses stored beside one index, read-only; opened when first needed (the file
-    may appear while a process runs: the app adds documents) and only if of this
-    pipeline's version."""
+    """The parses stored beside one index, read-only; opened when first needed and only if
+    complete and of this pipeline's version. A store found missing or incomplete is looked
+    at again when its files change (a sync of this or another process wrote them)."""
 
     def __init__(self, folder: str) -> None:
         self._path = Path(folder) / PARSES_FILE
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
-        self._checked = False
+        self._seen: tuple | None = None  # the files' state when last found unusable
 
     def forget(self) -> None:
         """Look at the file again on next use (after indexing wrote to it)."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-            self._db, self._checked = None, False
+            self._close()
+            self._seen = None
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+
+    def _state(self) -> tuple:
+        state = []
+        for path in (self._path, self._path.with_name(PARSES_FILE + "-wal")):
+            try:
+                found = path.stat()
+                state.append((found.st_mtime_ns, found.st_size))
+            except OSError:
+                state.append(None)
+        return tuple(state)
 
     def _open(self) -> sqlite3.Connection | None:
         if self._db is not None and not self._path.exists():  # deleted (a cache): look again
-            self._db.close()
-            self._db, self._checked = None, False
-        if not self._checked:
-            self._checked = True
-            if self._path.exists():
-                try:
-                    db = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
-                    row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
-                except sqlite3.Error as error:
-                    log.warning("cannot read the stored parses %s (%s); sentences are parsed as needed", self._path, error)
-                    return None
-                if row is not None and row[0] == pipeline_version():
-                    self._db = db
-                else:
-                    db.close()
-        return self._db
+            self._close()
+        if self._db is not None:
+            return self._db
+        state = self._state()
+        if state == self._seen or state[0] is None:
+            self._seen = state
+            return None
+        self._seen = state
+        db = None
+        try:
+            db = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=_READ_TIMEOUT)
+            row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+        except sqlite3.Error as error:
+            log.info("the stored parses %s are not readable now (%s); sentences are parsed as needed", self._path, error)
+            if db is not None:
+                db.close()
+            return None
+        if row is None or row[0] != pipeline_version():
+            db.close()
+            return None
+        self._db, self._seen = db, None
+        return db
 
     def usable(self) -> bool:
+        """Whether the store is complete and of this pipeline, asked of the file now (a
+        sync may have begun to rewrite it since it was opened)."""
         with self._lock:
-            return self._open() is not None
+            db = self._open()
+            if db is None:
+                return False
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+            except sqlite3.Error:
+                row = None
+            if row is None or row[0] != pipeline_version():
+                self._close()
+                return False
+            return True
 
     def get(self, text: str) -> Parse | None:
         with self._lock:
@@ -286,7 +332,7 @@ class _StoredParses:
                 return None
             try:
                 row = db.execute("SELECT tokens FROM parses WHERE key = ?", (_key(text),)).fetchone()
-            except sqlite3.Error:
+            except sqlite3.Error:  # a writer holding it past the timeout: parse it instead
                 return None
         return None if row is None else tuple(Token(*token) for token in json.loads(row[0]))
 

@@ -891,7 +891,9 @@ PARSED_TEXT = (
 def test_indexing_stores_the_parse_of_each_quotable_sentence(tmp_path):
     from rag import sync
     from rag.answering.candidates import quotable_spans
-    from rag.parsing import PARSES_FILE, _spacy_parser, has_parses, parser_for
+    import sqlite3
+
+    from rag.parsing import PARSES_FILE, _key, _spacy_parser, has_parses, parser_for
     from rag.search import open_index
 
     (tmp_path / "docs").mkdir()
@@ -911,6 +913,37 @@ def test_indexing_stores_the_parse_of_each_quotable_sentence(tmp_path):
     assert not has_parses(store.path)
     sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
     assert has_parses(store.path) and stored.get(sentences[0]) == _spacy_parser()(sentences[0])
+    # Left incomplete (a pass that failed), it is completed by the next sync, changed or not.
+    with sqlite3.connect(tmp_path / "index" / PARSES_FILE) as db:
+        db.execute("DELETE FROM meta")
+        db.execute("DELETE FROM parses WHERE key = ?", (_key(sentences[1]),))
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
+    assert has_parses(store.path) and stored.get(sentences[1]) == _spacy_parser()(sentences[1])
+    # A sentence edited away takes its parse with it; the new one has its own.
+    (tmp_path / "docs" / "news.txt").write_text(PARSED_TEXT.replace("lightning", "swift"), encoding="utf-8")
+    sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
+    assert stored.get(sentences[1]) is None
+    assert stored.get(sentences[1].replace("lightning", "swift")) == _spacy_parser()(sentences[1].replace("lightning", "swift"))
+
+
+def test_parses_written_by_another_process_are_read_once_complete(tmp_path):
+    import json
+    import sqlite3
+
+    from rag.parsing import PARSES_FILE, _key, has_parses, parser_for, pipeline_version
+
+    if pipeline_version() is None:
+        pytest.skip("spaCy is not installed")
+    stored = parser_for("spacy:en_core_web_sm", tmp_path).stored
+    assert not has_parses(tmp_path) and stored.get("Putin spoke.") is None  # no file yet
+    with sqlite3.connect(tmp_path / PARSES_FILE) as db:  # as a sync in another process writes it
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE parses (key BLOB PRIMARY KEY, tokens TEXT NOT NULL)")
+        db.execute("INSERT INTO parses VALUES (?, ?)", (_key("Putin spoke."), json.dumps([[0, 5, "nsubj", 1, "PROPN"]])))
+    assert not has_parses(tmp_path)  # not complete yet: no pipeline row
+    with sqlite3.connect(tmp_path / PARSES_FILE) as db:
+        db.execute("INSERT INTO meta VALUES ('pipeline', ?)", (pipeline_version(),))
+    assert has_parses(tmp_path) and stored.get("Putin spoke.")[0].dep == "nsubj"
 
 
 def test_an_index_tagged_by_rules_stores_no_parses(tmp_path):
@@ -949,6 +982,7 @@ def test_parses_stored_by_another_pipeline_version_are_not_read(tmp_path):
             assert [(t.dep, t.head) for t in stored][:2] == [("nsubj", 1), ("ROOT", 1)]
 
 
+@pytest.mark.integration
 def test_a_sync_whose_parsing_fails_keeps_what_it_indexed(tmp_path, monkeypatch, caplog):
     import rag.parsing
     from rag import search, sync
@@ -959,7 +993,7 @@ def test_a_sync_whose_parsing_fails_keeps_what_it_indexed(tmp_path, monkeypatch,
     monkeypatch.setattr(rag.parsing, "store_parses", broken)
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "news.txt").write_text(PARSED_TEXT, encoding="utf-8")
-    report = sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="rules")
+    report = sync([tmp_path / "docs"], tmp_path / "index", model="hash", tagger="spacy")
     assert report.added == ("news.txt",) and report.chunks_added >= 1
     assert "Putin" in search("who granted asylum?", k=1, index=tmp_path / "index")[0].text
     assert any("parses were not stored" in r.getMessage() and "disk full" in r.getMessage() for r in caplog.records)
