@@ -87,19 +87,8 @@ def sync(
     return report
 
 
-def _sync(
-    paths: "list[str | Path] | str | Path",
-    index: str | Path | None = None,
-    *,
-    model: str | None = None,
-    tagger: str | None = None,
-    rebuild: bool = False,
-    progress: Progress | None = None,
-    limits: Limits | None = None,
-    storage: StorageSettings | None = None,
-    ray: str | None = None,
-) -> SyncReport:
-    """sync() up to the commit (see there)."""
+def _sync(paths, index, *, model, tagger, rebuild, progress, limits, storage, ray) -> SyncReport:
+    """sync() up to the commit (see there for the arguments)."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     index = Path(index) if index is not None else default_index_path()
