@@ -258,17 +258,8 @@ def attempt(
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     tried = _score(analysis, hits, store, model)
     if analysis.role and not any(holds_role(c, analysis) for c in tried.ranked):
-        # No passage titles anyone with the asked role: look as far again for one that
-        # does. A title names its holder in so many words, but a long passage that holds
-        # it among other news may rank below the k best; only passages that hold such a
-        # title join the k.
         deeper = retrieve(store, query, 2 * k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
-        wider = _score(analysis, deeper, store, model)
-        titling = {c.hit.chunk_id for c in wider.ranked if holds_role(c, analysis)}
-        more = [h for h in deeper if h.chunk_id in titling and all(h.chunk_id != known.chunk_id for known in hits)]
-        if more:
-            hits = hits + more
-            tried = _score(analysis, hits, store, model)
+        tried = _with_titling_passages(tried, deeper, store, model)
     if tried.ranked and tried.ranked[0].answers and tried.confidence >= model.threshold:
         return tried  # answered in one step: a relative clause only narrows what is asked
     bridged = _two_step(tried, k, store, model, date_from, date_to, source, allowed)
@@ -280,6 +271,18 @@ def attempt(
     typed = bool(tried.analysis.expected)
     only_second = typed and not tried.ranked[0].answers and bool(bridged.ranked[0].answers)
     return bridged if bridged.confidence > tried.confidence or only_second else tried
+
+
+def _with_titling_passages(tried: Attempt, deeper: list[Hit], store, model: AnswerModel) -> Attempt:
+    """``tried``, whose passages title no one with the asked role, with those of ``deeper``
+    (retrieved twice as far) that do. A title names its holder in so many words, but a
+    long passage holding it among other news may rank below the k best; only passages
+    holding such a title join the k."""
+    analysis = tried.analysis
+    titling = {c.hit.chunk_id for c in _score(analysis, deeper, store, model).ranked if holds_role(c, analysis)}
+    shown = {h.chunk_id for h in tried.hits}
+    more = [h for h in deeper if h.chunk_id in titling and h.chunk_id not in shown]
+    return _score(analysis, tried.hits + more, store, model) if more else tried
 
 
 def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerModel) -> Attempt:
