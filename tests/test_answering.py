@@ -795,7 +795,17 @@ def test_a_role_holder_ranked_past_the_k_best_is_found_and_a_former_one_is_no_sh
         sync([tmp_path / name], tmp_path / f"{name}-index", model="hash", tagger="rules")
     # The best passage titles only a former holder: the next one, titling the holder, joins it.
     found = answer("who is the prime minister?", k=1, index=tmp_path / "both-index")
-    assert found.short == "Jane Doe" and len(found.hits) == 2 and "Jane Doe" in found.text
+    assert found.short == "Jane Doe" and [h.rank for h in found.hits] == [1, 2] and "Jane Doe" in found.text
+    # Found further down (7th, say), it is numbered on from the k shown, with no gap.
+    from rag.answering import _score, _with_titling_passages
+    from rag.answering.model import load_model
+    from rag.search import open_index, retrieve
+
+    store = open_index(tmp_path / "both-index")
+    analysis = analyze("who is the prime minister?", store.gazetteer, store.known_dates)
+    tried = _score(analysis, retrieve(store, analysis.text, 1), store, load_model())
+    deeper = [dataclasses.replace(h, rank=7 if h.rank == 2 else h.rank) for h in retrieve(store, analysis.text, 2)]
+    assert [h.rank for h in _with_titling_passages(tried, deeper, store, load_model()).hits] == [1, 2]
     # With no other, the former holder is quoted (the quote says "former") but is no short answer …
     former = answer("who is the prime minister?", k=1, index=tmp_path / "former-index")
     assert "Former prime minister John Roe" in former.text and former.short is None

@@ -282,6 +282,8 @@ def _with_titling_passages(tried: Attempt, deeper: list[Hit], store, model: Answ
     titling = {c.hit.chunk_id for c in _score(analysis, deeper, store, model).ranked if holds_role(c, analysis)}
     shown = {h.chunk_id for h in tried.hits}
     more = [h for h in deeper if h.chunk_id in titling and h.chunk_id not in shown]
+    # Ranked on from the k: the passages shown are numbered 1 to k + len(more), no gaps.
+    more = [dataclasses.replace(h, rank=len(tried.hits) + n) for n, h in enumerate(more, 1)]
     return _score(analysis, tried.hits + more, store, model) if more else tried
 
 
