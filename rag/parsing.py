@@ -155,23 +155,27 @@ def _spacy_parser() -> SpacyParser | None:
 
 def warm(tagger: str | None, index: "str | Path | None" = None) -> None:
     """Load the parser that goes with ``tagger`` now (a few seconds), so that the first
-    short answer doesn't wait for it; nothing to load when ``index`` stores its parses."""
-    if index is not None and has_parses(index):
-        return
-    parse = parser_for(tagger)
+    short answer doesn't wait for it."""
+    parse = _needed(tagger, index)
     if parse is not None:
         parse("The parser is ready.")
 
 
 def preload(tagger: str | None, index: "str | Path | None" = None) -> None:
-    """Start loading the parser that goes with ``tagger`` on another thread, unless
-    ``index`` stores its parses: a fresh process (``rag ask``) then loads spaCy while it
-    retrieves and scores, instead of after."""
-    if index is not None and has_parses(index):
-        return
-    parse = parser_for(tagger)
-    if isinstance(parse, SpacyParser):
+    """Start loading the parser that goes with ``tagger`` on another thread: a fresh
+    process (``rag ask``) then loads spaCy while it retrieves and scores, instead of after."""
+    parse = _needed(tagger, index)
+    if parse is not None:
         parse.preload()
+
+
+def _needed(tagger: str | None, index: "str | Path | None") -> SpacyParser | None:
+    """The spaCy parser that answers over this index will load: none for an index tagged
+    without spaCy (its store is not even looked at), nor for one that stores its parses."""
+    parse = parser_for(tagger)
+    if not isinstance(parse, SpacyParser) or (index is not None and has_parses(index)):
+        return None
+    return parse
 
 
 # -- parses stored beside the index ---------------------------------------------------------
@@ -181,9 +185,11 @@ PARSES_FILE = "parses.sqlite"
 _STORE_BATCH = 2048
 
 
+@functools.cache
 def pipeline_version() -> str | None:
     """What the parses depend on: spaCy's and its pipeline's versions (None: not installed).
-    Read from the packages' metadata, so that checking it doesn't import spaCy."""
+    Read from the packages' metadata, so that checking it doesn't import spaCy; once per
+    process, since every answer asks (~2 ms a read)."""
     from importlib import metadata
 
     try:
@@ -297,13 +303,10 @@ class _StoredParses:
         db = None
         try:
             db = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=_READ_TIMEOUT)
-            row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
         except sqlite3.Error as error:
             log.info("the stored parses %s are not readable now (%s); sentences are parsed as needed", self._path, error)
-            if db is not None:
-                db.close()
             return None
-        if row is None or row[0] != pipeline_version():
+        if not _complete(db):
             db.close()
             return None
         self._db, self._seen = db, None
@@ -314,16 +317,10 @@ class _StoredParses:
         sync may have begun to rewrite it since it was opened)."""
         with self._lock:
             db = self._open()
-            if db is None:
-                return False
-            try:
-                row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
-            except sqlite3.Error:
-                row = None
-            if row is None or row[0] != pipeline_version():
+            if db is not None and not _complete(db):
                 self._close()
                 return False
-            return True
+            return db is not None
 
     def get(self, text: str) -> Parse | None:
         with self._lock:
@@ -335,6 +332,15 @@ class _StoredParses:
             except sqlite3.Error:  # a writer holding it past the timeout: parse it instead
                 return None
         return None if row is None else tuple(Token(*token) for token in json.loads(row[0]))
+
+
+def _complete(db: sqlite3.Connection) -> bool:
+    """Whether a store holds the complete set of parses of this pipeline's version."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'pipeline'").fetchone()
+    except sqlite3.Error:  # unreadable now (a writer past the timeout, a damaged file)
+        return False
+    return row is not None and row[0] == pipeline_version()
 
 
 @functools.lru_cache(maxsize=16)

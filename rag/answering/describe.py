@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answering.question import QuestionAnalysis, folded, mention_spans
+from rag.answering.question import QuestionAnalysis, folded_in_place, mention_spans
 from rag.parsing import Parse
 
 # "who is X?", "who was X?", "what is X?", "who's X?": asking to be told about a name.
@@ -41,7 +41,7 @@ def description(
     it is part of: "Putin" is named by "Vladimir Putin", whose first name is no title."""
     if not parse:
         return None
-    for start, end in mention_spans(_folded_in_place(sentence), name):
+    for start, end in mention_spans(folded_in_place(sentence), name):
         for other_start, other_end in names:
             if other_start <= start and end <= other_end:
                 start, end = other_start, other_end
@@ -56,13 +56,6 @@ def description(
         if found is not None and found[1] - found[0] <= _MOST_WORDS:
             return parse[found[0]].start, parse[found[1] - 1].end
     return None
-
-
-def _folded_in_place(sentence: str) -> str:
-    """The sentence folded character by character, keeping its length, so that a
-    mention's offsets are the sentence's: a character that folds to several ("…") is a
-    space, which no name holds."""
-    return "".join(f if len(f := folded(c)) == 1 else " " for c in sentence)
 
 
 def _title_before(parse: Parse, first: int, head: int) -> tuple[int, int] | None:

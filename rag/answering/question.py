@@ -608,6 +608,12 @@ def folded(text: str) -> str:
     return same_marks(fold(text))
 
 
+def folded_in_place(text: str) -> str:
+    """``folded(text)`` character by character, keeping its length, so that offsets in it
+    are the text's: a character that folds to several ("…") is a space, which no name holds."""
+    return "".join(f if len(f := folded(c)) == 1 else " " for c in text)
+
+
 @functools.lru_cache(maxsize=4096)
 def _mention_pattern(name: str) -> re.Pattern:
     """One pattern for all of a name's variants, compiled once: an answer checks each of
