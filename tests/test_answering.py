@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.answering.candidates import (
-    FEATURES, Candidate, _sentence_spans, _with_agents, is_heading, named_in_question, topic_unmentioned, unmentioned_names,
+    FEATURES, Candidate, _sentence_spans, with_agents, is_heading, named_in_question, topic_unmentioned, unmentioned_names,
 )
 from rag.answering.compose import compose, short_answer
 from rag.answering.model import ShortModel, load_model
@@ -1246,10 +1246,10 @@ def test_a_role_verb_is_retrieved_as_the_title_passages_name_the_holder_by():
 
 
 def test_a_title_holds_the_verb_it_is_made_from():
-    words = _with_agents(["leader", "founder", "governor"])
+    words = with_agents(["leader", "founder", "governor"])
     assert {"lead", "found", "govern"} <= words
     # Words that merely end alike are no titles: "former" holds no "form", "later" no "late".
-    assert _with_agents(["former", "later", "water"]) == {"former", "later", "water"}
+    assert with_agents(["former", "later", "water"]) == {"former", "later", "water"}
 
 
 def test_a_persons_full_name_is_mentioned_by_the_surname_alone():
@@ -1342,3 +1342,24 @@ def test_a_sentence_titling_someone_with_the_role_answers_below_the_threshold():
     # A question with more to it than the role needs a passage that says it.
     analysis = analyze("who was the CEO in 1990?", GAZETTEER)
     assert not decide(analysis.text, Attempt(analysis, hits, ranked, 0.04, False, [])).found
+
+
+def test_name_particles_are_no_words_a_question_shares_with_a_span():
+    # "al" of the question's "al-Rami" is not a word of "Jabhat al-Nusra": the span
+    # holds nothing the question already holds.
+    text = "Talal al-Rami once led Jabhat al-Nusra."
+    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
+             for s in spans(analyze("which group did Talal al-Rami lead?"), text, 0, len(text), ())}
+    assert found["Jabhat al-Nusra"]["in_question"] == 0.0
+    assert found["Jabhat al-Nusra"]["any_in_question"] == 0.0
+
+
+def test_the_noun_of_who_does_a_questions_verb_counts_as_that_verb():
+    # "leader" answers "which group did she lead?" as "led" would: the span after it
+    # stands next to a word of the question (the next content word: near = 1/2).
+    text = "In 2013 she was the leader of the Northern Alliance, officials said."
+    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
+             for s in spans(analyze("which group did she lead?"), text, 0, len(text), ())}
+    assert found["Northern Alliance"]["near"] == 0.5
+    assert found["leader"]["in_question"] == 1.0
+    assert found["officials"]["near"] < found["Northern Alliance"]["near"]

@@ -216,8 +216,8 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         in_lead_in = [mentions(before, n, p) for n, p, _ in names]
         # A name the sentence writes another way ("al-Jolani" for "Abu Mohammed
         # al-Julani") holds the question's words for that name as much as the same spelling.
-        own = question_words & (_with_agents(words).union(*(t for (_, _, t), m in zip(names, in_sentence) if m)))
-        carried = (question_words & _with_agents(lead_in).union(*(t for (_, _, t), m in zip(names, in_lead_in) if m))) - own
+        own = question_words & (with_agents(words).union(*(t for (_, _, t), m in zip(names, in_sentence) if m)))
+        carried = (question_words & with_agents(lead_in).union(*(t for (_, _, t), m in zip(names, in_lead_in) if m))) - own
         inside = [x for x in entities[hit.chunk_id] if s <= x.start and x.end <= e]
         answers = tuple(
             x for x in inside
@@ -248,7 +248,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     return _with_gaps(result)
 
 
-def _with_agents(words: list[str]) -> set[str]:
+def with_agents(words: list[str]) -> set[str]:
     """``words`` (stemmed) and the verbs of the titles among them: "the leader of X" says
     who leads X, "its founder" who founded it, "the governor" who governs
     (``question.AGENT_NOUNS``); the stemmer keeps such nouns apart from their verbs."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from rag.answering.candidates import named_in_question
+from rag.answering.candidates import named_in_question, with_agents
 from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis
 from rag.entities import Entity
 from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
@@ -101,7 +101,11 @@ _BREAKS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
 _NUMBERS = AMOUNTS | DATES
 # Common words that join the parts of one name or noun phrase ("Bank of England",
 # "sand and gravel"); a span holding any other ("bits are called") is a clause.
-_JOINERS = frozenset("of the and a an for de du la le von van al".split())
+# The particles of names ("al-Jolani", "de Gaulle", "bin Salman") are among them, and
+# they mean nothing alone: a question's "al-Julani" shares no word with "Jabhat
+# al-Nusra", so they never count as words the question and a span share.
+_NAME_PARTICLES = frozenset("al el de du da la le von van bin ibn".split())
+_JOINERS = frozenset("of the and a an for".split()) | _NAME_PARTICLES
 # Words that introduce a name ("known as", "called"), and the verbs of a definition
 # ("X is the …"): where the thing a "what is …" question asks for tends to stand.
 _NAMING = frozenset("called named known as termed dubbed titled".split())
@@ -211,9 +215,12 @@ def spans(
     if not words:
         return []
     stems = tokenize([w for _, _, w in words])
-    question_stems = set(analysis.keywords)
+    question_stems = set(analysis.keywords) - _NAME_PARTICLES
+    # A title counts as the verb of what its holder does: "the leader of [X]" answers
+    # "which group did he lead?" as "he led [X]" would.
+    meant = [with_agents(s) for s in stems]
     question_words = {fold(w) for w in re.findall(r"[\w’'-]+", analysis.text)}
-    shared = [i for i, s in enumerate(stems) if s and s[0] in question_stems]
+    shared = [i for i, m in enumerate(meant) if m & question_stems]
     inside = [x for x in entities if start <= x.start and x.end <= end]
 
     places: set[tuple[int, int]] = set()
@@ -239,7 +246,7 @@ def spans(
     typed = bool(analysis.expected)
     weight = max(1, len(question_stems))
     near_wh = set(_wh_neighbours(analysis.text))
-    wh_shared = [k for k in shared if stems[k][0] in near_wh]
+    wh_shared = [k for k in shared if meant[k] & near_wh]
     # Distances count content words only: "Smith was the one who signed" puts the name
     # next to the verb, as "Smith signed" would.
     at, seen = [], 0
@@ -252,6 +259,7 @@ def spans(
     for i, j in sorted(places):
         s, e = words[i][0], words[j - 1][1]
         content = [stem for k in range(i, j) for stem in stems[k]]
+        held = [bool(question_stems & with_agents([stem])) for stem in content]
         exact = [x for x in inside if x.start == s and x.end == e]
         touching = [x for x in inside if x.start < e and s < x.end]
         asked = [x for x in touching if x.label in analysis.expected]
@@ -260,7 +268,7 @@ def spans(
         spread = sum(distances) / len(distances) / 10 if distances else 1.0
         has_digit = any(ch.isdigit() for ch in text[s:e])
         length = j - i
-        window = {c for k in range(max(0, i - 3), min(len(words), j + 3)) if not i <= k < j for c in stems[k]}
+        window = {c for k in range(max(0, i - 3), min(len(words), j + 3)) if not i <= k < j for c in meant[k]}
         features = (
             float(bool(exact)),
             float(any(x.label in analysis.expected for x in exact)),
@@ -268,7 +276,7 @@ def spans(
             float(any(x.start < s < x.end or x.start < e < x.end for x in touching)),
             float(not typed and bool(exact)),
             float(typed and not asked),
-            sum(c in question_stems for c in content) / len(content) if content else 1.0,
+            sum(held) / len(content) if content else 1.0,
             near,
             spread,
             float(i > 0 and fold(words[i - 1][2]) in question_words),
@@ -284,7 +292,7 @@ def spans(
             float(j < len(words) and fold(words[j][2]) in _COPULAS),
             float(any(k < i and i - k <= 2 or k >= j and k - j < 2 for k in wh_shared)),
             len(window & question_stems) / weight,
-            float(any(c in question_stems for c in content)),
+            float(any(held)),
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
             *grammar.features(s - start, e - start),
@@ -300,7 +308,7 @@ class _Grammar:
 
     def __init__(self, parse: "Parse | None", sentence: str, question_stems: set[str]) -> None:
         self.tokens = parse or ()
-        stems = tokenize([sentence[t.start : t.end] for t in self.tokens]) if self.tokens else []
+        stems = [with_agents(s) for s in tokenize([sentence[t.start : t.end] for t in self.tokens])] if self.tokens else []
         self.asked = [bool(set(s) & question_stems) for s in stems]
         self.paths = [self._path(i) for i in range(len(self.tokens))]
 
