@@ -1363,3 +1363,45 @@ def test_the_noun_of_who_does_a_questions_verb_counts_as_that_verb():
     assert found["Northern Alliance"]["near"] == 0.5
     assert found["leader"]["in_question"] == 1.0
     assert found["officials"]["near"] < found["Northern Alliance"]["near"]
+
+
+def test_he_and_she_stand_for_the_person_named_first_in_the_nearest_sentence_before():
+    from rag.answering.spans import antecedent
+
+    text = "Rana Sami, an engineer, joined Omar Daher’s party in 1998. Later he fled. In 2015 he chaired the panel."
+    sami = Entity(0, len("Rana Sami"), "PERSON")
+    daher = entity(text, "Omar Daher’s", "PERSON")
+    # Two sentences back, past a sentence that names no one; the possessive is no subject.
+    assert antecedent(text, text.rindex("he chaired"), (sami, daher)) == sami
+    assert antecedent(text, text.rindex("he chaired"), (daher,)) is None
+    # A person named before the pronoun in its own sentence comes first.
+    own = "When Omar Daher arrived, he spoke."
+    assert antecedent(own, own.index("he spoke"), (entity(own, "Omar Daher", "PERSON"),)).start == own.index("Omar")
+    # Further back than _PRONOUN_REACH sentences, or in another paragraph, the passage has moved on.
+    far = "Rana Sami spoke. It rained. It snowed. It cleared. Then he left."
+    assert antecedent(far, far.index("he left"), (Entity(0, 9, "PERSON"),)) is None
+    apart = "Rana Sami spoke.\n\nThen he left."
+    assert antecedent(apart, apart.index("he left"), (Entity(0, 9, "PERSON"),)) is None
+    # A surname stands for the full name before it, however the tagger labelled it alone.
+    again = "Rana Sami spoke to Omar Daher.\n\nSami, an engineer, left. Later he returned."
+    tagged = (Entity(0, 9, "PERSON"), entity(again, "Omar Daher", "PERSON"), Entity(again.index("Sami,"), again.index("Sami,") + 4, "ORG"))
+    assert antecedent(again, again.index("he returned"), tagged) == Entity(0, 9, "PERSON")
+
+
+def test_a_pronoun_is_a_short_answer_read_as_the_person_it_stands_for():
+    text = "Rana Sami was born in Homs. In 2015 he chaired the panel."
+    sami = Entity(0, len("Rana Sami"), "PERSON")
+    start = text.index("In 2015")
+    analysis = analyze("who chaired the panel?")
+    found = [s for s in spans(analysis, text, start, len(text), (), None, (sami,)) if s.named]
+    assert [(text[s.start : s.end], s.answer(text)) for s in found] == [("he", "Rana Sami")]
+    features = dict(zip(SPAN_FEATURES, found[0].features))
+    assert features["pronoun"] == features["entity"] == features["type_match"] == 1.0 and features["typed_miss"] == 0.0
+    # Without the passage's entities, or when the question names that person, no pronoun answers.
+    assert not any(s.named for s in spans(analysis, text, start, len(text), ()))
+    assert not any(s.named for s in spans(analyze("what did Rana Sami chair in 2015?"), text, start, len(text), (), None, (sami,)))
+    # The short answer is the name: a model that likes pronouns picks "he", and shows who that is.
+    weights = tuple({"pronoun": 2.0}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
+    candidate = Candidate(hit(text), start, len(text), 1, (), (), passage_entities=(sami,))
+    assert short_answer(analysis, [Quote(candidate, start, len(text))], 1.0, model) == "Rana Sami"

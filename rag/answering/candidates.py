@@ -60,6 +60,7 @@ class Candidate:
     probability: float = 0.0  # that it answers, from the fitted model
     entities: tuple[Entity, ...] = ()  # every entity of the sentence (offsets in hit.text)
     title: str = ""  # the title of its document (document_title), what the document is about
+    passage_entities: tuple[Entity, ...] = ()  # every entity of its passage: who "he" may be
 
     @property
     def text(self) -> str:
@@ -205,7 +206,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
     question_weight = sum(idf.get(t, 1.0) for t in question_words) or 1.0
     sentence_words = tokenize(texts)
     lead_ins = tokenize([hit.text[paragraph_start(hit.text, s) : s] for hit, s, _, _ in spans])
-    entities = {hit.chunk_id: under_kind_noun(hit.text, by_kind_word(hit.text, store.entities(hit.chunk_id))) for hit in hits}
+    entities = {hit.chunk_id: tuple(under_kind_noun(hit.text, by_kind_word(hit.text, store.entities(hit.chunk_id)))) for hit in hits}
 
     titles = {hit.source: document_title(store, hit.source) for hit in hits}
     result = []
@@ -244,7 +245,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             float(position == 0),
             min(1.0, (e - s) / 400),
         )
-        result.append(Candidate(hit, s, e, position, features, answers, entities=tuple(inside), title=title))
+        result.append(Candidate(
+            hit, s, e, position, features, answers, entities=tuple(inside), title=title, passage_entities=entities[hit.chunk_id]
+        ))
     return _with_gaps(result)
 
 

@@ -174,7 +174,7 @@ def _best_span(
     candidate = quote.candidate
     text, start, end = candidate.hit.text, candidate.start, candidate.end
     parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
-    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities, parse), reading)
+    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities, parse, candidate.passage_entities), reading)
     if not scored:
         return None
     best, span = scored[0]
@@ -185,6 +185,8 @@ def _best_span(
         return None
     if _placed(analysis, text, span, candidate.entities) or _name_for_why(analysis, span, candidate.entities):
         return None
+    if span.named is not None:  # "he" or "she": the person, as named before
+        return _clean(span.answer(text)) or None
     span = _asked_part(analysis, text, span, candidate.entities)
     return _clean(candidate.hit.text[span.start : span.end]) or None
 

@@ -69,6 +69,7 @@ SPAN_FEATURES = (
     "any_in_question",  # some word of the span is in the question
     "bracketed",  # right after "(" or a comma: an aside, often the name or figure of what precedes
     "passive_agent",  # after "by" (and an article) that follows a word of the question: "designed by [X]"
+    "pronoun",  # "he" or "she", read as the person it stands for (its entity features are that person's)
     # From the sentence's dependency parse (rag/parsing.py; all 0 without one). The
     # word of the span nearest the root of the parse is its head word.
     "tree_near",  # 1 / (1 + edges from the head word to the nearest word shared with the question)
@@ -117,11 +118,18 @@ _VERB_LIKE = re.compile(r"^[a-z]+(?:ed|ing|ly)$")
 
 @dataclass(frozen=True)
 class Span:
-    """Candidate short answer: ``text[start:end]`` of the passage."""
+    """Candidate short answer: ``text[start:end]`` of the passage; for a pronoun, the
+    name it stands for is ``text[named[0]:named[1]]``, said in an earlier sentence."""
 
     start: int
     end: int
     features: tuple[float, ...]
+    named: tuple[int, int] | None = None
+
+    def answer(self, text: str) -> str:
+        """What the span says, as the passage ``text`` names it."""
+        start, end = self.named or (self.start, self.end)
+        return text[start:end]
 
 
 # The words a question asks with, longer ones first: the answer stands where they would.
@@ -208,9 +216,11 @@ def spans(
     end: int,
     entities: tuple[Entity, ...],
     parse: "Parse | None" = None,
+    passage_entities: tuple[Entity, ...] = (),
 ) -> list[Span]:
     """The candidate short answers in ``text[start:end]`` (a sentence), with their
-    features; ``parse`` is that sentence's (offsets within it), or None."""
+    features; ``parse`` is that sentence's (offsets within it), or None;
+    ``passage_entities``, every entity of ``text``, name who its "he" and "she" are."""
     words = _words(text, start, end)
     if not words:
         return []
@@ -243,6 +253,14 @@ def spans(
     # "who hired Smith?"): no span may hold one of its entities.
     named = [x for x in inside if named_in_question(text[x.start : x.end], analysis, question_stems)]
     places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
+    # "he" and "she" stand for a person named before them; read as that person, they
+    # answer "who …?" where the sentence that says the deed names no one.
+    standing: dict[int, Entity] = {}
+    for i, (s, _, word) in enumerate(words):
+        person = antecedent(text, s, passage_entities) if fold(word) in _PERSONAL else None
+        if person is not None and not named_in_question(text[person.start : person.end], analysis, question_stems):
+            standing[i] = person
+            places.add((i, i + 1))
     typed = bool(analysis.expected)
     weight = max(1, len(question_stems))
     near_wh = set(_wh_neighbours(analysis.text))
@@ -260,8 +278,9 @@ def spans(
         s, e = words[i][0], words[j - 1][1]
         content = [stem for k in range(i, j) for stem in stems[k]]
         held = [bool(question_stems & with_agents([stem])) for stem in content]
-        exact = [x for x in inside if x.start == s and x.end == e]
-        touching = [x for x in inside if x.start < e and s < x.end]
+        person = standing.get(i) if j == i + 1 else None
+        exact = [person] if person else [x for x in inside if x.start == s and x.end == e]
+        touching = [person] if person else [x for x in inside if x.start < e and s < x.end]
         asked = [x for x in touching if x.label in analysis.expected]
         distances = [min(abs(at[k] - at[i]), abs(at[k] - at[j - 1])) for k in shared if not i <= k < j]
         near = 1.0 / (1.0 + min(distances)) if distances else 0.0
@@ -295,9 +314,10 @@ def spans(
             float(any(held)),
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
+            float(person is not None),
             *grammar.features(s - start, e - start),
         )
-        found.append(Span(s, e, features))
+        found.append(Span(s, e, features, (person.start, person.end) if person else None))
     return found
 
 
@@ -354,6 +374,48 @@ class _Grammar:
             *(float(token.dep == dep) for dep in _DEPENDENCIES),
         )
 
+
+_PERSONAL = frozenset({"he", "she"})
+# How many sentences back a pronoun's person is looked for, as quotes lean back
+# (select.py): further than that, the passage has mostly moved on to someone else.
+_PRONOUN_REACH = 3
+
+
+def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | None:
+    """The person the "he" or "she" at ``text[at]`` stands for: the first person named
+    before it in its sentence, else the first one named in the nearest sentence before
+    that names one, at most ``_PRONOUN_REACH`` back and within its paragraph. A sentence
+    names its subject first, mostly, and a pronoun mostly goes on with the subject; a
+    new paragraph mostly names whom it is about again. A name in the possessive
+    ("Assad's party") is no subject, and is passed over. A surname stands for the
+    person named in full before it, whatever label the tagger gave it alone ("Hijab"
+    after "Riad Hijab"), and the answer is the full name."""
+    from rag.answering.question import surname
+    from rag.sentences import paragraph_start, sentence_spans
+
+    def possessive(e: Entity) -> bool:
+        return bool(re.match(r"[’']s\b", text[e.end : e.end + 2]) or re.search(r"[’']s$", text[e.start : e.end]))
+
+    persons: list[tuple[Entity, Entity]] = []  # (where named, who: the full name)
+    full: dict[str, Entity] = {}
+    for e in sorted(entities, key=lambda e: e.start):
+        if e.end > at:
+            break
+        name = text[e.start : e.end]
+        if e.label == "PERSON" and (last := surname(name)):
+            full.setdefault(fold(last), e)
+        who = e if e.label == "PERSON" else full.get(fold(name))
+        if who is not None and not possessive(e):
+            persons.append((e, who))
+    if not persons:
+        return None
+    floor = paragraph_start(text, at)
+    bounds = [(s, e) for s, e in sentence_spans(text) if floor <= s <= at]
+    for s, e in reversed(bounds[-1 - _PRONOUN_REACH :]):
+        inside = [who for where, who in persons if s <= where.start < e]
+        if inside:
+            return inside[0]
+    return None
 
 
 def _passive_agent(words, stems, i: int, question_stems: set[str]) -> bool:

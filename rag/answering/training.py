@@ -299,8 +299,8 @@ def collect_spans(questions, index, model: AnswerModel) -> list[SpanRun]:
         best = tried.ranked[0] if tried.ranked and tried.analysis.intent not in ("overview", "day", "list") else None
         parse = parser_for(tried.tagger_name)
         grammar = parse(best.hit.text[best.start : best.end]) if best and parse else None
-        found = spans(tried.analysis, best.hit.text, best.start, best.end, best.entities, grammar) if best else []
-        texts = tuple(best.hit.text[s.start : s.end] for s in found) if best else ()
+        found = spans(tried.analysis, best.hit.text, best.start, best.end, best.entities, grammar, best.passage_entities) if best else []
+        texts = tuple(s.answer(best.hit.text) for s in found) if best else ()
         runs.append(SpanRun(
             query_id,
             np.array([s.features for s in found], dtype="float64").reshape(-1, len(SPAN_FEATURES)),
