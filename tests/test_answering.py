@@ -1405,3 +1405,15 @@ def test_a_pronoun_is_a_short_answer_read_as_the_person_it_stands_for():
     model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
     candidate = Candidate(hit(text), start, len(text), 1, (), (), passage_entities=(sami,))
     assert short_answer(analysis, [Quote(candidate, start, len(text))], 1.0, model) == "Rana Sami"
+
+
+def test_the_asked_part_of_a_longer_span_is_no_short_answer_when_it_is_an_adjective():
+    text = "According to TASS, the situation near the Syrian mission is calm."
+    entities = (entity(text, "TASS", "ORG"), entity(text, "Syrian", "NORP"))
+    analysis = analyze("who called for calm?")
+    # A model that takes the longest span: "situation near the Syrian mission", whose one
+    # entity of an asked type is the adjective "Syrian".
+    weights = tuple({"long": 3.0, "type_inside": 3.0}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
+    quotes = [Quote(candidate(hit(text), text, 0.9, answers=entities), 0, len(text))]
+    assert short_answer(analysis, quotes, 0.9, model) is None

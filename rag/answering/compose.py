@@ -188,6 +188,8 @@ def _best_span(
     if span.named is not None:  # "he" or "she": the person, as named before
         return _clean(span.answer(text)) or None
     span = _asked_part(analysis, text, span, candidate.entities)
+    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
+        return None  # the asked part of a longer span may be an adjective too: "the [Syrian] mission"
     return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
