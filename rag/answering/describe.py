@@ -35,8 +35,8 @@ def description(
     sentence: str, name: str, parse: Parse | None, names: "tuple[tuple[int, int], ...]" = ()
 ) -> tuple[int, int] | None:
     """Where ``sentence`` describes ``name`` (offsets in it), or None: the title before the
-    name ("former Syrian President [Bashar Assad]"), else an apposition after it ("[X],
-    the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
+    name ("former Syrian President [Bashar Assad]"), else (or instead of a one-word title)
+    an apposition after it ("[X], the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
     [X],"). ``names`` (offsets of the sentence's tagged names) widen a mention to the name
     it is part of: "Putin" is named by "Vladimir Putin", whose first name is no title."""
     if not parse:
@@ -50,9 +50,14 @@ def description(
             continue
         heads = [i for i in inside if parse[i].head not in inside or parse[i].head == i]
         head = heads[-1] if heads else inside[-1]
-        found = _title_before(parse, inside[0], head) or _apposition_after(parse, head, inside[-1]) or _apposed_to(
-            parse, head, inside[0]
-        )
+        title = _title_before(parse, inside[0], head)
+        apposition = _apposition_after(parse, head, inside[-1])
+        # A title of one word is mostly a rank or an honorific ("Col.", "Dr", "President"):
+        # an apposition, when there is one, says more ("the IDF's Arabic-language spokesman").
+        words = sum(any(ch.isalnum() for ch in sentence[parse[i].start : parse[i].end]) for i in range(*title)) if title else 0
+        if words == 1 and apposition is not None:
+            title = None
+        found = title or apposition or _apposed_to(parse, head, inside[0])
         if found is not None and found[1] - found[0] <= _MOST_WORDS:
             return parse[found[0]].start, parse[found[1] - 1].end
     return None
