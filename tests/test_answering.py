@@ -276,6 +276,11 @@ def test_an_ellipsis_naming_what_the_previous_question_asked_for_takes_its_place
     assert rewrite(analyze("and Iran?", GAZETTEER), [turn("what country did Assad flee to?")], GAZETTEER) == (
         "what country did Assad flee to Iran?"
     )
+    # Of another kind than the earlier question's one name (a tagger's label may be
+    # wrong) and not of the kind it asks for: in that name's place.
+    assert rewrite(analyze("and Jordan?", GAZETTEER), [turn("which group did Assad fight?")], GAZETTEER) == (
+        "which group did Jordan fight?"
+    )
     # A name of another kind than the one asked for is only added.
     assert rewrite(analyze("and Iran?", GAZETTEER), [turn("when did the rebels reach the capital?")], GAZETTEER) == (
         "when did the rebels reach the capital Iran?"
@@ -490,6 +495,22 @@ def test_a_question_about_what_was_said_gets_no_short_answer(question):
     assert analysis.asks_statement
     quotes = [Quote(candidate(h, text, 0.9, answers=entities), 0, len(text))]
     assert short_answer(analysis, quotes, 0.9, load_model().short) is None
+
+
+@pytest.mark.parametrize("question, deed", [
+    ("what did Putin do?", True), ("What did Peskov urge the rebels to do?", True), ("what is the Kremlin doing?", True),
+    ("what has Russia done?", True), ("who granted Assad asylum?", False), ("what did Putin grant?", False),
+])
+def test_a_question_about_what_was_done_gets_no_short_answer(question, deed):
+    text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
+    entities = tuple(Entity(text.index(n), text.index(n) + len(n), "PERSON") for n in ("Vladimir Putin", "Dmitry Peskov"))
+    analysis = analyze(question, GAZETTEER)
+    assert analysis.asks_action is deed
+    # A model that always shows its best span: only the question's kind holds it back.
+    weights = tuple({"entity": 3.0}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 5.0, 0.5)
+    quotes = [Quote(candidate(hit(text), text, 0.9, answers=entities), 0, len(text))]
+    assert (short_answer(analysis, quotes, 0.9, model) is None) is deed
 
 
 def test_when_answers_state_the_entry_date():
@@ -838,6 +859,11 @@ APPOSED_TO = ("Biden's adviser, Jake Sullivan, spoke.",
               [("Biden", "poss", 2, "PROPN"), ("'s", "case", 0, "PART"), ("adviser", "nsubj", 7, "NOUN"), (",", "punct", 2, "PUNCT"),
                ("Jake", "compound", 5, "PROPN"), ("Sullivan", "appos", 2, "PROPN"), (",", "punct", 2, "PUNCT"),
                ("spoke", "ROOT", 7, "VERB"), (".", "punct", 7, "PUNCT")])
+RANKED = ("Col. Adam Ray, the army's spokesman, spoke.",  # spaCy reads "Col." as two words
+          [("Col", "compound", 3, "PROPN"), (".", "compound", 3, "PROPN"), ("Adam", "compound", 3, "PROPN"),
+           ("Ray", "nsubj", 10, "PROPN"), (",", "punct", 3, "PUNCT"), ("the", "det", 6, "DET"), ("army", "poss", 8, "NOUN"),
+           ("'s", "case", 6, "PART"), ("spokesman", "appos", 3, "NOUN"), (",", "punct", 3, "PUNCT"),
+           ("spoke", "ROOT", 10, "VERB"), (".", "punct", 10, "PUNCT")])
 BARE = ("Peskov said so.", [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1, "VERB"), ("so", "advmod", 1, "ADV"),
                             (".", "punct", 1, "PUNCT")])
 
@@ -850,6 +876,10 @@ BARE = ("Peskov said so.", [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1,
         (APPOSED, "Abu al-Julani", (), "the head of the group"),  # an apposition after it
         (APPOSED_TO, "Jake Sullivan", (), "Biden's adviser"),  # the noun it is in apposition to
         (BARE, "Peskov", (), None),  # nothing said of it
+        (RANKED, "Adam Ray", (), "the army's spokesman"),  # a one-word title (a rank) gives way to an apposition
+        (("Col. Adam Ray spoke.", [("Col.", "compound", 2, "PROPN"), ("Adam", "compound", 2, "PROPN"),
+                                   ("Ray", "nsubj", 3, "PROPN"), ("spoke", "ROOT", 3, "VERB"), (".", "punct", 3, "PUNCT")]),
+         "Adam Ray", (), "Col."),  # with no apposition, the title it has
         # A character that folds to several ("…") leaves the offsets as they are.
         ((TITLED[0].replace("so.", "so…"), TITLED[1][:-1]), "Dmitry Peskov", (), "Kremlin spokesman"),
     ],

@@ -88,7 +88,7 @@ def short_answer(
     """
     if quotes and reading is not None and reading.parse is not None and (name := described_name(analysis)):
         return _described(quotes, name, reading.parse)
-    if not quotes or analysis.intent in ("overview", "day") or analysis.asks_statement:
+    if not quotes or analysis.intent in ("overview", "day") or analysis.asks_statement or analysis.asks_action:
         return None
     if analysis.intent == "list":
         items: dict[str, str] = {}

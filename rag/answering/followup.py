@@ -159,6 +159,13 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
     asked = _asked_with(earlier, read)
     if asked is not None and (new_label in read.expected or (new_label == "NAME" and read.expected)):
         return f"{new_name} {earlier[asked:].lstrip()}"
+    # Of another kind than the earlier question's one name, and not of the kind it asks
+    # for: still asked in that name's place ("and Palmyra?" after "which group seized
+    # Deir ez-Zor?"). The kinds come from a tagger that mislabels names; the question
+    # has no other place for it, and appended it would read as nothing.
+    if len(read.names) == 1 and new_label not in read.expected:
+        name = read.names[0][0]
+        return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
     return f"{earlier.rstrip('?')} {new_name}?"
 
 

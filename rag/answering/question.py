@@ -76,6 +76,12 @@ _ASKS_STATEMENT = re.compile(
     r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
     re.I,
 )
+# "What did Israel do?", "what did Blinken urge the opposition to do?": a deed, which a
+# clause says; no name or number of the sentence answers it.
+_ASKS_ACTION = re.compile(
+    r"^\s*what\s+(?:did|does|do|will|would|should|could|can|has|have|had|is|are|was|were)\b.*\b(?:do|doing|done)\s*\??\s*$",
+    re.I,
+)
 # "which Scandinavian countries …", "what rebel group …": up to three words after the
 # question word, up to the first word that can't be part of its noun phrase (a verb of
 # the question, an article, a preposition); the head is the first of them that names a
@@ -179,6 +185,7 @@ class QuestionAnalysis:
     head_noun: str | None = None  # "group" in "which group …"
     follow_up: bool = False  # leans on an earlier turn: a pronoun with no name, "and …?"
     asks_statement: bool = False  # asks what was said ("what did the UN say?"): no short answer
+    asks_action: bool = False  # asks what was done ("what did Israel do?"): no short answer
     role: tuple[str, ...] = ()  # "who is the prime minister?" asks who holds ("prime", "minister")
     # Names the conversation already gave that the question sets itself against ("which
     # group did he lead before?" after "who leads HTS?": not HTS): never its answer.
@@ -223,6 +230,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         head_noun=head,
         role=_role(text) if intent == "fact" else (),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
+        asks_action=bool(_ASKS_ACTION.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
         or ((any(w in PRONOUNS for w in words) or BACK_REFERENCE.search(text) is not None) and not names)
