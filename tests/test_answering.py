@@ -1447,3 +1447,15 @@ def test_the_asked_part_of_a_longer_span_is_no_short_answer_when_it_is_an_adject
     model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
     quotes = [Quote(candidate(hit(text), text, 0.9, answers=entities), 0, len(text))]
     assert short_answer(analysis, quotes, 0.9, model) is None
+
+
+@pytest.mark.parametrize("question, asked, never", [
+    ("How large is the reward?", {"MONEY", "QUANTITY"}, {"DATE", "TIME"}),
+    ("how high is inflation?", {"PERCENT"}, {"DATE"}),
+    ("how far is the border?", {"QUANTITY"}, {"DATE", "MONEY"}),
+    ("how long did the siege last?", {"DATE", "TIME"}, {"MONEY"}),
+    ("how old is Assad?", {"DATE", "CARDINAL"}, {"PERCENT"}),
+])
+def test_how_big_asks_for_a_measure_a_sum_or_a_share_and_how_long_for_a_time(question, asked, never):
+    expected = analyze(question, GAZETTEER).expected
+    assert asked <= expected and not never & expected

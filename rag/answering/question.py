@@ -452,8 +452,14 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
         return frozenset({"MONEY"})  # "how much (annual) revenue …": the noun says the kind of amount
     if re.match(r"^\s*how (?:many|much)\b", lowered) or re.search(r"\bhow (?:many|much)\b", lowered):
         return AMOUNTS
-    if re.match(r"^\s*how (?:long|old|far|big|large|high)\b", lowered):
+    # A length or an age is a time or a measure; a size or a level, a measure, a sum of
+    # money or a share ("how large is the reward?", "how high is inflation?"), never a date.
+    if re.match(r"^\s*how (?:long|old)\b", lowered):
         return frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})
+    if re.match(r"^\s*how far\b", lowered):
+        return frozenset({"QUANTITY", "CARDINAL"})
+    if re.match(r"^\s*how (?:big|large|high|small|low)\b", lowered):
+        return frozenset({"QUANTITY", "CARDINAL", "MONEY", "PERCENT"})
     if head is not None:
         return _NOUN_LABELS[_singular(head)]
     return frozenset()
