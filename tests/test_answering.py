@@ -281,6 +281,10 @@ def test_an_ellipsis_naming_what_the_previous_question_asked_for_takes_its_place
     assert rewrite(analyze("and Jordan?", GAZETTEER), [turn("which group did Assad fight?")], GAZETTEER) == (
         "which group did Jordan fight?"
     )
+    # … but not into a place where something happened: a person can't take its part.
+    assert rewrite(analyze("and Assad?", GAZETTEER), [turn("how many people died in Moscow?")], GAZETTEER) == (
+        "how many people died in Moscow Assad?"
+    )
     # A name of another kind than the one asked for is only added.
     assert rewrite(analyze("and Iran?", GAZETTEER), [turn("when did the rebels reach the capital?")], GAZETTEER) == (
         "when did the rebels reach the capital Iran?"
@@ -500,6 +504,7 @@ def test_a_question_about_what_was_said_gets_no_short_answer(question):
 @pytest.mark.parametrize("question, deed", [
     ("what did Putin do?", True), ("What did Peskov urge the rebels to do?", True), ("what is the Kremlin doing?", True),
     ("what has Russia done?", True), ("who granted Assad asylum?", False), ("what did Putin grant?", False),
+    ("what was the damage done?", False), ("what do rebels call the city?", False), ("what did Putin do in 2011?", True),
 ])
 def test_a_question_about_what_was_done_gets_no_short_answer(question, deed):
     text = "Russian President Vladimir Putin granted Bashar Assad asylum, Kremlin spokesman Dmitry Peskov said."
@@ -877,6 +882,11 @@ BARE = ("Peskov said so.", [("Peskov", "nsubj", 1, "PROPN"), ("said", "ROOT", 1,
         (APPOSED_TO, "Jake Sullivan", (), "Biden's adviser"),  # the noun it is in apposition to
         (BARE, "Peskov", (), None),  # nothing said of it
         (RANKED, "Adam Ray", (), "the army's spokesman"),  # a one-word title (a rank) gives way to an apposition
+        # … that says what he is: not an age, nor initials.
+        (("President Adam Ray, 59, spoke.", [("President", "compound", 2, "PROPN"), ("Adam", "compound", 2, "PROPN"),
+                                             ("Ray", "nsubj", 6, "PROPN"), (",", "punct", 2, "PUNCT"), ("59", "appos", 2, "NUM"),
+                                             (",", "punct", 2, "PUNCT"), ("spoke", "ROOT", 6, "VERB"), (".", "punct", 6, "PUNCT")]),
+         "Adam Ray", (), "President"),
         (("Col. Adam Ray spoke.", [("Col.", "compound", 2, "PROPN"), ("Adam", "compound", 2, "PROPN"),
                                    ("Ray", "nsubj", 3, "PROPN"), ("spoke", "ROOT", 3, "VERB"), (".", "punct", 3, "PUNCT")]),
          "Adam Ray", (), "Col."),  # with no apposition, the title it has
@@ -1384,6 +1394,13 @@ def test_name_particles_are_no_words_a_question_shares_with_a_span():
     assert found["Jabhat al-Nusra"]["any_in_question"] == 0.0
 
 
+def test_a_questions_own_name_with_a_particle_is_still_no_span():
+    text = "Forces loyal to Jaish al-Fatah seized the airport on Sunday."
+    entities = (entity(text, "Jaish al-Fatah", "ORG"), entity(text, "Sunday", "DATE"))
+    found = {text[s.start : s.end] for s in spans(analyze("who seized the airport from jaish al-fatah?"), text, 0, len(text), entities)}
+    assert "Jaish al-Fatah" not in found and "Sunday" in found
+
+
 def test_the_noun_of_who_does_a_questions_verb_counts_as_that_verb():
     # "leader" answers "which group did she lead?" as "led" would: the span after it
     # stands next to a word of the question (the next content word: near = 1/2).
@@ -1416,6 +1433,18 @@ def test_he_and_she_stand_for_the_person_named_first_in_the_nearest_sentence_bef
     again = "Rana Sami spoke to Omar Daher.\n\nSami, an engineer, left. Later he returned."
     tagged = (Entity(0, 9, "PERSON"), entity(again, "Omar Daher", "PERSON"), Entity(again.index("Sami,"), again.index("Sami,") + 4, "ORG"))
     assert antecedent(again, again.index("he returned"), tagged) == Entity(0, 9, "PERSON")
+    # … the latest person of that surname, also when the surname alone is tagged a person.
+    kin = "Hadi Sami ruled. Rana Sami followed. Sami spoke. Then she left."
+    tagged = (Entity(0, 9, "PERSON"), entity(kin, "Rana Sami", "PERSON"), Entity(kin.index("Sami spoke"), kin.index("Sami spoke") + 4, "PERSON"))
+    assert antecedent(kin, kin.index("she left"), tagged) == entity(kin, "Rana Sami", "PERSON")
+    # Two people in the sentence it would come from: which one takes knowing more.
+    two = "Omar Daher met Rana Sami on Monday. She told reporters the talks had failed."
+    assert antecedent(two, two.index("She"), (entity(two, "Omar Daher", "PERSON"), entity(two, "Rana Sami", "PERSON"))) is None
+    # A second "he" goes on with the first, not with a name between them.
+    chain = "Rana Sami returned. He told Omar Daher that he would resign."
+    assert antecedent(chain, chain.rindex("he would"), (Entity(0, 9, "PERSON"), entity(chain, "Omar Daher", "PERSON"))) == (
+        Entity(0, 9, "PERSON")
+    )
 
 
 def test_a_pronoun_is_a_short_answer_read_as_the_person_it_stands_for():

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answering.describe import described_name, description
-from rag.answering.question import PLACES, QuestionAnalysis
+from rag.answering.question import AT_A_PLACE, PLACES, QuestionAnalysis
 from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import NAME_LABELS, Entity, nationality_adjective
@@ -189,7 +189,7 @@ def _best_span(
         return _clean(span.answer(text)) or None
     span = _asked_part(analysis, text, span, candidate.entities)
     if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
-        return None  # the asked part of a longer span may be an adjective too: "the [Syrian] mission"
+        return None  # the asked part of a longer span may be an adjective too: "the [French] embassy"
     return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
@@ -229,23 +229,13 @@ def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities
     )
 
 
-# Prepositions that put what follows them as a place: "near Damascus", "in the north",
-# also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
-_AT_A_PLACE = re.compile(
-    r"\b(?:(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?)"
-    r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:parts?|areas?|outskirts|suburbs?|edges?|heart|cent(?:re|er)|countryside)\s+of)?|"
-    r"(?:north|south|east|west)(?:ern)?(?:-?(?:east|west)(?:ern)?)? of)\s+(?:the\s+)?$",
-    re.I,
-)
-
-
 def _placed(analysis: QuestionAnalysis, text: str, span: Entity, entities) -> bool:
     """Whether the span holds a place named as where something is or happens ("the
     prison [near Damascus]"), for a question asking who: a country or city can act
     ("Russia granted asylum"), but one after a preposition of place only locates it. A
     company after "at" ("worked at Google") is no place, and answers."""
     return "PERSON" in analysis.expected and any(
-        e.label in PLACES and e.start < span.end and span.start < e.end and _AT_A_PLACE.search(text[max(0, e.start - 40) : e.start])
+        e.label in PLACES and e.start < span.end and span.start < e.end and AT_A_PLACE.search(text[max(0, e.start - 40) : e.start])
         for e in entities
     )
 

@@ -35,8 +35,8 @@ def description(
     sentence: str, name: str, parse: Parse | None, names: "tuple[tuple[int, int], ...]" = ()
 ) -> tuple[int, int] | None:
     """Where ``sentence`` describes ``name`` (offsets in it), or None: the title before the
-    name ("former Syrian President [Bashar Assad]"), else (or instead of a one-word title)
-    an apposition after it ("[X], the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
+    name ("former Syrian President [Bashar Assad]"), else (or instead of a one-word
+    title) an apposition after it ("[X], the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
     [X],"). ``names`` (offsets of the sentence's tagged names) widen a mention to the name
     it is part of: "Putin" is named by "Vladimir Putin", whose first name is no title."""
     if not parse:
@@ -53,14 +53,29 @@ def description(
         title = _title_before(parse, inside[0], head)
         apposition = _apposition_after(parse, head, inside[-1])
         # A title of one word is mostly a rank or an honorific ("Col.", "Dr", "President"):
-        # an apposition, when there is one, says more ("the IDF's Arabic-language spokesman").
-        words = sum(any(ch.isalnum() for ch in sentence[parse[i].start : parse[i].end]) for i in range(*title)) if title else 0
-        if words == 1 and apposition is not None:
+        # an apposition that is a noun phrase says more ("Col. Adam Ray, the army's spokesman,").
+        if _one_word(sentence, parse, title) and _describes(sentence, parse, apposition):
             title = None
         found = title or apposition or _apposed_to(parse, head, inside[0])
         if found is not None and found[1] - found[0] <= _MOST_WORDS:
             return parse[found[0]].start, parse[found[1] - 1].end
     return None
+
+
+def _one_word(sentence: str, parse: Parse, span: tuple[int, int] | None) -> bool:
+    """Whether the span of words holds one word (a mark such as the dot of "Col." is none)."""
+    return span is not None and sum(
+        any(ch.isalnum() for ch in sentence[parse[i].start : parse[i].end]) for i in range(*span)
+    ) == 1
+
+
+def _describes(sentence: str, parse: Parse, span: tuple[int, int] | None) -> bool:
+    """Whether an apposition says what someone is: a noun phrase of two words or more
+    and at most ``_MOST_WORDS`` (not an age, "59", nor a name or initials, "SDF")."""
+    if span is None or not 2 <= span[1] - span[0] <= _MOST_WORDS:
+        return False
+    head = next((i for i in range(*span) if not span[0] <= parse[i].head < span[1] or parse[i].head == i), None)
+    return head is not None and parse[head].pos == "NOUN"
 
 
 def _title_before(parse: Parse, first: int, head: int) -> tuple[int, int] | None:

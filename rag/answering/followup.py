@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from rag.answering.question import (
-    BACK_REFERENCE, BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis, noun_labels,
+    AT_A_PLACE, BACK_REFERENCE, BARE_QUESTION_WORD, EXISTENTIAL_THERE, PEOPLE, PLACES, QuestionAnalysis, noun_labels,
 )
 from rag.entities import Gazetteer, entity_key, written_as_name
 from rag.types import Answer
@@ -160,12 +160,17 @@ def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer:
     if asked is not None and (new_label in read.expected or (new_label == "NAME" and read.expected)):
         return f"{new_name} {earlier[asked:].lstrip()}"
     # Of another kind than the earlier question's one name, and not of the kind it asks
-    # for: still asked in that name's place ("and Palmyra?" after "which group seized
-    # Deir ez-Zor?"). The kinds come from a tagger that mislabels names; the question
-    # has no other place for it, and appended it would read as nothing.
+    # for: still asked in that name's place ("and Lyon?" after "which team beat Nantes?",
+    # with Lyon tagged a person). The kinds come from a tagger that mislabels names; the
+    # question has no other place for it, and appended it would read as nothing. But
+    # not where the name says where something happened ("died in Paris"): a person or a
+    # group can't take a place's part there.
     if len(read.names) == 1 and new_label not in read.expected:
         name = read.names[0][0]
-        return re.sub(r"\b" + re.escape(name) + r"\b", new_name, earlier, count=1)
+        at = re.search(r"\b" + re.escape(name) + r"\b", earlier)
+        placed = at is not None and AT_A_PLACE.search(earlier[: at.start()])
+        if at is not None and not (placed and new_label not in PLACES):
+            return earlier[: at.start()] + new_name + earlier[at.end() :]
     return f"{earlier.rstrip('?')} {new_name}?"
 
 

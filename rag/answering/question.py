@@ -76,10 +76,21 @@ _ASKS_STATEMENT = re.compile(
     r"announced?|claim(?:ed)?|reported|stated|warn(?:ed)?|write|wrote|argued?|reply|replied)\b",
     re.I,
 )
-# "What did Israel do?", "what did Blinken urge the opposition to do?": a deed, which a
-# clause says; no name or number of the sentence answers it.
+# "What did the council do?", "what did she urge them to do (next)?", "what has the
+# bank done?", "what is the army doing?": a deed, which a clause says; no name or
+# number of the sentence answers it. "Done" only after "has", "doing" only after "is"
+# ("what was the damage done?" asks for an amount).
 _ASKS_ACTION = re.compile(
-    r"^\s*what\s+(?:did|does|do|will|would|should|could|can|has|have|had|is|are|was|were)\b.*\b(?:do|doing|done)\s*\??\s*$",
+    r"^\s*what\s+(?:(?:did|does|do|will|would|should|could|can)\b.*\bdo|(?:has|have|had)\b.*\bdone|"
+    r"(?:is|are|was|were)\b.*\bdoing)\b",
+    re.I,
+)
+# Prepositions that put what follows them as a place: "near Damascus", "in the north",
+# also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
+AT_A_PLACE = re.compile(
+    r"\b(?:(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?)"
+    r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:parts?|areas?|outskirts|suburbs?|edges?|heart|cent(?:re|er)|countryside)\s+of)?|"
+    r"(?:north|south|east|west)(?:ern)?(?:-?(?:east|west)(?:ern)?)? of)\s+(?:the\s+)?$",
     re.I,
 )
 # "which Scandinavian countries …", "what rebel group …": up to three words after the
@@ -230,7 +241,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         head_noun=head,
         role=_role(text) if intent == "fact" else (),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
-        asks_action=bool(_ASKS_ACTION.match(text)),
+        asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
         or ((any(w in PRONOUNS for w in words) or BACK_REFERENCE.search(text) is not None) and not names)
@@ -453,8 +464,8 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
     if re.match(r"^\s*how (?:many|much)\b", lowered) or re.search(r"\bhow (?:many|much)\b", lowered):
         return AMOUNTS
     # A length or an age is a time or a measure; a size or a level, a measure, a sum of
-    # money or a share ("how large is the reward?", "how high is inflation?"), never a date.
-    if re.match(r"^\s*how (?:long|old)\b", lowered):
+    # money or a share ("how large is the fine?", "how high is inflation?"), never a date.
+    if re.match(r"^\s*how (?:long|old|far back)\b", lowered):
         return frozenset({"DATE", "TIME", "QUANTITY", "CARDINAL"})
     if re.match(r"^\s*how far\b", lowered):
         return frozenset({"QUANTITY", "CARDINAL"})

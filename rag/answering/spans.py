@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from rag.answering.candidates import named_in_question, with_agents
-from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis
+from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis, surname
 from rag.entities import Entity
 from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
+from rag.sentences import paragraph_start, sentence_spans
 
 if TYPE_CHECKING:
     from rag.answering.model import ShortModel
@@ -102,9 +103,9 @@ _BREAKS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
 _NUMBERS = AMOUNTS | DATES
 # Common words that join the parts of one name or noun phrase ("Bank of England",
 # "sand and gravel"); a span holding any other ("bits are called") is a clause.
-# The particles of names ("al-Jolani", "de Gaulle", "bin Salman") are among them, and
-# they mean nothing alone: a question's "al-Julani" shares no word with "Jabhat
-# al-Nusra", so they never count as words the question and a span share.
+# The particles of names ("de Gaulle", "van Gogh", "bin Rashid") are among them, and
+# they mean nothing alone: a question's "Charles de Gaulle" shares no word with "Place
+# de la Concorde", so they never count as words the question and a span share.
 _NAME_PARTICLES = frozenset("al el de du da la le von van bin ibn".split())
 _JOINERS = frozenset("of the and a an for".split()) | _NAME_PARTICLES
 # Words that introduce a name ("known as", "called"), and the verbs of a definition
@@ -119,7 +120,7 @@ _VERB_LIKE = re.compile(r"^[a-z]+(?:ed|ing|ly)$")
 @dataclass(frozen=True)
 class Span:
     """Candidate short answer: ``text[start:end]`` of the passage; for a pronoun, the
-    name it stands for is ``text[named[0]:named[1]]``, said in an earlier sentence."""
+    name it stands for is ``text[named[0]:named[1]]``, said before it in the passage."""
 
     start: int
     end: int
@@ -251,14 +252,15 @@ def spans(
 
     # The question's own names are what it asks about, never its answer ("Smith" in
     # "who hired Smith?"): no span may hold one of its entities.
-    named = [x for x in inside if named_in_question(text[x.start : x.end], analysis, question_stems)]
+    keywords = set(analysis.keywords)  # a name's particles are words of the name: "Ibn Saud" holds "ibn"
+    named = [x for x in inside if named_in_question(text[x.start : x.end], analysis, keywords)]
     places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
     # "he" and "she" stand for a person named before them; read as that person, they
     # answer "who …?" where the sentence that says the deed names no one.
     standing: dict[int, Entity] = {}
     for i, (s, _, word) in enumerate(words):
         person = antecedent(text, s, passage_entities) if fold(word) in _PERSONAL else None
-        if person is not None and not named_in_question(text[person.start : person.end], analysis, question_stems):
+        if person is not None and not named_in_question(text[person.start : person.end], analysis, keywords):
             standing[i] = person
             places.add((i, i + 1))
     typed = bool(analysis.expected)
@@ -382,39 +384,47 @@ _PRONOUN_REACH = 3
 
 
 def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | None:
-    """The person the "he" or "she" at ``text[at]`` stands for: the first person named
-    before it in its sentence, else the first one named in the nearest sentence before
-    that names one, at most ``_PRONOUN_REACH`` back and within its paragraph. A sentence
-    names its subject first, mostly, and a pronoun mostly goes on with the subject; a
-    new paragraph mostly names whom it is about again. A name in the possessive
-    ("Assad's party") is no subject, and is passed over. A surname stands for the
-    person named in full before it, whatever label the tagger gave it alone ("Hijab"
-    after "Riad Hijab"), and the answer is the full name."""
-    from rag.answering.question import surname
-    from rag.sentences import paragraph_start, sentence_spans
+    """The person the "he" or "she" at ``text[at]`` stands for: the person named before
+    it in its sentence, else in the nearest sentence before that names one, at most
+    ``_PRONOUN_REACH`` back and within its paragraph (a new paragraph mostly names whom
+    it is about again); None when that sentence names two people or more. A pronoun
+    mostly goes on with the person just named, but which of two it is takes knowing
+    who is a man and who a woman, or what the sentence means: no short answer is
+    better than a guess. A person named after an earlier "he" or "she" of the
+    pronoun's own sentence is no candidate ("He told Rana Sami that he …" goes on with
+    the first "He"), nor is a name in the possessive ("Sami's party": not a subject).
+    A surname stands for the person last named in full with it, whatever label the
+    tagger gave it alone, and the answer is the full name."""
 
     def possessive(e: Entity) -> bool:
         return bool(re.match(r"[’']s\b", text[e.end : e.end + 2]) or re.search(r"[’']s$", text[e.start : e.end]))
 
+    floor = paragraph_start(text, at)
+    bounds = [(s, e) for s, e in sentence_spans(text) if floor <= s <= at]
+    if not bounds:
+        return None
+    # Within its own sentence, only names before the sentence's first "he" or "she".
+    own_start = bounds[-1][0]
+    first_pronoun = re.search(r"\b(?:he|she)\b", text[own_start:at], re.I)
+    own_end = own_start + first_pronoun.start() if first_pronoun else at
     persons: list[tuple[Entity, Entity]] = []  # (where named, who: the full name)
     full: dict[str, Entity] = {}
     for e in sorted(entities, key=lambda e: e.start):
         if e.end > at:
-            break
+            continue
         name = text[e.start : e.end]
+        who = full.get(fold(name)) or (e if e.label == "PERSON" else None)
         if e.label == "PERSON" and (last := surname(name)):
-            full.setdefault(fold(last), e)
-        who = e if e.label == "PERSON" else full.get(fold(name))
+            full[fold(last)] = e  # the latest person of that surname
         if who is not None and not possessive(e):
             persons.append((e, who))
-    if not persons:
-        return None
-    floor = paragraph_start(text, at)
-    bounds = [(s, e) for s, e in sentence_spans(text) if floor <= s <= at]
-    for s, e in reversed(bounds[-1 - _PRONOUN_REACH :]):
-        inside = [who for where, who in persons if s <= where.start < e]
+    for number, (s, e) in enumerate(reversed(bounds[-1 - _PRONOUN_REACH :])):
+        end = own_end if number == 0 else e
+        inside = {fold(text[who.start : who.end]): who for where, who in persons if s <= where.start < end}
+        if len(inside) > 1:
+            return None
         if inside:
-            return inside[0]
+            return next(iter(inside.values()))
     return None
 
 
