@@ -232,6 +232,7 @@ def spans(
     meant = [with_agents(s) for s in stems]
     question_words = {fold(w) for w in re.findall(r"[\w’'-]+", analysis.text)}
     shared = [i for i, m in enumerate(meant) if m & question_stems]
+    held_stem = {stem: bool(question_stems & with_agents([stem])) for word in stems for stem in word}
     inside = [x for x in entities if start <= x.start and x.end <= end]
 
     places: set[tuple[int, int]] = set()
@@ -279,7 +280,7 @@ def spans(
     for i, j in sorted(places):
         s, e = words[i][0], words[j - 1][1]
         content = [stem for k in range(i, j) for stem in stems[k]]
-        held = [bool(question_stems & with_agents([stem])) for stem in content]
+        held = [held_stem[stem] for stem in content]
         person = standing.get(i) if j == i + 1 else None
         exact = [person] if person else [x for x in inside if x.start == s and x.end == e]
         touching = [person] if person else [x for x in inside if x.start < e and s < x.end]
@@ -331,7 +332,7 @@ class _Grammar:
     def __init__(self, parse: "Parse | None", sentence: str, question_stems: set[str]) -> None:
         self.tokens = parse or ()
         stems = [with_agents(s) for s in tokenize([sentence[t.start : t.end] for t in self.tokens])] if self.tokens else []
-        self.asked = [bool(set(s) & question_stems) for s in stems]
+        self.asked = [bool(s & question_stems) for s in stems]
         self.paths = [self._path(i) for i in range(len(self.tokens))]
 
     def _path(self, i: int) -> list[int]:
@@ -396,8 +397,8 @@ def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | Non
     A surname stands for the person last named in full with it, whatever label the
     tagger gave it alone, and the answer is the full name."""
 
-    def possessive(e: Entity) -> bool:
-        return bool(re.match(r"[’']s\b", text[e.end : e.end + 2]) or re.search(r"[’']s$", text[e.start : e.end]))
+    def possessive(x: Entity) -> bool:
+        return bool(re.match(r"[’']s\b", text[x.end : x.end + 2]) or re.search(r"[’']s$", text[x.start : x.end]))
 
     floor = paragraph_start(text, at)
     bounds = [(s, e) for s, e in sentence_spans(text) if floor <= s <= at]
@@ -409,15 +410,15 @@ def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | Non
     own_end = own_start + first_pronoun.start() if first_pronoun else at
     persons: list[tuple[Entity, Entity]] = []  # (where named, who: the full name)
     full: dict[str, Entity] = {}
-    for e in sorted(entities, key=lambda e: e.start):
-        if e.end > at:
+    for entity in sorted(entities, key=lambda x: x.start):
+        if entity.end > at:
             continue
-        name = text[e.start : e.end]
-        who = full.get(fold(name)) or (e if e.label == "PERSON" else None)
-        if e.label == "PERSON" and (last := surname(name)):
-            full[fold(last)] = e  # the latest person of that surname
-        if who is not None and not possessive(e):
-            persons.append((e, who))
+        name = text[entity.start : entity.end]
+        who = full.get(fold(name)) or (entity if entity.label == "PERSON" else None)
+        if entity.label == "PERSON" and (last := surname(name)):
+            full[fold(last)] = entity  # the latest person of that surname
+        if who is not None and not possessive(entity):
+            persons.append((entity, who))
     for number, (s, e) in enumerate(reversed(bounds[-1 - _PRONOUN_REACH :])):
         end = own_end if number == 0 else e
         inside = {fold(text[who.start : who.end]): who for where, who in persons if s <= where.start < end}
