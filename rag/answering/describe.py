@@ -36,9 +36,10 @@ def description(
 ) -> tuple[int, int] | None:
     """Where ``sentence`` describes ``name`` (offsets in it), or None: the title before the
     name ("former Syrian President [Bashar Assad]"), else (or instead of a one-word
-    title) an apposition after it ("[X], the head of the group,"), else the noun it stands in apposition to ("Biden's adviser,
-    [X],"). ``names`` (offsets of the sentence's tagged names) widen a mention to the name
-    it is part of: "Putin" is named by "Vladimir Putin", whose first name is no title."""
+    title) an apposition after it ("[X], the head of the group,"), else the noun it
+    stands in apposition to ("Biden's adviser, [X],"). ``names`` (offsets of the
+    sentence's tagged names) widen a mention to the name it is part of: "Putin" is named
+    by "Vladimir Putin", whose first name is no title."""
     if not parse:
         return None
     for start, end in mention_spans(folded_in_place(sentence), name):
@@ -54,7 +55,7 @@ def description(
         apposition = _apposition_after(parse, head, inside[-1])
         # A title of one word is mostly a rank or an honorific ("Col.", "Dr", "President"):
         # an apposition that is a noun phrase says more ("Col. Adam Ray, the army's spokesman,").
-        if _one_word(sentence, parse, title) and _describes(sentence, parse, apposition):
+        if _one_word(sentence, parse, title) and _describes(parse, apposition):
             title = None
         found = title or apposition or _apposed_to(parse, head, inside[0])
         if found is not None and found[1] - found[0] <= _MOST_WORDS:
@@ -69,7 +70,7 @@ def _one_word(sentence: str, parse: Parse, span: tuple[int, int] | None) -> bool
     ) == 1
 
 
-def _describes(sentence: str, parse: Parse, span: tuple[int, int] | None) -> bool:
+def _describes(parse: Parse, span: tuple[int, int] | None) -> bool:
     """Whether an apposition says what someone is: a noun phrase of two words or more
     and at most ``_MOST_WORDS`` (not an age, "59", nor a name or initials, "SDF")."""
     if span is None or not 2 <= span[1] - span[0] <= _MOST_WORDS:
