@@ -241,6 +241,36 @@ def test_a_sentence_naming_the_asked_person_by_the_surname_or_the_role_holds_tho
     assert found["Lopez was the leader of the Port Authority."][FEATURES.index("names_missing")] == 1.0
 
 
+def test_a_sentence_saying_she_of_the_asked_person_holds_her_name(tmp_path, monkeypatch):
+    from rag.answering.candidates import FEATURES, candidates
+    from rag.answering.question import analyze
+    from rag.embedding import get_embedder
+    from rag.entities import Entity, Gazetteer
+    from rag.search import open_for_query, retrieve
+
+    def features(text, people):
+        (tmp_path / str(len(people))).mkdir()
+        index = indexed(tmp_path / str(len(people)), **{"port.txt": text + "\n"})
+        store = open_for_query(index)
+        # What spaCy tags; the rules tagger gives names no kind.
+        monkeypatch.setattr(store, "entities", lambda chunk_id: tuple(
+            Entity(text.index(p), text.index(p) + len(p), "PERSON") for p in people))
+        analysis = analyze("where did Maria Lopez go?", Gazetteer([("Maria Lopez", "PERSON")]))
+        hits = retrieve(store, analysis.text, 5)
+        vector = get_embedder("hash").encode_query(analysis.text)[0]
+        found = {c.text: c.features for c in candidates(analysis, hits, store, vector)}
+        return found["Later she left for Lisbon."]
+
+    alone = features("Maria Lopez opened the harbour in 1990. Later she left for Lisbon.", ["Maria Lopez"])
+    assert alone[FEATURES.index("overlap")] > 0.0  # "she" is Maria Lopez: her name's words are the sentence's own
+    assert alone[FEATURES.index("context")] == 0.0
+    # With two women named just before, which one "she" is takes knowing more: the
+    # name stays the paragraph's, not the sentence's.
+    two = features("Maria Lopez met Ana Ruiz in 1990. Later she left for Lisbon.", ["Maria Lopez", "Ana Ruiz"])
+    assert two[FEATURES.index("overlap")] == 0.0
+    assert two[FEATURES.index("context")] == alone[FEATURES.index("overlap")]
+
+
 def test_a_nationality_adjective_is_no_answer_of_the_asked_type_unless_a_nationality_is_asked(tmp_path, monkeypatch):
     from rag.answering.candidates import FEATURES, candidates
     from rag.answering.question import analyze

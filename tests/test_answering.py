@@ -1413,7 +1413,7 @@ def test_the_noun_of_who_does_a_questions_verb_counts_as_that_verb():
 
 
 def test_he_and_she_stand_for_the_person_named_first_in_the_nearest_sentence_before():
-    from rag.answering.spans import antecedent
+    from rag.answering.pronouns import antecedent
 
     text = "Rana Sami, an engineer, joined Omar Daher’s party in 1998. Later he fled. In 2015 he chaired the panel."
     sami = Entity(0, len("Rana Sami"), "PERSON")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answering.pronouns import antecedent
 from rag.answering.question import AGENT_NOUNS, QuestionAnalysis, mentions
 from rag.entities import Entity, by_kind_word, entity_key, nationality_adjective, under_kind_noun, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
@@ -215,6 +216,12 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
         before = hit.text[paragraph_start(hit.text, s) : s]
         in_sentence = [mentions(text, n, p) for n, p, _ in names]
         in_lead_in = [mentions(before, n, p) for n, p, _ in names]
+        # "He resigned" after a sentence naming the person the question asks about says
+        # it of that person: the sentence holds the question's name as much as one that
+        # repeats it (the context feature only says the paragraph named it before).
+        if any(b and not a for a, b in zip(in_sentence, in_lead_in)):
+            person = pronoun_person(hit.text, s, e, entities[hit.chunk_id])
+            in_sentence = [a or (b and bool(person) and mentions(person, n, p)) for a, b, (n, p, _) in zip(in_sentence, in_lead_in, names)]
         # A name the sentence writes another way ("al-Jolani" for "Abu Mohammed
         # al-Julani") holds the question's words for that name as much as the same spelling.
         own = question_words & (with_agents(words).union(*(t for (_, _, t), m in zip(names, in_sentence) if m)))
@@ -249,6 +256,17 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], store, query_vector:
             hit, s, e, position, features, answers, entities=tuple(inside), title=title, passage_entities=entities[hit.chunk_id]
         ))
     return _with_gaps(result)
+
+
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|him|his|her)\b", re.I)
+
+
+def pronoun_person(text: str, start: int, end: int, entities: tuple[Entity, ...]) -> str:
+    """The name of the person the first personal pronoun of ``text[start:end]`` stands
+    for (pronouns.antecedent), or "" when it has none or the reading is unsure."""
+    pronoun = _PERSONAL_PRONOUN.search(text, start, end)
+    person = antecedent(text, pronoun.start(), entities) if pronoun else None
+    return text[person.start : person.end] if person else ""
 
 
 def with_agents(words: list[str]) -> set[str]:
