@@ -219,6 +219,27 @@ def test_a_pronoun_is_replaced_by_the_last_turns_person():
     assert rewrite(analysis, history, GAZETTEER) == "which group did Abu Mohammad al-Jolani lead before?"
 
 
+def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_none():
+    from rag.types import Citation
+
+    gazetteer = Gazetteer([("Abu Mohammad al-Jolani", "PERSON"), ("HTS", "ORG"), ("Iran", "GPE"), ("Omar Daher", "PERSON")])
+    quote = "Iran was surprised, Foreign Minister Omar Daher said."
+    said = Answer(question="what did Iran's foreign minister say?", text=quote + " [1]", found=True,
+                  citations=(Citation(1, hit(quote), quote, 0, len(quote)),), question_used="what did Iran's foreign minister say?")
+    assert rewrite(analyze("what's his name?", gazetteer), [said], gazetteer) == "what's Omar Daher’s name?"
+    # A person the conversation named, even a turn earlier, comes before one a quote mentions.
+    history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani"), said]
+    assert rewrite(analyze("where is he now?", gazetteer), history, gazetteer) == "where is Abu Mohammad al-Jolani now?"
+    # A refusal quoted nothing.
+    refused = dataclasses.replace(said, found=False)
+    assert rewrite(analyze("what's his name?", gazetteer), [refused], gazetteer) == "what's his name?"
+
+
+def test_a_name_in_the_possessive_is_the_name_when_a_pronoun_takes_its_place():
+    history = [turn("who is Assad's wife?")]
+    assert rewrite(analyze("where is he now?", GAZETTEER), history, GAZETTEER) == "where is Assad now?"
+
+
 def test_a_follow_up_asking_for_another_one_is_not_answered_by_the_earlier_turns_names():
     history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
     before = analyze("which group did Abu Mohammad al-Jolani lead before?", GAZETTEER)
@@ -1205,6 +1226,19 @@ def test_who_holds_a_role_is_answered_where_a_title_names_it(question, holder):
     assert holder in quotes[0].text
     # Switched off, the best sentence is quoted, whatever its title.
     assert select(analysis, role_candidates(), rules=Rules(titles=False))[0].text == ROLES[0]
+
+
+def test_a_title_stating_the_whole_role_goes_before_a_bare_one_read_with_its_passage():
+    bare = "Troops moved into Syria on Monday, Prime Minister Benjamin Netanyahu said."
+    whole = "Syrian Prime Minister Mohammad al-Jalali stayed in his home."
+    ranked = [
+        candidate(hit(bare, rank=1, chunk_id=1), bare, 0.9, answers=(entity(bare, "Benjamin Netanyahu", "PERSON"),)),
+        candidate(hit(whole, rank=2, chunk_id=2), whole, 0.5, answers=(entity(whole, "Mohammad al-Jalali", "PERSON"),)),
+    ]
+    analysis = analyze("who is syria's prime minister?", GAZETTEER)
+    assert "al-Jalali" in select(analysis, ranked)[0].text
+    # With no title that states it, the bare title in a passage naming Syria answers.
+    assert "Netanyahu" in select(analysis, ranked[:1])[0].text
 
 
 def test_a_title_set_off_by_commas_before_the_name_names_the_role():

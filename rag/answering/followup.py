@@ -54,15 +54,26 @@ def _label(name: str, gazetteer: Gazetteer | None, fallback: str = "NAME") -> st
 
 
 def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
-    """Names of the conversation, newest turn first: each turn's short answer, then its question's names."""
+    """Names of the conversation, newest turn first: each turn's short answer, then its
+    question's names; after those of every turn, the people the turns' first quotes
+    name, newest first. "What's his name?" after "what did the foreign minister say?"
+    asks about the minister the answer quoted ("Foreign Minister [X] said …"), who is no
+    short answer (a statement is) and not in the question; but a person the
+    conversation itself named comes before anyone a quote merely mentions."""
     from rag.answering.question import analyze
 
     names: list[tuple[str, str]] = []
+    quoted: list[tuple[str, str]] = []
     for turn in reversed(history):
         if turn.short:
             names.append((turn.short, _label(turn.short, gazetteer)))
         for name, label in analyze(turn.question_used or turn.question, gazetteer).names:
-            names.append((name, label))
+            # "Assad's" in "who is Assad's wife?": "he" later is Assad, not "Assad's".
+            names.append((re.sub(r"[’']s$", "", name), label))
+        if turn.found and turn.citations and gazetteer is not None:
+            quote = turn.citations[0].quote
+            quoted.extend((quote[s:e], label) for s, e, label in gazetteer.find(quote) if label == "PERSON")
+    names.extend(quoted)
     seen, unique = set(), []
     for name, label in names:
         if entity_key(name) not in seen:

@@ -144,7 +144,11 @@ def select(
     if analysis.role and rules.titles:
         # A sentence titling someone with the role, in a passage holding the question's
         # other words: "the head of [another body]" answers no "who heads X?".
-        best = next((c for c in ranked if holds_role(c, analysis)), best)
+        # A title stating the whole role ("Syrian Prime Minister [X]") goes before a bare
+        # one read with its passage's words ("Prime Minister [X]" in a passage naming
+        # Syria, perhaps as another country than the minister's own).
+        holders = [c for c in ranked if holds_role(c, analysis)]
+        best = next((c for c in holders if titled(c, analysis, explicit=True)), holders[0] if holders else best)
     if analysis.intent == "list" and rules.writers_lists:
         best = next((c for c in ranked if writers_list(c, analysis)), best)
     chosen = [_with_neighbour(best, ranked, settings) if rules.neighbour else Quote(best, best.start, best.end)]
@@ -211,7 +215,7 @@ _PAST_TITLE = frozenset("former ex-president ex then late outgoing ousted depose
 _TITLE_WORDS = 5
 
 
-def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False):
+def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False, explicit: bool = False):
     """The person ``candidate`` titles with the role the question asks the holder of,
     or None: "who is the foreign minister?" is answered where a sentence writes
     "Foreign Minister [Gideon Saar]", "Its director-general, [X], said" or "[X], the
@@ -223,7 +227,9 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False)
     Saar" in a passage about Israeli forces; "Its chief financial officer" in a report
     on Northwind). A title with words of its own ("Israeli Prime Minister …") is another
     role. A "former" title answers only a question that says so ("who was the former …");
-    with ``past``, only a "former" title counts (the one who no longer holds the role)."""
+    with ``past``, only a "former" title counts (the one who no longer holds the role);
+    with ``explicit``, only a title that holds every word of the role ("Syrian Prime
+    Minister [X]" for "who is Syria's prime minister?")."""
     text = candidate.hit.text
     role = [_stem(w) for w in analysis.role]
     core = role[-2:]
@@ -250,7 +256,7 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False)
                 if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS | _PAST_TITLE and _stem(folded(w)) not in role
             ]
             # A former holder is one whatever the title's own words ("Former Syrian prime minister").
-            if (not own or past) and all(w in stems or w in context for w in role):
+            if (not own or past) and all(w in stems or (w in context and not explicit) for w in role):
                 return person
     return None
 
