@@ -1522,3 +1522,30 @@ def test_the_asked_part_of_a_longer_span_is_no_short_answer_when_it_is_an_adject
 def test_how_big_asks_for_a_measure_a_sum_or_a_share_and_how_long_for_a_time(question, asked, never):
     expected = analyze(question, GAZETTEER).expected
     assert asked <= expected and not never & expected
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("how many isis fighters were killed in the strikes?", "fighter"),  # the last plural before the verb
+    ("How many Syrian refugees does Turkey host?", "refuge"),
+    ("how many people died in the strike?", "peopl"),
+    ("how many died?", None),
+    ("how much money was raised?", None),
+])
+def test_how_many_knows_what_it_counts(question, counted):
+    assert analyze(question, GAZETTEER).counted == counted
+
+
+def test_a_number_answers_how_many_when_it_counts_what_is_asked():
+    from rag.answering.spans import counts
+
+    text = "The strikes killed 30 ISIS fighters, officials said. Officials reported dozens of precision airstrikes."
+    assert counts(text, text.index("30"), text.index("30") + 2, len(text), "fighter")
+    # Four words after it at most, and not past where the sentence ends.
+    assert not counts(text, text.index("dozens"), text.index("dozens") + 6, len(text), "fighter")
+    assert counts(text, text.index("dozens"), text.index("dozens") + 6, len(text), "airstrik")
+    assert not counts(text, text.index("30"), text.index("30") + 2, text.index(" fighters"), "fighter")
+    assert not counts(text, text.index("30"), text.index("30") + 2, len(text), None)
+    analysis = analyze("how many fighters were killed?", GAZETTEER)
+    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
+             for s in spans(analysis, text, 0, text.index(" Officials"), ())}
+    assert found["30"]["counted"] == 1.0 and found["officials"]["counted"] == 0.0

@@ -198,6 +198,7 @@ class QuestionAnalysis:
     asks_statement: bool = False  # asks what was said ("what did the UN say?"): no short answer
     asks_action: bool = False  # asks what was done ("what did Israel do?"): no short answer
     role: tuple[str, ...] = ()  # "who is the prime minister?" asks who holds ("prime", "minister")
+    counted: str | None = None  # the stem of what "how many" counts: "fighter" in "how many fighters died?"
     # Names the conversation already gave that the question sets itself against ("which
     # group did he lead before?" after "who leads HTS?": not HTS): never its answer.
     excluded: tuple[str, ...] = ()
@@ -240,6 +241,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         topic=_topic(text, dates),
         head_noun=head,
         role=_role(text) if intent == "fact" else (),
+        counted=_counted(lowered),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
@@ -295,6 +297,28 @@ def _common_words() -> frozenset[str]:
     from rag.lexical import STOPWORDS_EN_PLUS  # NLTK's English list
 
     return frozenset(STOPWORDS_EN_PLUS)
+
+
+# Plurals that don't end in -s, as "how many" asks them.
+_IRREGULAR_PLURALS = frozenset({"people", "men", "women", "children", "police", "personnel", "staff", "cattle"})
+
+
+def _counted(lowered: str) -> str | None:
+    """The stem of the noun "how many" counts, or None ("how many died?"): the last
+    plural before the question's first common word ("how many isis [fighters] were
+    killed"). A number answers only if it counts that: "dozens of airstrikes" does not
+    say how many fighters."""
+    match = re.search(r"\bhow many\b((?:\s+[\w’'-]+){1,5})", lowered)
+    if match is None:
+        return None
+    plural = None
+    for word in match.group(1).split():
+        if word in _common_words():
+            break
+        if (word.endswith("s") and not word.endswith("ss")) or word in _IRREGULAR_PLURALS:
+            plural = word
+    stems = tokenize([plural])[0] if plural else []
+    return stems[0] if stems else None
 
 
 def _head_noun(lowered: str) -> str | None:

@@ -71,6 +71,7 @@ SPAN_FEATURES = (
     "bracketed",  # right after "(" or a comma: an aside, often the name or figure of what precedes
     "passive_agent",  # after "by" (and an article) that follows a word of the question: "designed by [X]"
     "pronoun",  # "he" or "she", read as the person it stands for (its entity features are that person's)
+    "counted",  # "how many X": the span holds X or stands within four words before it ("[30] ISIS fighters")
     # From the sentence's dependency parse (rag/parsing.py; all 0 without one). The
     # word of the span nearest the root of the parse is its head word.
     "tree_near",  # 1 / (1 + edges from the head word to the nearest word shared with the question)
@@ -318,6 +319,7 @@ def spans(
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
             float(person is not None),
+            float(counts(text, s, e, end, analysis.counted)),
             *grammar.features(s - start, e - start),
         )
         found.append(Span(s, e, features, (person.start, person.end) if person else None))
@@ -379,6 +381,16 @@ class _Grammar:
 
 
 _PERSONAL = frozenset({"he", "she"})
+
+
+def counts(text: str, start: int, end: int, limit: int, counted: str | None) -> bool:
+    """The number at ``text[start:end]`` counts ``counted`` (a stem): it holds it ("30
+    fighters" as one entity) or one of the four words after it, up to ``limit``, does
+    ("30 ISIS fighters", "dozens of fighters")."""
+    if counted is None:
+        return False
+    after = re.findall(r"[\w’'-]+", text[end:limit])[:4]
+    return counted in tokenize([" ".join([text[start:end], *after])])[0]
 
 
 def _passive_agent(words, stems, i: int, question_stems: set[str]) -> bool:
