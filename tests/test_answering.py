@@ -67,6 +67,8 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("Give me an overview of the refugee situation", "overview", frozenset()),
         ("what happened on December 7?", "day", frozenset()),
         ("what happened on Sunday?", "day", frozenset()),  # the one Sunday of the documents' days
+        ("what went on on dec 8", "day", frozenset()),  # said another way
+        ("what took place on December 7?", "day", frozenset()),
         ("what happened in Manbij?", "overview", frozenset()),  # an account of a place, not one fact
         ("what happened in Homs on 7 December?", "day", frozenset()),  # a day named: that day's news
         ("what happened to the Russian bases?", "overview", frozenset()),
@@ -620,6 +622,7 @@ def test_an_overview_with_no_sentence_naming_its_name_abstains():
         ("catch me up on the offensive", "offensive"),
         ("fill me in on the ceasefire", "ceasefire"),
         ("What's the latest on the buffer zone?", "buffer zone"),
+        ("what went on in Homs?", "Homs"),
     ],
 )
 def test_overviews_are_recognised_however_politely_asked(question, topic):
@@ -801,8 +804,12 @@ def test_a_country_is_mentioned_by_any_of_its_names():
 
     assert mentions("Türkiye currently hosts 3 million Syrians.", "Turkey")
     assert mentions("Burma's generals", "Myanmar") and mentions("Czechia voted", "Czech Republic")
-    # A renaming, not a demonym or a part: "Turkish" is no name of Türkiye, "Holland" none of the Netherlands.
-    assert not mentions("Turkish officials said so.", "Türkiye") and not mentions("in Holland", "Netherlands")
+    # A part is not the country: "Holland" is no name of the Netherlands.
+    assert not mentions("in Holland", "Netherlands")
+    # Its demonym is, made by no suffix ("German", "Dutch", "Turkish") as by one ("Syrian").
+    assert mentions("The German chancellor spoke.", "Germany") and mentions("Dutch troops", "Netherlands")
+    assert mentions("Turkish officials said so.", "Türkiye") and mentions("Germany's chancellor", "German")
+    assert mentions("Germans voted.", "Germany") and not mentions("a germ of an idea", "Germany")
     assert "turkiye" in other_names("Turkey") and other_names("Syria") == ()
     assert not mentions("A turkey was served.", "Greece")
 

@@ -121,13 +121,14 @@ _OVERVIEW = re.compile(
     r"(?:know|learn|hear|read) (?:more )?about|"
     r"give (?:me )?(?:an? )?(?:overview|summary|rundown|update|briefing) (?:of|on|about)|(?:an? )?(?:overview|summary|rundown) of|"
     r"what(?:'s| is) (?:the )?(?:latest|news) (?:on|about|in|with|from)|"
-    r"what(?:'s| is| are) (?:happening|going on) (?:in|with|to|at|around)|what(?: has)? happened (?:in|to|at|around)|what(?:'s| is) the situation (?:in|with|at|around)|"
+    r"what(?:'s| is| are) (?:happening|going on) (?:in|with|to|at|around)|what(?: has)? (?:happened|went on|was going on|took place|occurred) (?:in|to|at|around)|what(?:'s| is) the situation (?:in|with|at|around)|"
     r"(?:catch|fill) me (?:up on|in on)|(?:brief|update) me (?:on|about)|describe|explain)\b",
     re.I,
 )
 # "what happened", "what was reported", "news from …": with a day named, an overview of that day.
 _HAPPENED = re.compile(
-    r"\b(?:what (?:happened|was (?:reported|said|announced)|were the (?:main )?(?:events|developments|news)|"
+    r"\b(?:what (?:happened|went on|was going on|took place|occurred|went down|was (?:reported|said|announced)|"
+    r"were the (?:main )?(?:events|developments|news)|"
     r"is reported|news)|news|events|developments|(?:the )?(?:main )?headlines)\b",
     re.I,
 )
@@ -558,10 +559,10 @@ def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
 
 # Countries renamed, whose old and new names are both in use in English ("Turkey" and
 # "Türkiye", "Burma" and "Myanmar"): a question may use one and the documents the other,
-# and each names the same country. Renamings only: a demonym ("Turkish") or a name for
-# part of a country ("Britain", "Holland") is not the country, and counted as one it
-# cost SQuAD held-out figures (the README, "What each signal and rule adds"). Folded, as
-# entity_key gives them.
+# and each names the same country. Renamings only, as they also join the retrieval
+# query: a demonym ("Turkish"; mentions() reads it through _DEMONYMS) or a name for part
+# of a country ("Britain", "Holland") is no other name of it, and counted as one it cost
+# SQuAD held-out figures (docs/quality-history.md). Folded, as entity_key gives them.
 _SAME_COUNTRY = (
     ("turkey", "turkiye"),
     ("czech republic", "czechia"),
@@ -582,13 +583,42 @@ def other_names(name: str) -> tuple[str, ...]:
     return ()
 
 
+# Demonyms that no suffix makes of their country's name ("Syria" ~ "Syrian" needs no
+# entry, "Germany" ~ "German" does): a question asking about Germany is answered by a
+# sentence on "the German chancellor", and the other way round. Folded. "English" and
+# "Polish" are left out: a language and a common word more often than the country.
+_DEMONYMS = {
+    "afghanistan": ("afghan",), "argentina": ("argentine", "argentinian"), "belgium": ("belgian",),
+    "britain": ("british",), "burma": ("burmese",), "canada": ("canadian",), "china": ("chinese",),
+    "congo": ("congolese",), "cyprus": ("cypriot",), "czech republic": ("czech",), "czechia": ("czech",),
+    "denmark": ("danish", "dane"), "finland": ("finnish", "finn"), "france": ("french",),
+    "germany": ("german",), "greece": ("greek",), "hungary": ("hungarian",), "iceland": ("icelandic", "icelander"),
+    "ireland": ("irish",), "italy": ("italian",), "kazakhstan": ("kazakh",), "kosovo": ("kosovar",),
+    "kyrgyzstan": ("kyrgyz",), "lebanon": ("lebanese",), "madagascar": ("malagasy",), "malta": ("maltese",),
+    "mexico": ("mexican",), "morocco": ("moroccan",), "mozambique": ("mozambican",), "myanmar": ("burmese",),
+    "netherlands": ("dutch",), "norway": ("norwegian",), "palestine": ("palestinian",), "peru": ("peruvian",),
+    "philippines": ("filipino",), "portugal": ("portuguese",), "saudi arabia": ("saudi",), "scotland": ("scottish",),
+    "slovakia": ("slovak",), "somalia": ("somali",), "spain": ("spanish",), "sweden": ("swedish", "swede"),
+    "switzerland": ("swiss",), "tajikistan": ("tajik",), "thailand": ("thai",), "turkey": ("turkish", "turk"),
+    "turkmenistan": ("turkmen",), "ukraine": ("ukrainian",), "united kingdom": ("british",),
+    "united states": ("american",), "uzbekistan": ("uzbek",), "wales": ("welsh",),
+}
+_COUNTRIES_OF = {
+    demonym: tuple(country for country, names in _DEMONYMS.items() if demonym in names)
+    for demonym in {d for names in _DEMONYMS.values() for d in names}
+}
+
+
 def name_variants(name: str) -> set[str]:
     """Folded spellings that count as the same name: the name, its words without a
-    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"), and a
-    country's other names ("Turkey" ~ "Türkiye")."""
+    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"; "Germany"
+    ~ "German"), and a country's other names ("Turkey" ~ "Türkiye")."""
     variants = set()
     for key in (entity_key(name), *other_names(name)):
         variants |= _spellings(key)
+        # As written, and a demonym's plural ("Germans"): the suffix rules would make
+        # other words of them ("German" less "an" is "germ").
+        variants.update(*((d, d + "s") for d in _DEMONYMS.get(key, ())), _COUNTRIES_OF.get(key, ()))
     return variants
 
 
