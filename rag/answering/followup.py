@@ -54,32 +54,35 @@ def _label(name: str, gazetteer: Gazetteer | None, fallback: str = "NAME") -> st
 
 
 def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
-    """Names of the conversation, newest turn first: each turn's short answer, then its
-    question's names; after those of every turn, the people the turns' first quotes
-    name, newest first. "What's his name?" after "what did the foreign minister say?"
-    asks about the minister the answer quoted ("Foreign Minister [X] said …"), who is no
-    short answer (a statement is) and not in the question; but a person the
-    conversation itself named comes before anyone a quote merely mentions."""
+    """Names of the conversation, newest turn first: each turn's short answer, then its question's names."""
     from rag.answering.question import analyze
 
     names: list[tuple[str, str]] = []
-    quoted: list[tuple[str, str]] = []
     for turn in reversed(history):
         if turn.short:
             names.append((turn.short, _label(turn.short, gazetteer)))
         for name, label in analyze(turn.question_used or turn.question, gazetteer).names:
-            # "Assad's" in "who is Assad's wife?": "he" later is Assad, not "Assad's".
-            names.append((re.sub(r"[’']s$", "", name), label))
-        if turn.found and turn.citations and gazetteer is not None:
-            quote = turn.citations[0].quote
-            quoted.extend((quote[s:e], label) for s, e, label in gazetteer.find(quote) if label == "PERSON")
-    names.extend(quoted)
+            # "Assad's" in "who is Assad's wife?": "he" later is Assad. A group's or a
+            # place's name may end in 's itself ("McDonald's").
+            names.append((re.sub(r"[’']s$", "", name) if label in ("PERSON", "NAME") else name, label))
     seen, unique = set(), []
     for name, label in names:
         if entity_key(name) not in seen:
             seen.add(entity_key(name))
             unique.append((name, label))
     return unique
+
+
+def quoted_person(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
+    """The person the last answer's first quote names, when it names exactly one: "what's
+    his name?" after "what did Iran's foreign minister say?" asks about the minister the
+    answer quoted ("Foreign Minister [X] said …"), who is no short answer (a statement is)
+    and not in the question. Two people quoted, there is no telling which "he" is."""
+    if not history or gazetteer is None or not history[-1].found or not history[-1].citations:
+        return []
+    quote = history[-1].citations[0].quote
+    people = {entity_key(quote[s:e]): quote[s:e] for s, e, label in gazetteer.find(quote) if label == "PERSON"}
+    return [(name, "PERSON") for name in people.values()] if len(people) == 1 else []
 
 
 # Words by which a follow-up asks for something other than what was said: "which group
@@ -113,7 +116,9 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         # Needs only the earlier question, not names from it.
         return _swap_into_previous(history[-1], analysis, gazetteer) or question
     names = antecedents(history, gazetteer)
-    if not names:
+    # Whom the last answer quoted comes after every name of the conversation itself.
+    quoted = quoted_person(history, gazetteer)
+    if not names and not quoted:
         return question
 
     plural_of: dict[str, bool] = {}  # the names used so far: for a plural pronoun or not
@@ -125,11 +130,12 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         if pronoun == "it" and _DO_IT.search(question[: match.start()]):
             return match.group(0)
         plural = pronoun in _PLURAL
-        for wanted in _PRONOUN_LABELS[pronoun]:
-            for name, label in names:
-                if label == wanted and plural_of.get(name, plural) == plural:
-                    plural_of[name] = plural
-                    return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
+        for group in (names, quoted):
+            for wanted in _PRONOUN_LABELS[pronoun]:
+                for name, label in group:
+                    if label == wanted and plural_of.get(name, plural) == plural:
+                        plural_of[name] = plural
+                        return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
         return match.group(0)
 
     rewritten = _PRONOUN.sub(replace, question)

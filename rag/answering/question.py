@@ -60,6 +60,22 @@ for _labels, _nouns in [
         _NOUN_LABELS[_noun] = _labels
 
 
+# What "what is the …" asks the value of ("what is the price of oil?" asks a sum, as
+# "which price …?" would): amounts, shares and times, whose nouns have no other sense
+# there, and a few nouns of sums and counts that "which" would ask in another sense
+# ("which population …?" asks a people). The nouns of names are left out: "the state of
+# the economy", "the force of gravity" ask no state and no force.
+_VALUE_NOUNS: dict[str, frozenset[str]] = {
+    **{noun: labels for noun, labels in _NOUN_LABELS.items() if labels <= AMOUNTS | DATES},
+    **dict.fromkeys(("bounty", "reward", "fine", "ransom", "wage", "tax"), frozenset({"MONEY"})),
+    **dict.fromkeys(("population", "toll"), frozenset({"CARDINAL"})),
+}
+_WHAT_IS_THE = re.compile(
+    r"^\s*what(?:'s|’s|\s+(?:is|was|will be|would be))\s+the\s+(?:[a-z-]+\s+)?([a-z-]+)"
+    r"(?=\s+(?:of|on|for|in|at|to|from|paid|offered)\b|\s*[?.!]*$)"
+)
+
+
 def _singular(noun: str) -> str:
     for plural, singular in (("ies", "y"), ("ses", "s"), ("es", "e"), ("s", "")):
         if noun.endswith(plural) and noun[: -len(plural)] + singular in _NOUN_LABELS:
@@ -125,9 +141,13 @@ _OVERVIEW = re.compile(
     r"(?:catch|fill) me (?:up on|in on)|(?:brief|update) me (?:on|about)|describe|explain)\b",
     re.I,
 )
+# "what went on" asks what happened only before where or when, or alone: "what went on
+# sale" asks something else.
+_THEN_WHERE_OR_WHEN = r"(?=\s+(?:on|in|at|during|around|across|inside|over|between|with|to|yesterday|today|last)\b|\s*[?.!]*$)"
 # "what happened", "what was reported", "news from …": with a day named, an overview of that day.
 _HAPPENED = re.compile(
-    r"\b(?:what (?:happened|went on|was going on|took place|occurred|went down|was (?:reported|said|announced)|"
+    r"\b(?:what (?:happened|went on" + _THEN_WHERE_OR_WHEN + r"|was going on|took place|occurred|"
+    r"was (?:reported|said|announced)|"
     r"were the (?:main )?(?:events|developments|news)|"
     r"is reported|news)|news|events|developments|(?:the )?(?:main )?headlines)\b",
     re.I,
@@ -242,7 +262,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         topic=_topic(text, dates),
         head_noun=head,
         role=_role(text) if intent == "fact" else (),
-        counted=_counted(lowered),
+        counted=_counted(text),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(text)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
@@ -301,25 +321,37 @@ def _common_words() -> frozenset[str]:
 
 
 # Plurals that don't end in -s, as "how many" asks them.
-_IRREGULAR_PLURALS = frozenset({"people", "men", "women", "children", "police", "personnel", "staff", "cattle"})
+_IRREGULAR_PLURALS = frozenset(
+    {"people", "men", "women", "children", "police", "personnel", "staff", "cattle", "aircraft", "sheep", "fish", "deer"}
+)
 
 
-def _counted(lowered: str) -> str | None:
-    """The stem of the noun "how many" counts, or None ("how many died?"): the last
-    plural before the question's first common word ("how many isis [fighters] were
-    killed"). A number answers only if it counts that: "dozens of airstrikes" does not
-    say how many fighters."""
-    match = re.search(r"\bhow many\b((?:\s+[\w’'-]+){1,5})", lowered)
+def _counted(text: str) -> str | None:
+    """The stem of the noun "how many" counts, or None ("how many died?"): the last word
+    of the first run of plurals after it ("how many isis [fighters] were killed", "how
+    many [Syrians] Turkey hosts"). A number answers only if it counts that: "dozens of
+    airstrikes" does not say how many fighters. A name in capitals ("ISIS") is no plural."""
+    match = re.search(
+        r"\bhow many\s+(?:(?:more|other|of\s+(?:the|those|these|its|their|his|her))\s+)?((?:[\w’'-]+\s*){1,5})", text, re.I
+    )
     if match is None:
         return None
     plural = None
     for word in match.group(1).split():
-        if word in _common_words():
+        lowered = word.lower()
+        if lowered in _common_words() or (plural and not _plural(word)):
             break
-        if (word.endswith("s") and not word.endswith("ss")) or word in _IRREGULAR_PLURALS:
-            plural = word
+        if _plural(word):
+            plural = lowered
     stems = tokenize([plural])[0] if plural else []
     return stems[0] if stems else None
+
+
+def _plural(word: str) -> bool:
+    lowered = word.lower()
+    if word.isupper() and len(word) > 1:
+        return False  # an acronym
+    return (lowered.endswith("s") and not lowered.endswith("ss")) or lowered in _IRREGULAR_PLURALS
 
 
 def _head_noun(lowered: str) -> str | None:
@@ -498,6 +530,11 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
         return frozenset({"QUANTITY", "CARDINAL", "MONEY", "PERCENT"})
     if head is not None:
         return _NOUN_LABELS[_singular(head)]
+    # Not the question's head noun: "what is the price" has no noun that the answer is one
+    # of, as "which price" has ("and Brent?" after it asks "the price of Brent").
+    value = _WHAT_IS_THE.match(lowered)
+    if value is not None and value.group(1) in _VALUE_NOUNS:
+        return _VALUE_NOUNS[value.group(1)]
     return frozenset()
 
 
@@ -585,21 +622,24 @@ def other_names(name: str) -> tuple[str, ...]:
 
 # Demonyms that no suffix makes of their country's name ("Syria" ~ "Syrian" needs no
 # entry, "Germany" ~ "German" does): a question asking about Germany is answered by a
-# sentence on "the German chancellor", and the other way round. Folded. "English" and
-# "Polish" are left out: a language and a common word more often than the country.
+# sentence on "the German chancellor", and the other way round. Folded, and matched as
+# written (with a plural "-s"), never spelled loosely as transliterated names are:
+# "Finnish" is not "finish". Left out: "English" and "Polish" (a language and a common
+# word more often than the country) and the short nouns that are also first names
+# ("Finn", "Dane").
 _DEMONYMS = {
     "afghanistan": ("afghan",), "argentina": ("argentine", "argentinian"), "belgium": ("belgian",),
     "britain": ("british",), "burma": ("burmese",), "canada": ("canadian",), "china": ("chinese",),
     "congo": ("congolese",), "cyprus": ("cypriot",), "czech republic": ("czech",), "czechia": ("czech",),
-    "denmark": ("danish", "dane"), "finland": ("finnish", "finn"), "france": ("french",),
+    "denmark": ("danish",), "finland": ("finnish",), "france": ("french",),
     "germany": ("german",), "greece": ("greek",), "hungary": ("hungarian",), "iceland": ("icelandic", "icelander"),
     "ireland": ("irish",), "italy": ("italian",), "kazakhstan": ("kazakh",), "kosovo": ("kosovar",),
     "kyrgyzstan": ("kyrgyz",), "lebanon": ("lebanese",), "madagascar": ("malagasy",), "malta": ("maltese",),
     "mexico": ("mexican",), "morocco": ("moroccan",), "mozambique": ("mozambican",), "myanmar": ("burmese",),
     "netherlands": ("dutch",), "norway": ("norwegian",), "palestine": ("palestinian",), "peru": ("peruvian",),
     "philippines": ("filipino",), "portugal": ("portuguese",), "saudi arabia": ("saudi",), "scotland": ("scottish",),
-    "slovakia": ("slovak",), "somalia": ("somali",), "spain": ("spanish",), "sweden": ("swedish", "swede"),
-    "switzerland": ("swiss",), "tajikistan": ("tajik",), "thailand": ("thai",), "turkey": ("turkish", "turk"),
+    "slovakia": ("slovak",), "somalia": ("somali",), "spain": ("spanish",), "sweden": ("swedish",),
+    "switzerland": ("swiss",), "tajikistan": ("tajik",), "thailand": ("thai",), "turkey": ("turkish",),
     "turkmenistan": ("turkmen",), "ukraine": ("ukrainian",), "united kingdom": ("british",),
     "united states": ("american",), "uzbekistan": ("uzbek",), "wales": ("welsh",),
 }
@@ -607,19 +647,28 @@ _COUNTRIES_OF = {
     demonym: tuple(country for country, names in _DEMONYMS.items() if demonym in names)
     for demonym in {d for names in _DEMONYMS.values() for d in names}
 }
+# A demonym that a word before it makes another people's: "Latin American", "South
+# African" name no one of the United States or of Africa's countries.
+_OTHER_PEOPLE = r"(?<!latin )(?<!south )(?<!north )(?<!central )(?<!native )(?<!african )"
 
 
 def name_variants(name: str) -> set[str]:
     """Folded spellings that count as the same name: the name, its words without a
-    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"; "Germany"
-    ~ "German"), and a country's other names ("Turkey" ~ "Türkiye")."""
+    possessive, its demonym or plural forms ("Syria" ~ "Syrian", "Syrians"), and a
+    country's other names ("Turkey" ~ "Türkiye")."""
     variants = set()
     for key in (entity_key(name), *other_names(name)):
         variants |= _spellings(key)
-        # As written, and a demonym's plural ("Germans"): the suffix rules would make
-        # other words of them ("German" less "an" is "germ").
-        variants.update(*((d, d + "s") for d in _DEMONYMS.get(key, ())), _COUNTRIES_OF.get(key, ()))
     return variants
+
+
+def _exact_variants(name: str) -> set[str]:
+    """The demonyms of a country named (with their plurals), or the countries of a
+    demonym: matched only as written."""
+    found = set()
+    for key in (entity_key(name), *other_names(name)):
+        found.update(*((d, d + "s") for d in _DEMONYMS.get(key, ())), _COUNTRIES_OF.get(key, ()))
+    return found
 
 
 def _spellings(key: str) -> set[str]:
@@ -700,7 +749,9 @@ def _mention_pattern(name: str) -> re.Pattern:
     at a time, uncached, that was ~9 ms of a 50 ms answer). Longer variants first, and
     the alternation backtracks, so it matches wherever any variant would on its own."""
     variants = sorted(name_variants(name), key=lambda v: (-len(v), v))
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(_spelled_any_way, variants)) + r")(?!\w)")
+    exact = sorted(_exact_variants(name), key=lambda v: (-len(v), v))
+    alternatives = [*map(_spelled_any_way, variants), *(_OTHER_PEOPLE + re.escape(v) for v in exact)]
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
 # Names transliterated from other scripts are spelled many ways ("Mohammed", "Mohamad",

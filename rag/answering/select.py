@@ -228,10 +228,11 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False,
     on Northwind). A title with words of its own ("Israeli Prime Minister …") is another
     role. A "former" title answers only a question that says so ("who was the former …");
     with ``past``, only a "former" title counts (the one who no longer holds the role);
-    with ``explicit``, only a title that holds every word of the role ("Syrian Prime
-    Minister [X]" for "who is Syria's prime minister?")."""
+    with ``explicit``, only a title that says whose role it is, as the question does
+    ("Syrian Prime Minister [X]" for "who is Syria's prime minister?" and for "who is
+    the prime minister of Syria?"; ``_states_owner``)."""
     text = candidate.hit.text
-    role = [_stem(w) for w in analysis.role]
+    role = [_stem(w) for w in analysis.role if w not in _WHEN_HELD]
     core = role[-2:]
     context = set(_stems(folded(text))) | set(_stems(folded(candidate.title)))
     asks_past = past or bool(set(folded(analysis.text).split()) & _PAST_TITLE)
@@ -251,14 +252,32 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False,
             stems = [_stem(re.sub(r"[^a-z'-]", "", w)) for w in words]
             if not all(w in stems for w in core):
                 continue
+            # Its words beyond the role name another one, unless they name what the
+            # question does ("Syrian" for "the prime minister of Syria": whose role it is).
             own = [
                 w for w in title[: _first_of(stems, core)]
                 if w[:1].isupper() and folded(w) not in _TITLE_FUNCTION_WORDS | _PAST_TITLE and _stem(folded(w)) not in role
+                and not any(mentions(w, name) for name, _ in analysis.names)
             ]
             # A former holder is one whatever the title's own words ("Former Syrian prime minister").
-            if (not own or past) and all(w in stems or (w in context and not explicit) for w in role):
+            if own and not past:
+                continue
+            if _states_owner(" ".join(title), analysis) if explicit else all(w in stems or w in context for w in role):
                 return person
     return None
+
+
+# Words of a role that say when it is held, not whose it is: no title need repeat them.
+_WHEN_HELD = frozenset("current new acting interim present incumbent sitting".split())
+
+
+def _states_owner(title: str, analysis: QuestionAnalysis) -> bool:
+    """The title names whose role it is, as the question does: each word of the role
+    before its noun ("Syria's", "Turkish") and each name of the question ("the prime
+    minister of Syria"), by any spelling of the name (mentions: "Syrian" for Syria, not
+    "Australian" for Austria)."""
+    owners = [w for w in analysis.role[:-2] if w not in _WHEN_HELD] + [name for name, _ in analysis.names]
+    return all(mentions(title, owner) for owner in owners)
 
 
 def holds_role(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
@@ -272,9 +291,13 @@ def holds_role(candidate: Candidate, analysis: QuestionAnalysis) -> bool:
 
     # The verb a role's title is made from ("leads" for "leader") is the role too.
     verbs = [verb for word in analysis.role for verb in AGENT_NOUNS.get(word, ())]
-    role = set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS) + tuple(verbs))])[0])
+    role = set(tokenize([" ".join(analysis.role + tuple(ROLE_ABBREVIATIONS) + tuple(verbs) + tuple(_WHEN_HELD))])[0])
     asked = set(analysis.keywords) - role
-    return asked <= set(tokenize([candidate.hit.text + "\n" + candidate.title])[0])
+    where = candidate.hit.text + "\n" + candidate.title
+    present = set(tokenize([where])[0])
+    # A name by any of its spellings: "Syrian" holds "the prime minister of Syria"'s Syria.
+    present.update(*(tokenize([name])[0] for name, _ in analysis.names if mentions(where, name)))
+    return asked <= present
 
 
 # Words that begin a title without being part of it ("Its chief financial officer").

@@ -319,7 +319,7 @@ def spans(
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
             float(person is not None),
-            float(counts(text, s, e, end, analysis.counted)),
+            float(analysis.counted is not None and any(analysis.counted in stems[k] for k in range(i, min(len(words), j + 4)))),
             *grammar.features(s - start, e - start),
         )
         found.append(Span(s, e, features, (person.start, person.end) if person else None))
@@ -381,16 +381,6 @@ class _Grammar:
 
 
 _PERSONAL = frozenset({"he", "she"})
-
-
-def counts(text: str, start: int, end: int, limit: int, counted: str | None) -> bool:
-    """The number at ``text[start:end]`` counts ``counted`` (a stem): it holds it ("30
-    fighters" as one entity) or one of the four words after it, up to ``limit``, does
-    ("30 ISIS fighters", "dozens of fighters")."""
-    if counted is None:
-        return False
-    after = re.findall(r"[\w’'-]+", text[end:limit])[:4]
-    return counted in tokenize([" ".join([text[start:end], *after])])[0]
 
 
 def _passive_agent(words, stems, i: int, question_stems: set[str]) -> bool:
