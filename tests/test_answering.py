@@ -235,7 +235,7 @@ def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_non
     quote = "Iran was surprised, Foreign Minister Omar Daher said."
     said = Answer(question="what did Iran's foreign minister say?", text=quote + " [1]", found=True,
                   citations=(Citation(1, hit(quote), quote, 0, len(quote)),), question_used="what did Iran's foreign minister say?")
-    assert rewrite(analyze("what's his name?", gazetteer), [said], gazetteer) == "what's Omar Daher’s name?"
+    assert rewrite(analyze("what's his name?", gazetteer), [said], gazetteer) == "what's Omar Daher's name?"  # in the user's own apostrophe
     # A person the conversation named, even a turn earlier, comes before one a quote mentions.
     history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani"), said]
     assert rewrite(analyze("where is he now?", gazetteer), history, gazetteer) == "where is Abu Mohammad al-Jolani now?"

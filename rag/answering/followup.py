@@ -122,6 +122,8 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         return question
 
     plural_of: dict[str, bool] = {}  # the names used so far: for a plural pronoun or not
+    # The possessive in the user's own apostrophe: "what's Omar Daher's name?", not "…Daher’s".
+    apostrophe = "'" if "'" in question and "’" not in question else "’"
 
     def replace(match: re.Match) -> str:
         pronoun = match.group(1).lower()
@@ -135,7 +137,7 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                 for name, label in group:
                     if label == wanted and plural_of.get(name, plural) == plural:
                         plural_of[name] = plural
-                        return f"{name}’s" if pronoun in ("his", "her", "its", "their") and pronoun != "her" else name
+                        return f"{name}{apostrophe}s" if pronoun in ("his", "its", "their") else name
         return match.group(0)
 
     rewritten = _PRONOUN.sub(replace, question)
