@@ -20,13 +20,13 @@ _PRONOUN_REACH = 3
 
 
 def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | None:
-    """The person the "he" or "she" at ``text[at]`` stands for: the person named before
-    it in its sentence, else in the nearest sentence before that names one, at most
-    ``_PRONOUN_REACH`` back and within its paragraph (a new paragraph mostly names whom
-    it is about again); None when that sentence names two people or more. A pronoun
-    mostly goes on with the person just named, but which of two it is takes knowing
-    who is a man and who a woman, or what the sentence means: no short answer is
-    better than a guess. A person named after an earlier "he" or "she" of the
+    """The person the "he" or "she" ("him", "his", "her") at ``text[at]`` stands for: the
+    person named before it in its sentence, else in the nearest sentence before that
+    names one, at most ``_PRONOUN_REACH`` back and within its paragraph (a new paragraph
+    mostly names whom it is about again); None when that sentence names two people or
+    more. A pronoun mostly goes on with the person just named, but which of two it is
+    takes knowing who is a man and who a woman, or what the sentence means: no short
+    answer is better than a guess. A person named after an earlier "he" or "she" of the
     pronoun's own sentence is no candidate ("He told Rana Sami that he …" goes on with
     the first "He"), nor is a name in the possessive ("Sami's party": not a subject).
     A surname stands for the person last named in full with it, whatever label the

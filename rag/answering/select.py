@@ -144,7 +144,7 @@ def select(
     if analysis.role and rules.titles:
         # A sentence titling someone with the role, in a passage holding the question's
         # other words: "the head of [another body]" answers no "who heads X?".
-        # A title stating the whole role ("Syrian Prime Minister [X]") goes before a bare
+        # A title saying whose role it is ("Syrian Prime Minister [X]") goes before a bare
         # one read with its passage's words ("Prime Minister [X]" in a passage naming
         # Syria, perhaps as another country than the minister's own).
         holders = [c for c in ranked if holds_role(c, analysis)]

@@ -276,6 +276,7 @@ def spans(
         at.append(seen)
         seen += fold(word) not in _BREAKS
     numbers_asked = bool(analysis.expected & _NUMBERS)
+    counted = analysis.counted  # "how many [fighters]": a span within four words before it counts them
     grammar = _Grammar(parse, text[start:end], question_stems)
     found = []
     for i, j in sorted(places):
@@ -319,7 +320,7 @@ def spans(
             float(i > 0 and bool(re.search(r"[(,]\s*$", text[words[i - 1][1] : s]))),
             float(_passive_agent(words, stems, i, question_stems)),
             float(person is not None),
-            float(analysis.counted is not None and any(analysis.counted in stems[k] for k in range(i, min(len(words), j + 4)))),
+            float(counted is not None and any(counted in stems[k] for k in range(i, min(len(words), j + 4)))),
             *grammar.features(s - start, e - start),
         )
         found.append(Span(s, e, features, (person.start, person.end) if person else None))
