@@ -746,11 +746,16 @@ def test_spans_are_words_between_common_words_and_punctuation_plus_whole_entitie
     assert all(len(f.split()) <= MAX_WORDS for f in found)
 
 
+def span_features(analysis, text, start=0, end=None, entities=()):
+    """Each candidate span of ``text[start:end]`` → its features by name."""
+    end = len(text) if end is None else end
+    return {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features)) for s in spans(analysis, text, start, end, entities)}
+
+
 def test_span_features_say_what_the_question_holds_and_what_type_it_asks():
     entities = (entity(SENTENCE, "Vladimir Putin", "PERSON"), entity(SENTENCE, "Dmitry Peskov", "PERSON"))
     analysis = analyze("who granted Assad asylum?", GAZETTEER)
-    found = {SENTENCE[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
-             for s in spans(analysis, SENTENCE, 0, len(SENTENCE), entities)}
+    found = span_features(analysis, SENTENCE, entities=entities)
     putin, asylum, half = found["Vladimir Putin"], found["asylum"], found["Putin"]
     assert putin["entity"] == putin["type_match"] == 1.0 and putin["in_question"] == 0.0
     assert asylum["in_question"] == 1.0 and asylum["typed_miss"] == 1.0
@@ -1106,8 +1111,7 @@ def test_a_sync_whose_parsing_fails_keeps_what_it_indexed(tmp_path, monkeypatch,
 def test_the_agent_after_by_is_marked_when_it_follows_a_word_of_the_question():
     text = "The Syrian Democratic Forces, backed by the US, have seized the city, reported by Reuters."
     entities = (entity(text, "US", "GPE"), entity(text, "Reuters", "ORG"))
-    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
-             for s in spans(analyze("Who backed the Syrian Democratic Forces?"), text, 0, len(text), entities)}
+    found = span_features(analyze("Who backed the Syrian Democratic Forces?"), text, entities=entities)
     assert found["US"]["passive_agent"] == 1.0
     assert found["Reuters"]["passive_agent"] == 0.0  # "reported" is no word of the question
 
@@ -1464,8 +1468,7 @@ def test_name_particles_are_no_words_a_question_shares_with_a_span():
     # "al" of the question's "al-Rami" is not a word of "Jabhat al-Nusra": the span
     # holds nothing the question already holds.
     text = "Talal al-Rami once led Jabhat al-Nusra."
-    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
-             for s in spans(analyze("which group did Talal al-Rami lead?"), text, 0, len(text), ())}
+    found = span_features(analyze("which group did Talal al-Rami lead?"), text)
     assert found["Jabhat al-Nusra"]["in_question"] == 0.0
     assert found["Jabhat al-Nusra"]["any_in_question"] == 0.0
 
@@ -1481,8 +1484,7 @@ def test_the_noun_of_who_does_a_questions_verb_counts_as_that_verb():
     # "leader" answers "which group did she lead?" as "led" would: the span after it
     # stands next to a word of the question (the next content word: near = 1/2).
     text = "In 2013 she was the leader of the Northern Alliance, officials said."
-    found = {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))
-             for s in spans(analyze("which group did she lead?"), text, 0, len(text), ())}
+    found = span_features(analyze("which group did she lead?"), text)
     assert found["Northern Alliance"]["near"] == 0.5
     assert found["leader"]["in_question"] == 1.0
     assert found["officials"]["near"] < found["Northern Alliance"]["near"]
@@ -1584,8 +1586,7 @@ def test_a_number_answers_how_many_when_it_counts_what_is_asked():
     text = "The strikes killed 30 ISIS fighters, officials said. Officials reported dozens of precision airstrikes."
 
     def counted(question, start, end):
-        return {text[s.start : s.end]: dict(zip(SPAN_FEATURES, s.features))["counted"]
-                for s in spans(analyze(question, GAZETTEER), text, start, end, ())}
+        return {span: features["counted"] for span, features in span_features(analyze(question, GAZETTEER), text, start, end).items()}
 
     first = counted("how many fighters were killed?", 0, text.index(" Officials"))
     assert first["30"] == 1.0 and first["officials"] == 0.0  # within four words before it, or not
