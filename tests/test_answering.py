@@ -497,6 +497,26 @@ def test_who_is_not_answered_by_a_place_named_as_where(sentence, place, placed):
     assert not _placed(analyze("where were they freed?", GAZETTEER), sentence, span, entities)
 
 
+@pytest.mark.parametrize("question, counts_another", [
+    ("how many people were killed in the airstrikes?", True),  # "three airstrikes" counts the strikes
+    ("how many airstrikes were carried out?", False),  # what is asked
+    ("how many people were killed?", False),  # a noun the question doesn't name: maybe its synonym
+    ("who carried out the airstrikes?", False),  # counts nothing
+])
+def test_a_number_of_something_else_the_question_names_is_no_short_answer(question, counts_another):
+    from rag.answering.compose import _counts_another
+
+    sentence = "Israel has conducted three airstrikes on the center."
+    span = Entity(sentence.index("three"), sentence.index("three") + len("three"), "CARDINAL")
+    assert _counts_another(analyze(question, GAZETTEER), sentence, span) is counts_another
+    casualties = "The strikes killed 30 civilians."
+    span = Entity(casualties.index("30"), casualties.index("30") + 2, "CARDINAL")
+    assert not _counts_another(analyze("how many people were killed in the strikes?", GAZETTEER), casualties, span)
+    hosted = "Turkey hosts 3 million displaced Syrians."
+    span = Entity(hosted.index("3 million"), hosted.index("3 million") + 9, "CARDINAL")
+    assert not _counts_another(analyze("how many displaced Syrians does Turkey host?", GAZETTEER), hosted, span)
+
+
 def test_a_short_answer_keeps_a_capital_letter_that_ends_a_name():
     from rag.answering.compose import _clean
 

@@ -28,7 +28,7 @@ from rag.answering.compose import NOT_FOUND, abstain, compose
 from rag.answering.followup import contrasted, rewrite
 from rag.answering.model import AnswerModel, load_model
 from rag.answering.question import (
-    QuestionAnalysis, analyze, as_role_question, folded, other_names, said_about, speakers,
+    ROLE_ABBREVIATIONS, QuestionAnalysis, analyze, as_role_question, folded, other_names, said_about, speakers,
 )
 from rag.answering.select import RULES, Quote, Rules, holds_role, select, statements, titled, writers_list
 from rag.parsing import preload
@@ -248,6 +248,11 @@ def attempt(
     if analysis.intent in ("overview", "day"):
         # An overview retrieves by its topic; a day with no topic, by what is central that day.
         query = analysis.topic if analysis.topic or analysis.intent == "day" else analysis.text
+    if analysis.role:
+        # A role asked by its initials ("who is the PM?"): passages mostly spell it out.
+        query = " ".join([query, *dict.fromkeys(
+            ROLE_ABBREVIATIONS[w] for w in re.findall(r"[a-z]+", query.lower()) if w in ROLE_ABBREVIATIONS
+        )])
     if query:
         # A country the question names one way and the passages another ("Turkey",
         # "Türkiye"): the passages' name joins the query, or keyword search never meets it.

@@ -44,7 +44,7 @@ for _labels, _nouns in [
      "county territory place location area"),
     (frozenset({"LOC"}), "river mountain sea lake ocean continent island valley border desert"),
     (frozenset({"FAC", "GPE", "LOC"}), "airport base building prison bridge port stadium palace embassy "
-     "hospital road street airfield facility"),
+     "hospital road street airfield facility crossing checkpoint camp square mosque church hotel"),
     (frozenset({"NORP"}), "nationality religion ethnicity"),
     (frozenset({"DATE", "TIME"}), "year day date month decade century week season period era time hour"),
     (frozenset({"MONEY"}), "price cost sum budget salary fee revenue profit income turnover earnings money"),
@@ -409,13 +409,30 @@ _WHO_HOLDS = re.compile(
 )
 
 
-# Roles written as their initials, which documents spell out ("Chief executive officer X").
+# Roles written as their initials, which documents spell out ("Chief executive officer X")
+# or not ("Syrian PM X"): either way it is the same title.
 ROLE_ABBREVIATIONS = {
     "ceo": "chief executive officer",
     "cfo": "chief financial officer",
     "coo": "chief operating officer",
     "cto": "chief technology officer",
+    "pm": "prime minister",
+    "fm": "foreign minister",
+    "vp": "vice president",
 }
+
+
+def spelled_out(words: list[str]) -> list[str]:
+    """Title words with a role written in capital initials spelled out ("Syrian PM" →
+    "Syrian Prime Minister"). Only capitals: "pm" in lower case is as often the time."""
+    out: list[str] = []
+    for word in words:
+        bare = word.strip(",.;:")
+        if bare.isupper() and bare.lower() in ROLE_ABBREVIATIONS:
+            out.extend(w.capitalize() for w in ROLE_ABBREVIATIONS[bare.lower()].split())
+        else:
+            out.append(word)
+    return out
 
 
 # Titles made from a verb, with the verb in the present and the past as questions ask
@@ -507,9 +524,11 @@ _COMMON_WORDS_OF_A_CLAUSE = frozenset("that which who whom whose where when and 
 
 
 def _expected(lowered: str, head: str | None) -> frozenset[str]:
-    # A role's holder is a person; a verb's doer may be a group or a country ("who
+    # A role's holder is a person, also when the role is told by a clause ("who is the
+    # minister of the country that …?"); a verb's doer may be a group or a country ("who
     # leads the coalition?"), so "who leads …" keeps the wider who-types.
-    if _WHO_HOLDS.match(lowered) and _role(lowered):
+    holds = _WHO_HOLDS.match(lowered)
+    if holds and (_role(lowered) or _NOUN_LABELS.get(_singular(holds["noun"])) == frozenset({"PERSON"})):
         return frozenset({"PERSON"})
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
-from rag.answering.question import AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers
+from rag.answering.question import (
+    AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers, spelled_out,
+)
 from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
 from rag.settings import ANSWER, AnswerSettings
@@ -244,7 +246,7 @@ def titled(candidate: Candidate, analysis: QuestionAnalysis, past: bool = False,
         set_off = parts[-2].split()[-_TITLE_WORDS:] if len(parts) > 1 and not parts[-1].strip() else []
         after = re.split(r"[.;:“”\"()]", text[person.end : candidate.end])[0]
         after = after[2:].split()[:_TITLE_WORDS] if after.startswith(", ") else []
-        for title in (before, set_off, after):
+        for title in (spelled_out(before), spelled_out(set_off), spelled_out(after)):
             words = folded(" ".join(title)).split()
             is_past = bool(set(words) & _PAST_TITLE)
             if is_past and not asks_past or past and not is_past:
