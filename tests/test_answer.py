@@ -206,6 +206,27 @@ def test_the_second_step_asks_the_question_with_the_name_in_place_of_its_clause(
     assert "captured the old prison" in result.citations[0].quote
 
 
+TWO_STEPS_TWO_NAMES = """Lund mayor Annabella Bergstrom welcomed former Varna governor Jan Novak, who fled to Lund on Sunday.
+
+Officials in Lund said the harbour would stay closed for a week of repairs.
+
+Jan Novak was born in 1961 in a village near Varna, his biography says.
+
+Annabella Bergstrom was born in 1975 in Lund, the city's website says.
+
+Weather: rain is expected over the coast for the rest of the week.
+"""
+
+
+def test_the_bridge_is_the_name_the_first_sentence_calls_by_the_clauses_noun(tmp_path):
+    # Both names in the first step's sentence are people; the question's "Varna governor"
+    # is the one the sentence calls so, not the longer name.
+    index = indexed(tmp_path, **{"report.txt": TWO_STEPS_TWO_NAMES})
+    result = answer("In which year was the Varna governor who fled to Lund born?", index=index)
+    assert result.found and result.short == "1961"
+    assert "Jan Novak was born in 1961" in result.citations[-1].quote
+
+
 def test_a_document_title_tells_whose_role_a_title_names(tmp_path):
     from rag.answering.candidates import document_title
     from rag.search import open_for_query

@@ -345,7 +345,17 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
     holder = next((c for c in first.ranked if c.answers), None)
     if holder is None:
         return None
-    entity = max(holder.answers, key=lambda e: (e.label in labels, e.end - e.start))
+    described = set(tokenize([match.group(1) + match.group(2)])[0])
+
+    def called(e) -> int:
+        # How much of the clause's noun phrase the sentence calls it by ("the Syrian
+        # president who …": "former Syrian President [Bashar Assad]" more than "Russian
+        # President [Vladimir Putin]"; "[X], the foreign minister"): among names of the
+        # same kind, that one is meant.
+        near = holder.hit.text[max(0, e.start - 40) : e.start].split()[-3:] + holder.hit.text[e.end : e.end + 40].split()[:3]
+        return len(described & set(tokenize([" ".join(near)])[0]))
+
+    entity = max(holder.answers, key=lambda e: (e.label in labels, called(e), e.end - e.start))
     name = holder.hit.text[entity.start : entity.end]
     # The question with the name in place of the thing and its relative clause: "in which
     # year was [HTS] listed as terrorist?". The clause runs on while its words are the
@@ -357,7 +367,7 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
         if not set(tokenize([word.group()])[0]) <= covered:
             break
         clause_end = match.end() + word.end()
-    query = f"{analysis.text[: match.start()]}{name}{analysis.text[clause_end:]}"
+    query = f"{analysis.text[: match.start()]}{name} {analysis.text[clause_end:].lstrip()}".rstrip()
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     second_analysis = analyze(query, store.gazetteer, store.known_dates)
     second_analysis = QuestionAnalysis(
