@@ -185,6 +185,8 @@ def _best_span(
         return None
     if _placed(analysis, text, span, candidate.entities) or _name_for_why(analysis, span, candidate.entities):
         return None
+    if _counts_another(analysis, text, span):
+        return None
     if span.named is not None:  # "he" or "she": the person, as named before
         return _clean(span.answer(text)) or None
     span = _asked_part(analysis, text, span, candidate.entities)
@@ -227,6 +229,33 @@ def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities
     return analysis.expected != {"NORP"} and any(
         (e.start, e.end) == (span.start, span.end) and nationality_adjective(text, e) for e in entities
     )
+
+
+def _counts_another(analysis: QuestionAnalysis, text: str, span) -> bool:
+    """Whether the span is a number of something else the question names: for "how
+    many people died in the strikes?", "[three] strikes" counts the strikes, and says
+    nothing of how many died. The noun right after the number is what it counts."""
+    from rag.lexical import tokenize
+
+    if analysis.counted is None or not any(ch.isdigit() for ch in text[span.start : span.end]) and not _NUMBER_WORD.search(
+        text[span.start : span.end]
+    ):
+        return False
+    following = re.findall(r"[\w’'-]+", text[span.end : span.end + 60])[:4]
+    if not following:
+        return False
+    # "3 million [displaced] Syrians": the counted noun may follow the question's other words.
+    if any(analysis.counted in tokenize([word])[0] for word in following):
+        return False
+    stems = set(tokenize([following[0]])[0])
+    return bool(stems & set(analysis.keywords))
+
+
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+    r"thousands?|millions?|dozens?|several|many)\b",
+    re.I,
+)
 
 
 def _placed(analysis: QuestionAnalysis, text: str, span: Entity, entities) -> bool:
