@@ -226,6 +226,9 @@ def test_a_pronoun_is_replaced_by_the_last_turns_person():
     history = [turn("who leads HTS?", short="Abu Mohammad al-Jolani")]
     analysis = analyze("which group did he lead before?", GAZETTEER)
     assert rewrite(analysis, history, GAZETTEER) == "which group did Abu Mohammad al-Jolani lead before?"
+    # Named once, the question refers back to the person as the user wrote it.
+    again = analyze("where does he say he is now?", GAZETTEER)
+    assert rewrite(again, history, GAZETTEER) == "where does Abu Mohammad al-Jolani say he is now?"
 
 
 def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_none():
@@ -1464,6 +1467,36 @@ def test_a_role_in_initials_or_after_a_possessive_is_still_a_role():
     assert ceo.role == ("chief", "executive", "officer") and ceo.expected == {"PERSON"} and not ceo.names
     cfo = analyze("who is Northwind's CFO?", GAZETTEER)
     assert cfo.role == ("northwind", "chief", "financial", "officer") and cfo.names == (("Northwind's", "NAME"),)
+
+
+def test_a_role_told_by_a_clause_still_asks_for_a_person():
+    # Not a title to look up (the clause says whose role it is), but its holder is a person.
+    analysis = analyze("who is the foreign minister of the country that hosts displaced refugees?", GAZETTEER)
+    assert analysis.role == () and analysis.expected == {"PERSON"}
+    assert analyze("who hosts displaced refugees?", GAZETTEER).expected > {"PERSON"}  # a doer: maybe a country
+    assert analyze("which border crossing is still open?", GAZETTEER).head_noun == "crossing"
+    assert analyze("which checkpoint is still open?", GAZETTEER).expected == {"FAC", "GPE", "LOC"}
+
+
+def test_a_title_written_in_initials_is_the_role_spelled_out():
+    from rag.answering.question import spelled_out
+    from rag.answering.select import titled
+
+    assert spelled_out(["Syrian", "PM"]) == ["Syrian", "Prime", "Minister"]
+    assert spelled_out(["at", "5", "pm"]) == ["at", "5", "pm"]  # lower case: the time
+
+    def titled_in(text, question):
+        found = candidate(hit(text), text, 0.05, answers=(entity(text, "Rufus Firefly", "PERSON"),))
+        person = titled(found, analyze(question, GAZETTEER))
+        return None if person is None else text[person.start : person.end]
+
+    text = "Freedonian PM Rufus Firefly said the talks would go on."
+    for question in ("who is the prime minister of Freedonia?", "who is the PM of Freedonia?", "who is the pm of Freedonia?"):
+        assert titled_in(text, question) == "Rufus Firefly", question
+    assert titled_in("PM Rufus Firefly said the talks would go on.", "who is the PM?") == "Rufus Firefly"
+    # Another role's initials are not this one, nor is the time of day.
+    assert titled_in(text, "who is the foreign minister of Freedonia?") is None
+    assert titled_in("The vote ended at 5 pm Rufus Firefly said.", "who is the prime minister?") is None
 
 
 def test_a_sentence_titling_someone_with_the_role_answers_below_the_threshold():

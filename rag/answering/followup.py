@@ -136,6 +136,10 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
             for wanted in _PRONOUN_LABELS[pronoun]:
                 for name, label in group:
                     if label == wanted and plural_of.get(name, plural) == plural:
+                        if name in plural_of:
+                            # Named once, the question refers back to it as written:
+                            # "where does [X] say he is?", not "… say X is?".
+                            return match.group(0)
                         plural_of[name] = plural
                         return f"{name}{apostrophe}s" if pronoun in ("his", "its", "their") else name
         return match.group(0)
