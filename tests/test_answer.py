@@ -225,6 +225,12 @@ def test_the_bridge_is_the_name_the_first_sentence_calls_by_the_clauses_noun(tmp
     result = answer("In which year was the Varna governor who fled to Lund born?", index=index)
     assert result.found and result.short == "1961"
     assert "Jan Novak was born in 1961" in result.citations[-1].quote
+    # Called so in an apposition: "[X], the former Varna governor, who …".
+    (tmp_path / "apposition").mkdir()
+    index = indexed(tmp_path / "apposition", **{"report.txt": TWO_STEPS_TWO_NAMES.replace(
+        "former Varna governor Jan Novak,", "Jan Novak, the former Varna governor,")})
+    result = answer("In which year was the Varna governor who fled to Lund born?", index=index)
+    assert result.found and result.short == "1961"
 
 
 def test_a_document_title_tells_whose_role_a_title_names(tmp_path):

@@ -515,9 +515,19 @@ def test_a_number_of_something_else_the_question_names_is_no_short_answer(questi
     casualties = "The strikes killed 30 civilians."
     span = Entity(casualties.index("30"), casualties.index("30") + 2, "CARDINAL")
     assert not _counts_another(analyze("how many people were killed in the strikes?", GAZETTEER), casualties, span)
-    hosted = "Turkey hosts 3 million displaced Syrians."
-    span = Entity(hosted.index("3 million"), hosted.index("3 million") + 9, "CARDINAL")
-    assert not _counts_another(analyze("how many displaced Syrians does Turkey host?", GAZETTEER), hosted, span)
+
+    def counts_another(question, sentence, number):
+        at = sentence.index(number)
+        return _counts_another(analyze(question, GAZETTEER), sentence, Entity(at, at + len(number), "CARDINAL"))
+
+    assert not counts_another("how many displaced Syrians does Turkey host?", "Turkey hosts 3 million displaced Syrians.", "3 million")
+    # Words of what is counted are not something else: "Syrian" of "Syrian refugees".
+    assert not counts_another("how many Syrian refugees does Turkey host?", "Turkey hosts 3.2 million Syrians.", "3.2 million")
+    # A verb after the number ends what it counts: the people may be those killed.
+    assert not counts_another("how many people were killed in the strikes?", "At least 12 killed in strikes.", "12")
+    # The first plural after the number is what it counts, not one further on.
+    assert counts_another("how many people were killed in the airstrikes?", "Three airstrikes killed 12 people.", "Three")
+    assert not counts_another("how many people were killed in the airstrikes?", "Three airstrikes killed 12 people.", "12")
 
 
 def test_a_short_answer_keeps_a_capital_letter_that_ends_a_name():
@@ -1476,6 +1486,8 @@ def test_a_role_told_by_a_clause_still_asks_for_a_person():
     assert analyze("who hosts displaced refugees?", GAZETTEER).expected > {"PERSON"}  # a doer: maybe a country
     assert analyze("which border crossing is still open?", GAZETTEER).head_noun == "crossing"
     assert analyze("which checkpoint is still open?", GAZETTEER).expected == {"FAC", "GPE", "LOC"}
+    assert analyze("who is the PM of the country that hosted the games?", GAZETTEER).expected == {"PERSON"}
+    assert "ORG" in analyze("which hotel chain bought the resort?", GAZETTEER).expected  # a building or its owner
 
 
 def test_a_title_written_in_initials_is_the_role_spelled_out():
@@ -1494,9 +1506,15 @@ def test_a_title_written_in_initials_is_the_role_spelled_out():
     for question in ("who is the prime minister of Freedonia?", "who is the PM of Freedonia?", "who is the pm of Freedonia?"):
         assert titled_in(text, question) == "Rufus Firefly", question
     assert titled_in("PM Rufus Firefly said the talks would go on.", "who is the PM?") == "Rufus Firefly"
-    # Another role's initials are not this one, nor is the time of day.
+    # Another role's initials are not this one, nor is the time of day, in either case.
     assert titled_in(text, "who is the foreign minister of Freedonia?") is None
     assert titled_in("The vote ended at 5 pm Rufus Firefly said.", "who is the prime minister?") is None
+    assert titled_in("Polls closed at 8 PM and Rufus Firefly conceded.", "who is the prime minister?") is None
+    # "FM" is a foreign or a finance minister: no title of either.
+    assert titled_in("Freedonian FM Rufus Firefly presented the budget.", "who is the foreign minister of Freedonia?") is None
+    # The question's own words are the title's, as passages write it.
+    assert analyze("who is the Freedonian PM?", GAZETTEER).keywords[-2:] == ("prime", "minist")
+    assert "pm" in analyze("what happened at 5 PM?", GAZETTEER).keywords
 
 
 def test_a_sentence_titling_someone_with_the_role_answers_below_the_threshold():

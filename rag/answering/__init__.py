@@ -347,13 +347,18 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
         return None
     described = set(tokenize([match.group(1) + match.group(2)])[0])
 
+    text = holder.hit.text
+
     def called(e) -> int:
         # How much of the clause's noun phrase the sentence calls it by ("the Syrian
         # president who …": "former Syrian President [Bashar Assad]" more than "Russian
-        # President [Vladimir Putin]"; "[X], the foreign minister"): among names of the
-        # same kind, that one is meant.
-        near = holder.hit.text[max(0, e.start - 40) : e.start].split()[-3:] + holder.hit.text[e.end : e.end + 40].split()[:3]
-        return len(described & set(tokenize([" ".join(near)])[0]))
+        # President [Vladimir Putin]"; "[X], the former governor,"): among names of the
+        # same kind, that one is meant. Its title runs back to the name of that kind or
+        # the punctuation before it; an apposition, from the comma after it to the next.
+        since = max([x.end for x in holder.answers if x.end <= e.start] + [holder.start])
+        before = re.split(r"[,.;:“”\"()]", text[since : e.start])[-1].split()[-4:]
+        after = re.split(r"[,.;:“”\"()]", text[e.end + 2 :])[0].split()[:5] if text[e.end :].startswith(", ") else []
+        return len(described & set(tokenize([" ".join(before + after)])[0]))
 
     entity = max(holder.answers, key=lambda e: (e.label in labels, called(e), e.end - e.start))
     name = holder.hit.text[entity.start : entity.end]
@@ -367,7 +372,8 @@ def _two_step(tried: Attempt, k: int, store, model: AnswerModel, date_from, date
         if not set(tokenize([word.group()])[0]) <= covered:
             break
         clause_end = match.end() + word.end()
-    query = f"{analysis.text[: match.start()]}{name} {analysis.text[clause_end:].lstrip()}".rstrip()
+    rest = analysis.text[clause_end:].lstrip()
+    query = f"{analysis.text[: match.start()]}{name}{' ' if rest[:1].isalnum() else ''}{rest}"
     hits = retrieve(store, query, k, date_from=date_from, date_to=date_to, source=source, allowed=allowed)
     second_analysis = analyze(query, store.gazetteer, store.known_dates)
     second_analysis = QuestionAnalysis(

@@ -234,21 +234,31 @@ def _modifies_next(analysis: QuestionAnalysis, text: str, span: Entity, entities
 def _counts_another(analysis: QuestionAnalysis, text: str, span) -> bool:
     """Whether the span is a number of something else the question names: for "how
     many people died in the strikes?", "[three] strikes" counts the strikes, and says
-    nothing of how many died. The noun right after the number is what it counts."""
+    nothing of how many died. What a number counts is the first plural noun after it,
+    across its adjectives ("3 million [displaced] Syrians") but not across a verb ("12
+    [killed] in strikes" may count the people)."""
+    from rag.answering.question import counted_phrase
     from rag.lexical import tokenize
 
     if analysis.counted is None or not any(ch.isdigit() for ch in text[span.start : span.end]) and not _NUMBER_WORD.search(
         text[span.start : span.end]
     ):
         return False
-    following = re.findall(r"[\w’'-]+", text[span.end : span.end + 60])[:4]
-    if not following:
-        return False
-    # "3 million [displaced] Syrians": the counted noun may follow the question's other words.
-    if any(analysis.counted in tokenize([word])[0] for word in following):
-        return False
-    stems = set(tokenize([following[0]])[0])
-    return bool(stems & set(analysis.keywords))
+    # The question's other words: those of what it counts ("Syrian refugees") don't count.
+    others = set(analysis.keywords) - counted_phrase(analysis)
+    for word in re.findall(r"[\w’'-]+|[^\w\s]", text[span.end : span.end + 60])[:4]:
+        if not word[0].isalnum() or word[0].isdigit() or re.search(r"(?:ed|ing)$", word):
+            return False  # a verb, a number or punctuation: the noun phrase has ended
+        stems = set(tokenize([word])[0])
+        if analysis.counted in stems:
+            return False
+        if _plural_noun(word):
+            return bool(stems & others)
+    return False
+
+
+def _plural_noun(word: str) -> bool:
+    return word.islower() and word.endswith("s") and not word.endswith("ss")
 
 
 _NUMBER_WORD = re.compile(

@@ -44,7 +44,10 @@ for _labels, _nouns in [
      "county territory place location area"),
     (frozenset({"LOC"}), "river mountain sea lake ocean continent island valley border desert"),
     (frozenset({"FAC", "GPE", "LOC"}), "airport base building prison bridge port stadium palace embassy "
-     "hospital road street airfield facility crossing checkpoint camp square mosque church hotel"),
+     "hospital road street airfield facility crossing checkpoint square"),
+    # A building or the body that runs it: "which hotel" may ask for a chain, "which
+    # church" for a denomination.
+    (frozenset({"FAC", "GPE", "LOC", "ORG"}), "camp church hotel mosque"),
     (frozenset({"NORP"}), "nationality religion ethnicity"),
     (frozenset({"DATE", "TIME"}), "year day date month decade century week season period era time hour"),
     (frozenset({"MONEY"}), "price cost sum budget salary fee revenue profit income turnover earnings money"),
@@ -244,7 +247,9 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     intent = _intent(lowered, head, bool(dates))
     if intent == "when":
         expected = DATES
-    keywords = _keywords(text)
+    role = _role(text) if intent == "fact" else ()
+    # A role asked by its initials is asked by the title's words, which passages write.
+    keywords = _keywords(_roles_spelled_out(text, any_case=bool(role)))
     topical = any(w not in _REPLIES for w in re.findall(r"[a-z]+", lowered))
     if _only_names(text, names) or (intent == "fact" and keywords and topical and _KEYWORDS_ONLY.match(text)):
         # "Who is Marie Curie?", "What is UNESCO?" ask to be told about what they name,
@@ -261,7 +266,7 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         keywords=keywords,
         topic=_topic(text, dates),
         head_noun=head,
-        role=_role(text) if intent == "fact" else (),
+        role=role if intent == "fact" else (),
         counted=_counted(text),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
         asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(text)),
@@ -347,6 +352,20 @@ def _counted(text: str) -> str | None:
     return stems[0] if stems else None
 
 
+def counted_phrase(analysis: "QuestionAnalysis") -> set[str]:
+    """The stems of what "how many" counts, its words before the noun too: {"syrian",
+    "refuge"} in "how many Syrian refugees …?"."""
+    match = re.search(r"\bhow many\s+((?:[\w’'-]+\s*){1,6})", analysis.text, re.I)
+    if match is None or analysis.counted is None:
+        return set()
+    stems: set[str] = set()
+    for word in match.group(1).split():
+        stems.update(tokenize([word])[0])
+        if analysis.counted in stems:
+            return stems
+    return {analysis.counted}
+
+
 def _plural(word: str) -> bool:
     lowered = word.lower()
     if word.isupper() and len(word) > 1:
@@ -410,29 +429,46 @@ _WHO_HOLDS = re.compile(
 
 
 # Roles written as their initials, which documents spell out ("Chief executive officer X")
-# or not ("Syrian PM X"): either way it is the same title.
+# or not ("Syrian PM X"): either way it is the same title. Initials with more than one
+# common sense as a title are left out ("FM": foreign or finance minister, field marshal).
 ROLE_ABBREVIATIONS = {
     "ceo": "chief executive officer",
     "cfo": "chief financial officer",
     "coo": "chief operating officer",
     "cto": "chief technology officer",
     "pm": "prime minister",
-    "fm": "foreign minister",
     "vp": "vice president",
 }
+_INITIALS = re.compile(r"(?<![\w’'-])(" + "|".join(ROLE_ABBREVIATIONS) + r")(?![\w’'-])", re.I)
+# "at 8 PM", "8:30 pm": after a number, "PM" is the time of day.
+_AFTER_A_NUMBER = re.compile(r"\d\s*$")
 
 
 def spelled_out(words: list[str]) -> list[str]:
     """Title words with a role written in capital initials spelled out ("Syrian PM" →
-    "Syrian Prime Minister"). Only capitals: "pm" in lower case is as often the time."""
+    "Syrian Prime Minister"). Only capitals, and not after a number: "8 PM" and "pm" in
+    lower case are as often the time."""
     out: list[str] = []
     for word in words:
         bare = word.strip(",.;:")
-        if bare.isupper() and bare.lower() in ROLE_ABBREVIATIONS:
+        if bare.isupper() and bare.lower() in ROLE_ABBREVIATIONS and not (out and _AFTER_A_NUMBER.search(out[-1])):
             out.extend(w.capitalize() for w in ROLE_ABBREVIATIONS[bare.lower()].split())
         else:
             out.append(word)
     return out
+
+
+def _roles_spelled_out(text: str, any_case: bool) -> str:
+    """A question's roles in initials spelled out ("who is the Israeli PM?" → "… prime
+    minister?"), so that its words meet the passages' titles: in capitals, or in any case
+    in a question asking a role; never after a number."""
+
+    def spelled(match: re.Match) -> str:
+        if _AFTER_A_NUMBER.search(text[: match.start()]) or not (any_case or match.group(1).isupper()):
+            return match.group(0)
+        return ROLE_ABBREVIATIONS[match.group(1).lower()]
+
+    return _INITIALS.sub(spelled, text)
 
 
 # Titles made from a verb, with the verb in the present and the past as questions ask
@@ -528,7 +564,8 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
     # minister of the country that …?"); a verb's doer may be a group or a country ("who
     # leads the coalition?"), so "who leads …" keeps the wider who-types.
     holds = _WHO_HOLDS.match(lowered)
-    if holds and (_role(lowered) or _NOUN_LABELS.get(_singular(holds["noun"])) == frozenset({"PERSON"})):
+    noun = holds and ROLE_ABBREVIATIONS.get(holds["noun"], holds["noun"]).split()[-1]
+    if holds and (_role(lowered) or _NOUN_LABELS.get(_singular(noun)) == frozenset({"PERSON"})):
         return frozenset({"PERSON"})
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
