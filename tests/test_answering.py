@@ -1479,6 +1479,17 @@ def test_a_role_in_initials_or_after_a_possessive_is_still_a_role():
     assert cfo.role == ("northwind", "chief", "financial", "officer") and cfo.names == (("Northwind's", "NAME"),)
 
 
+@pytest.mark.parametrize("question, head, expected", [
+    ("what is the name of the prison that the rebels opened?", "prison", {"FAC", "GPE", "LOC"}),
+    ("what's the name of the Freedonian envoy?", "envoy", {"PERSON"}),  # past the adjective
+    ("what was the name of the group that took the city?", "group", {"ORG", "NORP"}),
+    ("what is the name of his wife?", None, WHO),  # a noun of no known kind: a name, as "who" asks
+])
+def test_the_name_of_a_thing_is_a_name_of_its_kind(question, head, expected):
+    analysis = analyze(question, GAZETTEER)
+    assert analysis.head_noun == head and analysis.expected == expected
+
+
 def test_a_role_told_by_a_clause_still_asks_for_a_person():
     # Not a title to look up (the clause says whose role it is), but its holder is a person.
     analysis = analyze("who is the foreign minister of the country that hosts displaced refugees?", GAZETTEER)

@@ -373,7 +373,18 @@ def _plural(word: str) -> bool:
     return (lowered.endswith("s") and not lowered.endswith("ss")) or lowered in _IRREGULAR_PLURALS
 
 
+# "what is the name of the [Russian envoy] …": the thing whose name is asked.
+_NAME_OF = re.compile(r"\bwhat(?:'s|’s| is| was) the name of (?:the |a |an |this |that )?((?:[a-z’'-]+\s*){1,3})")
+
+
 def _head_noun(lowered: str) -> str | None:
+    name_of = _NAME_OF.search(lowered)
+    if name_of is not None:
+        for word in name_of.group(1).split():
+            if word in _ENDS_NOUN_PHRASE:
+                break
+            if _singular(word) in _NOUN_LABELS:
+                return word
     # "what type of aircraft", "which kind of weapons": the noun after "of" is the head.
     lowered = re.sub(r"\b(which|what)\s+(?:type|kind|sort|form|make|model|brand)s?\s+of\s+", r"\1 ", lowered)
     match = _WHICH_PHRASE.search(lowered)
@@ -567,6 +578,10 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
     noun = holds and ROLE_ABBREVIATIONS.get(holds["noun"], holds["noun"]).split()[-1]
     if holds and (_role(lowered) or _NOUN_LABELS.get(_singular(noun)) == frozenset({"PERSON"})):
         return frozenset({"PERSON"})
+    # "What is the name of the prison …?" asks for a name of the noun's kind; of a noun of
+    # no known kind, a name as "who" asks for.
+    if head is not None and _NAME_OF.search(lowered):
+        return _NOUN_LABELS[_singular(head)]
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
