@@ -149,6 +149,22 @@ def test_passage_text_and_quote_are_escaped_before_highlighting_in_the_sources()
     assert "<" not in copy_text
 
 
+def test_each_citation_card_marks_its_own_quote_of_a_shared_passage():
+    passage = hit("The port reopened. Ships queued for a day. Tolls were waived.")
+    first, second = "The port reopened.", "Tolls were waived."
+    citations = tuple(
+        Citation(marker=n, hit=passage, quote=q, start=passage.start + passage.text.index(q),
+                 end=passage.start + passage.text.index(q) + len(q))
+        for n, q in enumerate((first, second), 1)
+    )
+    result = Answer(question="q", text=f"{first} [1] {second} [2]", found=True, citations=citations, hits=(passage,))
+    sources = render_sources([turn(result)])
+    cards = dict(re.findall(r'<article class="rag-card" id="(rag-(?:src|psg)-1-\d)"(.*?)</article>', sources, re.S))
+    assert re.findall(r"<mark>(.*?)</mark>", cards["rag-src-1-1"]) == [first]
+    assert re.findall(r"<mark>(.*?)</mark>", cards["rag-src-1-2"]) == [second]
+    assert re.findall(r"<mark>(.*?)</mark>", cards["rag-psg-1-1"]) == [first, second]  # the passage as found: both
+
+
 def test_the_highlight_sits_exactly_on_the_quote():
     assert highlight("First. Second < third. Last.", [(7, 22)]) == "First. <mark>Second &lt; third.</mark> Last."
 

@@ -189,8 +189,10 @@ def _quote_spans(citations: Iterable[Citation], hit: Hit) -> list[tuple[int, int
     return spans
 
 
-def _card(hit: Hit, card_id: str, label: str, result: Answer) -> str:
-    spans = _quote_spans(result.citations, hit)
+def _card(hit: Hit, card_id: str, label: str, result: Answer, citations: Sequence[Citation] | None = None) -> str:
+    """A passage's card, marking the quotes of ``citations`` (default: every quote of
+    the answer) that lie in it."""
+    spans = _quote_spans(result.citations if citations is None else citations, hit)
     quotes = " ".join(f"{hit.start + s}-{hit.start + e}" for s, e in spans)
     items = [label, f'<span class="rag-date">{_e(hit.date) if hit.date else "undated"}</span>']
     items.append(f'<span class="rag-source">{_e(hit.source)}</span>')
@@ -241,8 +243,10 @@ def _turn_sources(turn: Turn, number: int, current: bool) -> str:
         return f"{open_tag}{heading}{body}{copy}</section>"
     result = turn.answer
     if result.found:
+        # Each citation's card marks its own quote: two quotes of one passage are two
+        # cards, each showing where its [n] was taken from.
         cards = "".join(
-            _card(c.hit, f"rag-src-{number}-{c.marker}", f'<span class="rag-marker">[{c.marker}]</span>', result)
+            _card(c.hit, f"rag-src-{number}-{c.marker}", f'<span class="rag-marker">[{c.marker}]</span>', result, [c])
             for c in result.citations
         )
         body = f'<div class="rag-cards">{cards}</div>'
