@@ -229,6 +229,11 @@ def test_a_pronoun_is_replaced_by_the_last_turns_person():
     # Named once, the question refers back to the person as the user wrote it.
     again = analyze("where does he say he is now?", GAZETTEER)
     assert rewrite(again, history, GAZETTEER) == "where does Abu Mohammad al-Jolani say he is now?"
+    # "him" after "he" is someone else: the next person of the conversation, or as written.
+    gazetteer = Gazetteer([("Bashar Assad", "PERSON"), ("Vladimir Putin", "PERSON")])
+    called = [turn("who did Vladimir Putin call?", short="Bashar Assad")]
+    assert rewrite(analyze("did he thank him?", gazetteer), called, gazetteer) == "did Bashar Assad thank Vladimir Putin?"
+    assert rewrite(analyze("did he thank him?", GAZETTEER), history, GAZETTEER) == "did Abu Mohammad al-Jolani thank him?"
 
 
 def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_none():

@@ -31,6 +31,8 @@ _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUN_LABELS) + r")\b", re.I)
 # One name never stands for a singular and a plural pronoun of the same question: in
 # "why did they do it?" "it" is not what "they" are.
 _PLURAL = frozenset({"they", "them", "their"})
+# Pronouns that are only objects: never the one a subject pronoun of the question names.
+_OBJECT = frozenset({"him", "them"})
 # "do it", "did it": "it" stands for an action, not for a name.
 _DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
 # The question word of an earlier question followed by its auxiliary ("what did …",
@@ -136,6 +138,10 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
             for wanted in _PRONOUN_LABELS[pronoun]:
                 for name, label in group:
                     if label == wanted and plural_of.get(name, plural) == plural:
+                        if name in plural_of and pronoun in _OBJECT:
+                            # "did he call him?": one who did it to himself would be
+                            # "himself"; "him" is someone else of the conversation.
+                            continue
                         if name in plural_of:
                             # Named once, the question refers back to it as written:
                             # "where does [X] say he is?", not "… say X is?".
