@@ -27,7 +27,9 @@ from rag.answering import RULES, Rules, attempt, decide  # noqa: E402
 from rag.answering.candidates import FEATURES  # noqa: E402
 from rag.answering.model import load_model  # noqa: E402
 from rag.answering.spans import SPAN_FEATURES  # noqa: E402
-from rag.answering.training import collect, collect_spans, fit, fit_short, span_reader, squad_questions  # noqa: E402
+from rag.answering.training import (  # noqa: E402
+    CONFIDENCE_FEATURES, collect, collect_spans, fit, fit_short, span_reader, squad_questions,
+)
 from rag.evaluation import answer_contains, evaluate_devset, load_devset  # noqa: E402
 from rag.settings import ANSWER  # noqa: E402
 
@@ -40,6 +42,7 @@ def variants(refit, refit_short):
     rows = [("shipped", shipped, RULES, True)]
     rows += [(f"no {feature}", refit(feature), RULES, True) for feature in FEATURES]
     rows.append(("no corroborating runner-up", refit(None, corroboration=False), RULES, True))
+    rows.append(("confidence without length", refit(None, confidence_features=()), RULES, True))
     rows += [
         (f"no span {feature}", dataclasses.replace(shipped, short=refit_short(feature)), RULES, True)
         for feature in SPAN_FEATURES
@@ -94,9 +97,10 @@ def main() -> None:
     tune, index = squad_questions(args.beir, "tune", None, args.workdir)
     tune_runs = collect(tune, index)
 
-    def refit(feature, corroboration=True):  # the sentence model without it; the shipped short-answer model on top
+    def refit(feature, corroboration=True, confidence_features=CONFIDENCE_FEATURES):
+        # The sentence model without it; the shipped short-answer model on top.
         features = tuple(f for f in FEATURES if f != feature)
-        return dataclasses.replace(fit(tune_runs, features, corroboration), short=load_model().short)
+        return dataclasses.replace(fit(tune_runs, features, corroboration, confidence_features), short=load_model().short)
 
     # The short-answer model is refitted on the spans of the shipped sentence model's best
     # sentences, as the shipped one was, without one span feature at a time.

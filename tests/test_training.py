@@ -144,6 +144,7 @@ def test_the_ablation_script_reports_every_feature_and_rule(fixture, tmp_path):
     for rule in ("neighbour", "lean_back", "qualification", "dispute", "list_items"):
         assert f"no {rule} rule" in names
     assert "no unmentioned-name gate" in names and "no corroborating runner-up" in names and rows
+    assert "confidence without length" in names
 
 
 def test_a_runner_up_naming_the_same_answer_corroborates_rather_than_competes():
@@ -162,7 +163,9 @@ def test_a_runner_up_naming_the_same_answer_corroborates_rather_than_competes():
     assert model.runner_up([3.0, 2.5], [thames, frozenset({"river seine"})]) == 2.5  # a word in common is not a name
     alone = dataclasses.replace(model, corroboration=False)
     assert alone.runner_up([3.0, 2.5, 1.0], [putin, putin, assad]) == 2.5
-    assert model.confidence(3.0, model.runner_up([3.0, 2.5, 1.0], [putin, putin, assad])) > model.confidence(3.0, 2.5)
+    features = (0.5,) * len(model.features)
+    agreeing = model.runner_up([3.0, 2.5, 1.0], [putin, putin, assad])
+    assert model.confidence(3.0, agreeing, features) > model.confidence(3.0, 2.5, features)
     assert type(model).from_json(model.to_json()) == model
 
 
@@ -171,3 +174,22 @@ def test_the_fitted_confidence_passes_over_agreeing_runners_up_only_when_asked(f
     runs = collect(tune, index)
     assert any(any(keys) for r in runs for keys in r.keys)  # candidates name answers of the asked type
     assert fit(runs).corroboration and not fit(runs, corroboration=False).corroboration
+
+
+def test_the_confidence_reads_the_best_sentences_length(fixture, tmp_path):
+    import dataclasses
+
+    tune, index = squad_questions(fixture, "tune", workdir=tmp_path / "cache")
+    runs = collect(tune, index)
+    model = fit(runs)
+    assert model.confidence_features == ("length",) and len(model.confidence_weights) == 3
+    assert type(model).from_json(model.to_json()).to_json() == model.to_json()  # saved and read back
+    plain = fit(runs, confidence_features=())
+    assert plain.confidence_features == () and len(plain.confidence_weights) == 2
+    # The length's weight moves the confidence of the same score and lead.
+    at = FEATURES.index("length")
+    short, long = [0.0] * len(FEATURES), [0.0] * len(FEATURES)
+    short[at], long[at] = 0.1, 0.9
+    weighted = dataclasses.replace(model, confidence_weights=(*model.confidence_weights[:2], 1.0))
+    assert weighted.confidence(1.0, 0.0, tuple(long)) > weighted.confidence(1.0, 0.0, tuple(short))
+    assert plain.confidence(1.0, 0.0, tuple(long)) == plain.confidence(1.0, 0.0, tuple(short))

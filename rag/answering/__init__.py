@@ -302,7 +302,7 @@ def _score(analysis: QuestionAnalysis, hits: list[Hit], store, model: AnswerMode
     ranked = [_with_probability(c, s) for s, c in scored]
     best = scored[0][0] if scored else float("-inf")
     runner_up = model.runner_up([s for s, _ in scored], [c.answer_keys for _, c in scored]) if scored else None
-    confidence = model.confidence(best, runner_up) if scored else 0.0
+    confidence = model.confidence(best, runner_up, scored[0][1].features) if scored else 0.0
     gated = bool(unmentioned_names(analysis, hits))
     return Attempt(
         analysis, hits, ranked, confidence, gated, [], store.manifest.model, store.manifest.tagger, str(store.path)

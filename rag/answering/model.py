@@ -6,7 +6,8 @@ paragraph's id, so no paragraph serves both halves), and saved in model.json:
 
 - ``sentence``: the probability that a sentence holds the answer, from its features;
 - ``confidence``: the probability that the best sentence is right, from the best
-  probability and its lead over the runner-up; the answer abstains below ``threshold``;
+  probability, its lead over the runner-up and its length; the answer abstains below
+  ``threshold``;
 - ``short`` (a ``ShortModel``): which words of the best sentence answer (rag/answering/spans.py).
 """
 
@@ -24,7 +25,7 @@ from rag.answering.spans import SPAN_FEATURES
 from rag.errors import RagError
 
 MODEL_FILE = Path(__file__).with_name("model.json")
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,9 @@ class AnswerModel:
     features: tuple[str, ...]
     weights: tuple[float, ...]
     bias: float
-    confidence_weights: tuple[float, float]  # on (logit of the best, its lead in logits over the runner-up)
+    # On (logit of the best, its lead in logits over the runner-up, then each of the best
+    # sentence's ``confidence_features``).
+    confidence_weights: tuple[float, ...]
     confidence_bias: float
     threshold: float  # abstain when the confidence is below it
     short: ShortModel | None = None  # None: no short answers but lists' and dates'
@@ -95,6 +98,7 @@ class AnswerModel:
     # naming the same answer: two sentences that agree corroborate it rather than compete
     # (a fact reported twice, in two entries or two documents).
     corroboration: bool = False
+    confidence_features: tuple[str, ...] = ()  # the best sentence's own features the confidence reads
 
     def score(self, features: tuple[float, ...]) -> float:
         """The sentence's log-odds of holding the answer."""
@@ -103,11 +107,15 @@ class AnswerModel:
     def probability(self, features: tuple[float, ...]) -> float:
         return logistic(self.score(features))
 
-    def confidence(self, best: float, runner_up: float | None) -> float:
-        """Probability that the best sentence answers, from its score and its lead (log-odds)."""
+    def confidence(self, best: float, runner_up: float | None, features: tuple[float, ...]) -> float:
+        """Probability that the best sentence answers, from its score and its lead (log-odds)
+        and ``features``, its features (those named in ``confidence_features`` are read)."""
         lead = best - runner_up if runner_up is not None else 5.0
-        w_best, w_lead = self.confidence_weights
-        return logistic(self.confidence_bias + w_best * best + w_lead * min(lead, 5.0))
+        w_best, w_lead, *w_own = self.confidence_weights
+        own = [features[self.features.index(name)] for name in self.confidence_features]
+        return logistic(
+            self.confidence_bias + w_best * best + w_lead * min(lead, 5.0) + sum(w * x for w, x in zip(w_own, own))
+        )
 
     def runner_up(self, scores, keys) -> float | None:
         """The score the best candidate's lead is measured against, from the candidates'
@@ -130,6 +138,7 @@ class AnswerModel:
             "bias": round(self.bias, 6),
             "confidence_weights": [round(w, 6) for w in self.confidence_weights],
             "confidence_bias": round(self.confidence_bias, 6),
+            "confidence_features": list(self.confidence_features),
             "threshold": round(self.threshold, 6),
             "corroboration": self.corroboration,
             **({"short": self.short.to_json()} if self.short is not None else {}),
@@ -148,6 +157,7 @@ class AnswerModel:
             threshold=float(data["threshold"]),
             short=ShortModel.from_json(data["short"]) if "short" in data else None,
             corroboration=bool(data.get("corroboration", False)),
+            confidence_features=tuple(data.get("confidence_features", ())),
         )
 
 
