@@ -133,10 +133,12 @@ def _logistic_regression(x: np.ndarray, y: np.ndarray):
     return LogisticRegression(C=1.0, solver="lbfgs", max_iter=2000).fit(x, y)
 
 
-# The best sentence's own features the confidence reads beside its score and lead: a short
-# sentence matches a question on few words, so being the best of the candidates says less
-# of it than of a long one (held-out SQuAD: refused with the paragraph hidden 0.611 →
-# 0.664, right at the threshold 0.752 → 0.746; each other feature was tried and not kept).
+# The best sentence's own features the confidence reads beside its score and lead. Length
+# helps choose among a question's sentences (a fragment rarely answers: the sentence model
+# weighs it up), but says nothing of whether the documents answer the question at all; the
+# confidence takes it back out of the best sentence's score (its fitted weight is negative).
+# Held-out SQuAD: refused with the paragraph hidden 0.611 → 0.664, right at the threshold
+# 0.752 → 0.746; each other feature was tried in its place and not kept.
 CONFIDENCE_FEATURES = ("length",)
 
 
