@@ -331,18 +331,23 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
+# "how many [more] [Syrian refugees does …]": the words that may say what is counted,
+# after words that only narrow it.
+_HOW_MANY = re.compile(
+    r"\bhow many\s+((?:more|other|of\s+(?:the|those|these|its|their|his|her))\s+)?((?:[\w’'-]+\s*){1,5})", re.I
+)
+
+
 def _counted(text: str) -> str | None:
     """The stem of the noun "how many" counts, or None ("how many died?"): the last word
     of the first run of plurals after it ("how many isis [fighters] were killed", "how
     many [Syrians] Turkey hosts"). A number answers only if it counts that: "dozens of
     airstrikes" does not say how many fighters. A name in capitals ("ISIS") is no plural."""
-    match = re.search(
-        r"\bhow many\s+(?:(?:more|other|of\s+(?:the|those|these|its|their|his|her))\s+)?((?:[\w’'-]+\s*){1,5})", text, re.I
-    )
+    match = _HOW_MANY.search(text)
     if match is None:
         return None
     plural = None
-    for word in match.group(1).split():
+    for word in match.group(2).split():
         lowered = word.lower()
         if lowered in _common_words() or (plural and not _plural(word)):
             break
@@ -355,11 +360,11 @@ def _counted(text: str) -> str | None:
 def counted_phrase(analysis: "QuestionAnalysis") -> set[str]:
     """The stems of what "how many" counts, its words before the noun too: {"syrian",
     "refuge"} in "how many Syrian refugees …?"."""
-    match = re.search(r"\bhow many\s+((?:[\w’'-]+\s*){1,6})", analysis.text, re.I)
+    match = _HOW_MANY.search(analysis.text)
     if match is None or analysis.counted is None:
         return set()
     stems: set[str] = set()
-    for word in match.group(1).split():
+    for word in f"{match.group(1) or ''} {match.group(2)}".split():
         stems.update(tokenize([word])[0])
         if analysis.counted in stems:
             return stems
