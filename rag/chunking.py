@@ -23,12 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.dates import is_date_header, leading_date
+from rag.dates import first_full_date, is_date_header, leading_date
 from rag.sentences import sentence_spans
 from rag.settings import CHUNKING, ChunkingSettings
 from rag.types import Chunk, Document
 
-CHUNKER_VERSION = 4  # bump whenever passages would come out differently
+CHUNKER_VERSION = 5  # bump whenever passages would come out differently
 
 Profile = Literal["news", "plain"]
 
@@ -62,6 +62,9 @@ _CONTRACTED = frozenset("That It There What Here Who Where When How He She Let".
 # A heading inside a block of lines: short, no closing punctuation, the next line opens anew.
 _HEADING_LINE = 60
 _CLOSING = ".,;:!?…”\"'’)]"
+# A short paragraph ending a sentence is a sentence, not a heading: in news, a brief
+# quote ("“I am here,” he said.") that goes on with the entry before it, not the next.
+_SENTENCE_END = re.compile(r"[.!?…][”\"’»)]*$")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,10 @@ class _Paragraph:
     section: int  # bumped by every date header: entries never span two sections
 
 
-def _blocks(text: str, split_lines: bool) -> list[tuple[int, int]]:
+def _blocks(text: str, split_lines: bool, near: str | None) -> list[tuple[int, int]]:
     """Paragraph spans; with ``split_lines``, heading and date lines inside a block
-    are blocks of their own (PDF pages come without blank lines between them)."""
+    are blocks of their own (PDF pages come without blank lines between them).
+    ``near``: a date of the page, for dates written without their year."""
     blocks = []
     for match in _PARAGRAPH.finditer(text):
         start, end = match.span()
@@ -87,7 +91,7 @@ def _blocks(text: str, split_lines: bool) -> list[tuple[int, int]]:
         for (a, b), following in zip(lines, lines[1:] + [None]):
             line = text[a:b].strip()
             heading = following is not None and _is_heading(line, text[following[0] : following[1]].strip())
-            if heading or is_date_header(line.lstrip("#* ").rstrip("*: ")):
+            if heading or is_date_header(line.lstrip("#* ").rstrip("*: "), near):
                 if block_start < a:
                     blocks.append((block_start, a))
                 blocks.append((a, b))
@@ -110,18 +114,22 @@ def _paragraphs(text: str, date: str | None, profile: Profile) -> tuple[list[_Pa
     """Paragraph spans, each with the date in force there; also the date at the end."""
     paragraphs = []
     section = 0
-    for start, end in _blocks(text, split_lines=profile == "plain"):
+    # A date without its year takes it from the date in force, or from the page's first
+    # full date (a blog's dateline): the page's own year, never today's.
+    page_date = first_full_date(text)
+    for start, end in _blocks(text, split_lines=profile == "plain", near=date or page_date):
         first_line = text[start:end].split("\n", 1)[0]
         header = first_line.lstrip("#* ").rstrip("*: ")
-        if is_date_header(header):
-            date = leading_date(header)
+        near = date or page_date
+        if is_date_header(header, near):
+            date = leading_date(header, near)
             section += 1
             rest = text.find("\n", start, end)
             if rest == -1:
                 continue  # the header alone: it dates what follows, it is not a passage
             start = rest + 1
-        elif profile == "news" and leading_date(header):
-            date = leading_date(header)  # a dateline stays part of its passage
+        elif profile == "news" and leading_date(header, near):
+            date = leading_date(header, near)  # a dateline stays part of its passage
         while text[start].isspace():
             start += 1
         while text[end - 1].isspace():
@@ -135,9 +143,10 @@ def document_profile(documents: list[Document], settings: ChunkingSettings = CHU
     news page with datelines), else "plain"."""
     dated_lines = 0
     for document in documents:
+        near = first_full_date(document.text)
         for line in document.text.split("\n"):
             line = line.strip().lstrip("#* ").rstrip("*: ")
-            if line and line[0].isalnum() and leading_date(line):
+            if line and line[0].isalnum() and leading_date(line, near):
                 dated_lines += 1
                 if dated_lines >= settings.news_min_dates:
                     return "news"
@@ -169,6 +178,9 @@ def _continues(previous: str, paragraph: str, common_names: frozenset[str]) -> b
         speaker = _SPEECH_VERB.split(paragraph[closing.end() : closing.end() + 120], maxsplit=1)[0]
         if speaker.split(" ", 1)[0].lower() in _ANAPHORA:
             return True  # “…,” the diplomat wrote / he said
+        unnamed = re.match(r"(?:an?|one) ([a-z]+)", speaker)
+        if unnamed and unnamed.group(1) in _REPORTING_NOUNS:
+            return True  # “…,” a spokeswoman said: someone of the body the entry names
         # “…,” Netanyahu stated / “…,” Col. Adraee, the IDF’s spokesman, announced
         # "the IDF’s spokesman" names the IDF; "That’s what …" names nothing.
         names = {re.sub(r"[’']s$", "", n) for n in _NAME_OR_ACRONYM.findall(speaker)} - _CONTRACTED
@@ -213,7 +225,9 @@ def _entries(
                 pending.start, paragraph.end, paragraph.date or pending.date, paragraph.section
             )
             pending = None
-        if paragraph.end - paragraph.start < settings.tiny:
+        if paragraph.end - paragraph.start < settings.tiny and not (
+            news and _SENTENCE_END.search(text[paragraph.start : paragraph.end])
+        ):
             pending = paragraph
             continue
         if news and entries:

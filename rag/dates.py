@@ -21,14 +21,21 @@ _MONTHS = {
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?,?\s+)?"
 
-# Each pattern matches a date at the very start of a line.
+# Each pattern matches a date at the very start of a line; the year may be left out
+# (a live blog's "Sunday 8 December"), and is then the year of the page's other dates.
 _LEADING_DATE = [
-    re.compile(_WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
-    re.compile(_WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
-    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"),
+    re.compile(_WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r"(?:,?\s+(?P<year>\d{4}))?\b", re.I),
+    re.compile(_WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4})\b)?", re.I),
+    # An ISO date, also as the start of a timestamp ("2024-12-09T14:05:00Z").
+    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:\b|(?=T\d))"),
 ]
-# What may follow a date on a header or dateline: a time, "/ Updated …", a place.
-_DATELINE_REST = re.compile(r"^(?:\s*$|\s*[,|/–—-]|\s+\d{1,2}:\d{2}|\s+\()")
+# A time of day as pages print it: "20:07", "14.05 GMT" (the British style), "3:05 p.m.".
+_TIME = r"(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?=[\s,)]|$)"
+# What may follow a date on a header or dateline: a time, "/ Updated …", "• 14:05", a place.
+_DATELINE_REST = re.compile(r"^(?:\s*$|\s*[,|/•·–—-]|\s+" + _TIME + r"|T\d{2}:\d{2}|\s+\()", re.I)
+# A date without its year is read only alone on its line or before a time: "May 12, he
+# said" opens a sentence, and "8 December, …" as often as not.
+_YEARLESS_REST = re.compile(r"^(?:\s*$|\s+" + _TIME + r")", re.I)
 
 
 def _build(year: str, month: str, day: str) -> str | None:
@@ -39,8 +46,13 @@ def _build(year: str, month: str, day: str) -> str | None:
         return None
 
 
-def leading_date(line: str) -> str | None:
+def leading_date(line: str, near: str | None = None) -> str | None:
     """The ISO date a header or dateline starts with, or None.
+
+    A date without a year ("Sunday 8 December") takes the year that puts it nearest to
+    ``near`` (an ISO date the document states elsewhere); without ``near`` it is none.
+    The nearest, not ``near``'s own year: a blog that runs into January has its
+    "31 December" in the year before.
 
     >>> leading_date("09 December 2024")
     '2024-12-09'
@@ -48,23 +60,54 @@ def leading_date(line: str) -> str | None:
     '2024-12-07'
     >>> leading_date("9 December 2024 was a Monday") is None
     True
+    >>> leading_date("Tuesday 31 December", near="2025-01-02")
+    '2024-12-31'
     """
     line = line.strip()
     if len(line) > 80:
         return None
     for pattern in _LEADING_DATE:
         match = pattern.match(line)
-        if match and _DATELINE_REST.match(line[match.end():]):
-            return _build(match["year"], match["month"], match["day"])
+        if match is None:
+            continue
+        rest = line[match.end():]
+        if match["year"] is not None:
+            if _DATELINE_REST.match(rest):
+                return _build(match["year"], match["month"], match["day"])
+        elif near is not None and _YEARLESS_REST.match(rest):
+            return _nearest(near, match["month"], match["day"])
     return None
 
 
-def is_date_header(line: str) -> bool:
+def _nearest(near: str, month: str, day: str) -> str | None:
+    """The date of ``day`` and ``month`` nearest to ISO ``near``, in its year or one beside it."""
+    year = int(near[:4])
+    dates = [d for y in (year - 1, year, year + 1) if (d := _build(str(y), month, day)) is not None]
+    reference = dt.date.fromisoformat(near)
+    return min(dates, key=lambda d: abs((dt.date.fromisoformat(d) - reference).days), default=None)
+
+
+def is_date_header(line: str, near: str | None = None) -> bool:
     """True when the whole line is a date (a section header, not a dateline)."""
     line = line.strip()
-    if leading_date(line) is None:
+    if leading_date(line, near) is None:
         return False
     return any((m := p.match(line)) and not line[m.end():].strip(" ,") for p in _LEADING_DATE)
+
+
+# How pages label the date they were written or changed: "Updated 3 Nov 2026 23:50".
+_STAMPED = re.compile(r"^(?:(?:last\s+)?updated|(?:first\s+)?published|posted)(?:\s+on)?:?\s+", re.I)
+
+
+def first_full_date(text: str) -> str | None:
+    """The first date with its year that a line of ``text`` starts with (a dateline, a
+    header, an "Updated …" stamp): what a date without a year on the page is read
+    against. (A stamp dates the page, not the passage under it, so only here is it read.)"""
+    for line in text.split("\n"):
+        line = _STAMPED.sub("", line.strip().lstrip("#* ").rstrip("*: "), count=1)
+        if line[:1].isalnum() and (found := leading_date(line)) is not None:
+            return found
+    return None
 
 
 def parse_date(value: str | dt.date | None, *, name: str = "date") -> str | None:

@@ -178,3 +178,64 @@ def test_plain_documents_get_no_news_continuation():
     )
     assert len(chunks_of(text, profile="plain")) == 2
     assert len(chunks_of(text, profile="news")) == 1
+
+
+# A live blog as other sites print one: a dateline with a British time above each entry.
+STAMPED_BLOG = """Syria live: rebels enter Damascus
+
+Sun 8 Dec 2024 14.05 GMT
+
+Crowds gathered in the main square on Sunday afternoon.
+
+Sun 8 Dec 2024 12.30 GMT
+
+The prime minister said he would stay in his home.
+
+“I am here,” he said.
+
+Sat 7 Dec 2024 23.10 GMT
+
+Rebels said they had reached the suburbs of the capital.
+"""
+
+
+def test_datelines_with_a_time_date_their_entries():
+    document = Document("blog.txt", STAMPED_BLOG)
+    from rag.chunking import document_profile
+
+    assert document_profile([document]) == "news"
+    chunks = chunks_of(STAMPED_BLOG)
+    assert [(c.text.split("\n")[-1][:12], c.date) for c in chunks] == [
+        ("Crowds gathe", "2024-12-08"),
+        ("“I am here,”", "2024-12-08"),
+        ("Rebels said ", "2024-12-07"),
+    ]
+
+
+def test_a_short_quote_goes_on_with_the_entry_before_it_not_the_next():
+    prime_minister = chunks_of(STAMPED_BLOG)[1]
+    assert prime_minister.text.startswith("Sun 8 Dec 2024 12.30 GMT")
+    assert prime_minister.text.endswith("“I am here,” he said.")
+
+
+def test_a_quote_of_an_unnamed_spokeswoman_goes_on_with_the_entry():
+    text = (
+        "09 December 2024\n\nAll ferries were cancelled on Tuesday afternoon, the operator said.\n\n"
+        "\"Safety comes first,\" a spokeswoman said.\n\n"
+        "The weather service raised its warning to amber for the whole region.\n"
+    )
+    assert [c.text.split()[0] for c in chunks_of(text)] == ["All", "The"]
+
+
+def test_a_header_without_its_year_takes_the_year_of_the_pages_stamp():
+    text = (
+        "Election night live\n\nUpdated 3 Nov 2026 23:50\n\nWednesday 4 November\n\n"
+        "Results came in overnight from the coastal districts.\n\nTuesday 3 November\n\n"
+        "Polls opened at seven across the state.\n"
+    )
+    document = Document("night.txt", text)
+    from rag.chunking import document_profile
+
+    assert document_profile([document]) == "news"
+    dated = [(c.text.split()[0], c.date) for c in chunks_of(text) if c.date]
+    assert dated == [("Results", "2026-11-04"), ("Polls", "2026-11-03")]

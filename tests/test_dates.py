@@ -2,7 +2,9 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import asked_days, human_date, is_date_header, leading_date, parse_date, relative_day
+from rag.dates import (
+    asked_days, first_full_date, human_date, is_date_header, leading_date, parse_date, relative_day,
+)
 
 
 @pytest.mark.parametrize(
@@ -16,10 +18,38 @@ from rag.dates import asked_days, human_date, is_date_header, leading_date, pars
         ("9 December 2024 was a Monday", None),  # a sentence, not a dateline
         ("31 February 2024", None),  # no such day: never invent one
         ("In June 2012 he defected.", None),
+        # Datelines as other news pages print them.
+        ("Sun 8 Dec 2024 14.05 GMT", "2024-12-08"),
+        ("December 9, 2024 at 3:05 p.m. ET", "2024-12-09"),
+        ("9 Dec 2024 • 14:05", "2024-12-09"),
+        ("2024-12-09T14:05:00Z", "2024-12-09"),
+        ("9 December 2024 12.5 percent higher", None),
+        ("Sunday 8 December", None),  # no year, and no date of the page to take it from
     ],
 )
 def test_leading_date(line, expected):
     assert leading_date(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line, near, expected",
+    [
+        ("Sunday 8 December", "2024-12-07", "2024-12-08"),
+        ("December 8", "2024-12-07", "2024-12-08"),
+        ("8 December 14:05", "2024-12-07", "2024-12-08"),
+        ("Tuesday 31 December", "2025-01-02", "2024-12-31"),  # the nearest, across New Year
+        ("2 January", "2024-12-30", "2025-01-02"),
+        ("May 12, he said", "2024-05-01", None),  # a sentence, not a date of its own
+        ("8 December was calm", "2024-12-07", None),
+    ],
+)
+def test_a_date_without_its_year_takes_the_nearest_to_the_pages_date(line, near, expected):
+    assert leading_date(line, near) == expected
+
+
+def test_the_pages_first_full_date_includes_its_stamp():
+    assert first_full_date("Election night\n\nUpdated 3 Nov 2026 23:50\n\nWednesday 4 November\n") == "2026-11-03"
+    assert first_full_date("Wednesday 4 November\n\nNo year anywhere.") is None
 
 
 def test_header_is_a_date_alone_on_its_line():
