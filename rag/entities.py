@@ -133,6 +133,33 @@ def listed_under(text: str, entities: tuple[Entity, ...]) -> list[tuple[str, tup
         # comma is something else ("the city of Homs, Syrian media said").
         if items:
             lists.append((match.group(1), tuple(items[:ends])))
+    return lists + _listed_before(text, ordered)
+
+
+# The noun after a list of names, in the plural: "[Quneitra], [Hamidiyah] and [Ofaniya] villages".
+_PLURAL_KIND_AFTER = re.compile(
+    r"\s+(" + "|".join(sorted((n for n in _KIND_NOUNS if n.endswith("s")), key=len, reverse=True)) + r")\b", re.I
+)
+
+
+def _listed_before(text: str, ordered: list[Entity]) -> list[tuple[str, tuple[Entity, ...]]]:
+    """The names of a list of two or more, joined by "and" or "or", that a plural noun of a
+    kind follows ("Quneitra, Hamidiyah and Ofaniya villages"): English puts the kind after
+    names as well as before them ("the villages of …"). A single name before a noun is
+    mostly its owner's ("the Hezbollah checkpoint"), so it takes two."""
+    lists = []
+    run: list[Entity] = []
+    for entity in ordered + [None]:
+        if entity is not None and entity.label in NAME_LABELS and not nationality_adjective(text, entity) and (
+            not run or _LIST_JOINT.match(text[run[-1].end : entity.start])
+        ):
+            run.append(entity)
+            continue
+        if len(run) >= 2 and re.search(r"\b(?:and|or)\s+$", text[run[-2].end : run[-1].start]):
+            after = _PLURAL_KIND_AFTER.match(text, run[-1].end)
+            if after is not None:
+                lists.append((after.group(1), tuple(run)))
+        run = [entity] if entity is not None and entity.label in NAME_LABELS and not nationality_adjective(text, entity) else []
     return lists
 
 

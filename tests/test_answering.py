@@ -61,6 +61,9 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         ("which Scandinavian countries paused asylum decisions?", "list", frozenset({"GPE", "LOC"})),
         ("what rebel group took the city?", "fact", frozenset({"ORG", "NORP"})),
         ("which country's leader met the envoy?", "fact", frozenset({"PERSON"})),
+        # A person by occupation, also after a name that is a place ("Tehran University").
+        ("Which Tehran University professor predicted the split?", "fact", frozenset({"PERSON"})),
+        ("which analyst said it?", "fact", frozenset({"PERSON"})),
         ("what made the city's capture possible?", "fact", frozenset()),
         # "What is the <noun> of …" asks its value, for nouns of amounts and times alone.
         ("what's the bounty on him?", "fact", frozenset({"MONEY"})),
@@ -182,6 +185,11 @@ def test_questions_naming_what_no_passage_mentions_are_refused():
     assert unmentioned_names(analyze("What did Jordan say?", GAZETTEER), hits) == ["Jordan"]
     assert unmentioned_names(analyze("What did Tehran announce?", GAZETTEER), hits) == ["Tehran"]
     assert unmentioned_names(analyze("How many Syrians live in Türkiye?", GAZETTEER), hits) == []
+    # A region or nationality as an adjective before a noun of a kind narrows the question;
+    # passages name its countries instead. Before a verb, it is a name that refuses.
+    assert unmentioned_names(analyze("How have European countries handled asylum claims?", GAZETTEER), hits) == []
+    assert unmentioned_names(analyze("What did Asian leaders say?", GAZETTEER), hits) == []
+    assert unmentioned_names(analyze("What did Japan decide?", GAZETTEER), hits) == ["Japan"]
 
 
 def test_a_known_name_written_in_lower_case_does_not_refuse_the_question():
@@ -1464,6 +1472,24 @@ def test_a_list_a_passage_gives_under_the_asked_noun_answers_below_the_threshold
     # A list under another noun is no answer to this question.
     other = analyze("which villages did the rebels take?", GAZETTEER)
     assert not decide(other.text, Attempt(other, hits, ranked, 0.05, False, [])).found
+
+
+def test_names_listed_before_a_plural_noun_of_their_kind_take_its_kind():
+    from rag.entities import listed_under, under_kind_noun
+
+    sentence = "The warning covers Ofaniya, Quneitra and al-Hamidiyah villages near the border."
+    names = ["Ofaniya", "Quneitra", "al-Hamidiyah"]
+    tagged = tuple(entity(sentence, n, label) for n, label in zip(names, ["ORG", "PERSON", "PERSON"]))
+    assert [(noun, [sentence[e.start : e.end] for e in items]) for noun, items in listed_under(sentence, tagged)] == [
+        ("villages", names)
+    ]
+    assert {e.label for e in under_kind_noun(sentence, tagged)} == {"GPE"}
+    # One name before a noun is mostly its owner's; adjectives of nationality are no names.
+    for sentence, tagged in [
+        ("They passed the Hezbollah checkpoints.", ("Hezbollah",)),
+        ("The Russian and Iranian governments agreed.", ("Russian", "Iranian")),
+    ]:
+        assert listed_under(sentence, tuple(entity(sentence, n, "NORP" if n.endswith("an") else "ORG") for n in tagged)) == []
 
 
 def test_no_list_of_names_after_a_collective_of_or_before_a_noun():

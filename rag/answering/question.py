@@ -35,7 +35,14 @@ for _labels, _nouns in [
      "spokesperson envoy ambassador commander general king queen prince princess politician diplomat author "
      "secretary director-general secretary-general officer "
      "writer scientist player actor actress singer founder ceo chief ruler emperor pope governor mayor "
-     "senator candidate journalist reporter artist composer director premier chancellor monarch"),
+     "senator candidate journalist reporter artist composer director premier chancellor monarch "
+     # People by their occupation or part in events, as questions name them ("which
+     # professor …", "which analyst …").
+     "professor academic scholar analyst expert researcher economist historian lawyer attorney judge "
+     "prosecutor doctor physician surgeon teacher activist cleric imam priest bishop rabbi soldier colonel "
+     "captain lieutenant admiral pilot editor correspondent columnist commentator lawmaker legislator "
+     "chairman chairwoman adviser advisor aide negotiator mediator businessman businesswoman entrepreneur "
+     "engineer inventor philosopher poet painter musician athlete coach witness suspect victim"),
     (frozenset({"ORG", "NORP"}), "group organization organisation company party agency militia army faction "
      "movement government ministry department newspaper channel network broadcaster outlet university school "
      "team club band airline bank firm institution coalition alliance union council court committee rebels "
