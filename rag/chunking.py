@@ -227,7 +227,9 @@ def _entries(
             pending = None
         if paragraph.end - paragraph.start < settings.tiny and not (
             news and _SENTENCE_END.search(text[paragraph.start : paragraph.end])
-        ):
+        ) or text[paragraph.end - 1] == ":":
+            # A heading waits for what it heads; so does a paragraph ending in a colon
+            # ("… prefers APIs that:"), which announces the next one (a list, a quote).
             pending = paragraph
             continue
         if news and entries:

@@ -244,6 +244,19 @@ def test_a_pronoun_is_replaced_by_the_last_turns_person():
     assert rewrite(analyze("did he thank him?", GAZETTEER), history, GAZETTEER) == "did Abu Mohammad al-Jolani thank him?"
 
 
+def test_they_after_a_possessive_are_what_it_owns():
+    history = [turn("what are the names of Russia's two military bases in Syria?")]
+    analysis = analyze("what alert level have they been put on?", GAZETTEER)
+    assert rewrite(analysis, history, GAZETTEER) == "what alert level have Russia's two military bases been put on?"
+    their = analyze("who commands their troops?", GAZETTEER)
+    assert rewrite(their, history, GAZETTEER) == "who commands Russia's two military bases’ troops?"
+    # A possessive of one thing, or of a word ending in -s that is no plural, owns no "they".
+    from rag.answering.followup import _owned_plurals
+
+    assert _owned_plurals("what is Russia's position?") == [] and _owned_plurals("what is Assad's status?") == []
+    assert _owned_plurals("who attacked Israel's northern towns?") == ["Israel's northern towns"]
+
+
 def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_none():
     from rag.types import Citation
 
@@ -413,6 +426,30 @@ def test_a_quote_brings_the_sentence_it_leans_on_and_the_caveat_after_it():
     assert chosen[0].text == PASSAGE
     bare = select(analyze("where is Assad?", GAZETTEER), [best], rules=Rules(lean_back=False, qualification=False))
     assert bare[0].text == quote
+
+
+def test_a_sentence_naming_someone_by_the_role_brings_the_one_naming_them():
+    text = ("Russia will keep its support, senator Konstantin Kosachev has said. "
+            "The senator added that a civil war is for the Syrians to deal with.")
+    best = candidate(hit(text), "The senator added that a civil war is for the Syrians to deal with.", 0.9, position=1)
+    assert select(analyze("who said the Syrians must deal with a civil war?", GAZETTEER), [best])[0].text == text
+    # A role opening no person ("The report added …") leans on nothing.
+    report = "Russia will keep its support. The report added that a civil war is likely."
+    best = candidate(hit(report), "The report added that a civil war is likely.", 0.9, position=1)
+    assert select(analyze("what did the report add?", GAZETTEER), [best])[0].text == "The report added that a civil war is likely."
+
+
+def test_a_sentence_ending_in_a_colon_is_quoted_with_what_it_announces():
+    text = ("When there is a choice, the library will prefer APIs that:\n\n1. Have a per-thread pool.\n"
+            "2. Only affect the current thread.\n\nInstalling it takes a minute.")
+    h = hit(text)
+    best = candidate(h, "When there is a choice, the library will prefer APIs that:", 0.9)
+    chosen = select(analyze("which APIs does the library prefer?", GAZETTEER), [best])
+    # Up to the end of the paragraph after it, not into the next one.
+    assert chosen[0].text == text[: text.index("\n\nInstalling")]
+    assert select(analyze("which APIs does the library prefer?", GAZETTEER), [best], rules=Rules(announced=False))[0].text == (
+        "When there is a choice, the library will prefer APIs that:"
+    )
 
 
 def test_a_quote_reaches_back_past_sentences_that_lean_on_the_one_before():
@@ -1655,6 +1692,36 @@ def test_a_pronoun_is_a_short_answer_read_as_the_person_it_stands_for():
     model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
     candidate = Candidate(hit(text), start, len(text), 1, (), (), passage_entities=(sami,))
     assert short_answer(analysis, [Quote(candidate, start, len(text))], 1.0, model) == "Rana Sami"
+
+
+def test_the_diplomat_is_a_short_answer_read_as_the_person_named_before():
+    text = "Mikhail Ulyanov, Russia’s envoy in Vienna, confirmed it.\n\n“They are in Moscow,” the diplomat wrote on Telegram."
+    people = (entity(text, "Mikhail Ulyanov", "PERSON"),)
+    start = text.index("“They")
+    analysis = analyze("which diplomat wrote on Telegram that they were in Moscow?")
+    found = [s for s in spans(analysis, text, start, len(text), (), None, people) if s.named]
+    # Across the paragraph break: the passage joined them because the quote goes on with it.
+    assert [(text[s.start : s.end], s.answer(text)) for s in found] == [("the diplomat", "Mikhail Ulyanov")]
+    # A name in the role's own sentence is whom it speaks of, not who holds the role.
+    own = "Putin met Bashar Assad on Sunday, the minister said."
+    assert not any(s.named for s in spans(analyze("which minister said it?"), own, 0, len(own), (), None,
+                                          (entity(own, "Putin", "PERSON"), entity(own, "Bashar Assad", "PERSON"))))
+    # "the minister of …" titles someone else.
+    titled = "Ann Lee spoke first. Then the minister of defence said no."
+    at = titled.index("Then")
+    assert not any(s.named for s in spans(analyze("which minister said no?"), titled, at, len(titled), (), None,
+                                          (entity(titled, "Ann Lee", "PERSON"),)))
+
+
+def test_a_place_in_the_possessive_is_no_answer_to_where():
+    text = "Mikhail Ulyanov, Russia’s envoy to organizations in Vienna, confirmed it."
+    entities = (entity(text, "Mikhail Ulyanov", "PERSON"), entity(text, "Russia", "GPE"), entity(text, "Vienna", "GPE"))
+    analysis = analyze("Where is Mikhail Ulyanov posted?")
+    # A model that prefers the first capitalised span it sees would take "Russia’s".
+    weights = tuple({"type_match": 2.0, "type_inside": 2.0, "capital": 1.0, "near": 1.0}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
+    quotes = [Quote(candidate(hit(text), text, 0.9, answers=entities[1:]), 0, len(text))]
+    assert short_answer(analysis, quotes, 0.9, model) == "Vienna"
 
 
 def test_the_asked_part_of_a_longer_span_is_no_short_answer_when_it_is_an_adjective():

@@ -239,3 +239,17 @@ def test_a_header_without_its_year_takes_the_year_of_the_pages_stamp():
     assert document_profile([document]) == "news"
     dated = [(c.text.split()[0], c.date) for c in chunks_of(text) if c.date]
     assert dated == [("Results", "2026-11-04"), ("Polls", "2026-11-03")]
+
+
+def test_a_paragraph_ending_in_a_colon_joins_what_it_announces():
+    text = (
+        "When there is a choice between different APIs, the library will prefer APIs that:\n\n"
+        "1. Have a per-thread pool.\n2. Only affect the current thread.\n\n"
+        "Another paragraph follows, about something else entirely, long enough to stand alone.\n"
+    )
+    chunks = chunks_of(text, profile="plain")
+    assert [c.text.split("\n")[0] for c in chunks] == [
+        "When there is a choice between different APIs, the library will prefer APIs that:",
+        "Another paragraph follows, about something else entirely, long enough to stand alone.",
+    ]
+    assert chunks[0].text.endswith("Only affect the current thread.")

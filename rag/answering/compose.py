@@ -174,7 +174,10 @@ def _best_span(
     candidate = quote.candidate
     text, start, end = candidate.hit.text, candidate.start, candidate.end
     parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
-    scored = ranked(model, analysis.text, text, start, end, spans(analysis, text, start, end, candidate.entities, parse, candidate.passage_entities), reading)
+    found = spans(analysis, text, start, end, candidate.entities, parse, candidate.passage_entities)
+    if analysis.expected == PLACES:
+        found = [span for span in found if not _owner(text, span)]
+    scored = ranked(model, analysis.text, text, start, end, found, reading)
     if not scored:
         return None
     best, span = scored[0]
@@ -193,6 +196,15 @@ def _best_span(
     if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
         return None  # the asked part of a longer span may be an adjective too: "the [French] embassy"
     return _clean(candidate.hit.text[span.start : span.end]) or None
+
+
+def _owner(text: str, span) -> bool:
+    """Whether the span holds or is a name in the possessive ("[Russia’s envoy] in
+    Vienna"): that name owns what follows it, which is no answer to "where …?" (the
+    envoy is in Vienna)."""
+    return re.search(r"\w[’']s?(?:\s|$)", text[span.start : span.end]) is not None or re.match(
+        r"[’']s?\b", text[span.end : span.end + 2]
+    ) is not None
 
 
 def _name_for_why(analysis: QuestionAnalysis, span, entities) -> bool:

@@ -22,8 +22,8 @@ from rag.types import Answer
 _PRONOUN_LABELS: dict[str, tuple[str, ...]] = {
     "he": ("PERSON", "NAME"), "him": ("PERSON", "NAME"), "his": ("PERSON", "NAME"),
     "she": ("PERSON", "NAME"), "her": ("PERSON", "NAME"), "hers": ("PERSON", "NAME"),
-    "they": ("ORG", "NORP", "GPE", "PERSON", "NAME"), "them": ("ORG", "NORP", "GPE", "PERSON", "NAME"),
-    "their": ("ORG", "NORP", "GPE", "PERSON", "NAME"),
+    "they": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"), "them": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"),
+    "their": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"),
     "it": ("ORG", "GPE", "FAC", "LOC", "EVENT", "PRODUCT", "NAME"), "its": ("ORG", "GPE", "FAC", "LOC", "NAME"),
     "there": ("GPE", "LOC", "FAC", "NAME"),
 }
@@ -63,7 +63,9 @@ def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[
     for turn in reversed(history):
         if turn.short:
             names.append((turn.short, _label(turn.short, gazetteer)))
-        for name, label in analyze(turn.question_used or turn.question, gazetteer).names:
+        asked = turn.question_used or turn.question
+        names.extend((owned, "OWNED") for owned in _owned_plurals(asked))
+        for name, label in analyze(asked, gazetteer).names:
             # "Assad's" in "who is Assad's wife?": "he" later is Assad. A group's or a
             # place's name may end in 's itself ("McDonald's").
             names.append((re.sub(r"[’']s$", "", name) if label in ("PERSON", "NAME") else name, label))
@@ -73,6 +75,20 @@ def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[
             seen.add(entity_key(name))
             unique.append((name, label))
     return unique
+
+
+# A name in the possessive and the plural noun it owns: "Russia's two military bases".
+_OWNED_PLURAL = re.compile(
+    r"\b((?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*|[a-z][\w-]*)[’']s)"
+    r"((?:\s+(?!(?:in|of|on|at|to|for|from|by|with|and|or)\b)[a-z][\w-]*){0,2}\s+[a-z][\w-]*(?<![siu])s)\b"
+)
+
+
+def _owned_plurals(question: str) -> list[str]:
+    """What a name in the possessive owns, in the plural, in ``question``: "they" after
+    "what are Russia's two military bases called?" are the bases, not Russia, which the
+    possessive only says whose they are."""
+    return [match.group(1) + match.group(2) for match in _OWNED_PLURAL.finditer(question)]
 
 
 def quoted_person(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
@@ -147,7 +163,10 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                             # "where does [X] say he is?", not "… say X is?".
                             return match.group(0)
                         plural_of[name] = plural
-                        return f"{name}{apostrophe}s" if pronoun in ("his", "its", "their") else name
+                        if pronoun in ("his", "its", "their"):
+                            # "the bases’ commanders", "Russia’s envoy"
+                            return f"{name}{apostrophe}" if label == "OWNED" else f"{name}{apostrophe}s"
+                        return name
         return match.group(0)
 
     rewritten = _PRONOUN.sub(replace, question)

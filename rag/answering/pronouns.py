@@ -19,7 +19,7 @@ from rag.sentences import paragraph_start, sentence_spans
 _PRONOUN_REACH = 3
 
 
-def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | None:
+def antecedent(text: str, at: int, entities: tuple[Entity, ...], own_sentence: bool = True) -> Entity | None:
     """The person the "he" or "she" ("him", "his", "her") at ``text[at]`` stands for: the
     person named before it in its sentence, else in the nearest sentence before that
     names one, at most ``_PRONOUN_REACH`` back and within its paragraph (a new paragraph
@@ -30,12 +30,20 @@ def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | Non
     pronoun's own sentence is no candidate ("He told Rana Sami that he …" goes on with
     the first "He"), nor is a name in the possessive ("Sami's party": not a subject).
     A surname stands for the person last named in full with it, whatever label the
-    tagger gave it alone, and the answer is the full name."""
+    tagger gave it alone, and the answer is the full name.
+
+    Without ``own_sentence``, the person is looked for in the sentences before only: for
+    "the diplomat", which news writes of someone introduced before ("Mikhail Ulyanov,
+    Russia's envoy, … “…,” the diplomat wrote"), while a name earlier in its own sentence
+    is mostly someone else, the one it speaks of; the sentences before may then lie in the
+    passage's paragraph before."""
 
     def possessive(x: Entity) -> bool:
         return bool(re.match(r"[’']s\b", text[x.end : x.end + 2]) or re.search(r"[’']s$", text[x.start : x.end]))
 
-    floor = paragraph_start(text, at)
+    # A passage's paragraphs were joined because they go on with each other (chunking.py):
+    # "“…,” the diplomat wrote" opening one is about whom the one before introduced.
+    floor = paragraph_start(text, at) if own_sentence else 0
     bounds = [(s, e) for s, e in sentence_spans(text) if floor <= s <= at]
     if not bounds:
         return None
@@ -55,6 +63,8 @@ def antecedent(text: str, at: int, entities: tuple[Entity, ...]) -> Entity | Non
         if who is not None and not possessive(entity):
             persons.append((entity, who))
     for number, (s, e) in enumerate(reversed(bounds[-1 - _PRONOUN_REACH :])):
+        if number == 0 and not own_sentence:
+            continue
         end = own_end if number == 0 else e
         inside = {fold(text[who.start : who.end]): who for where, who in persons if s <= where.start < end}
         if len(inside) > 1:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
 from rag.answering.question import (
-    AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, speakers, spelled_out,
+    AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, noun_labels, speakers,
+    spelled_out,
 )
 from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
@@ -31,6 +32,7 @@ class Rules:
     statements: bool = True
     titles: bool = True
     writers_lists: bool = True
+    announced: bool = True
 
 
 RULES = Rules()
@@ -70,6 +72,8 @@ _LEANS_BACK = re.compile(
 _OPENING_THEN_PRONOUN = re.compile(r"^(?:[^,.;:“”\"]{1,40},\s*){1,2}(?=(?:he|she|they)\b)")
 # How many sentences back a quote may reach for whom its pronoun names, each leaning on the one before.
 _LEAN_BACK_MOST = 3
+# How far past a sentence ending in a colon its quote may run to hold what it announces.
+_ANNOUNCED_MOST = 500
 # A sentence that qualifies the one before it ("However, no evidence has emerged …").
 _QUALIFIES = re.compile(r"^(?:However|But|Yet|Still|Nevertheless|Nonetheless)\b")
 # A sentence that denies a report: a claim and its denial are quoted together.
@@ -80,10 +84,17 @@ _DENIAL = re.compile(
 )
 
 
+# "The senator added …": a person named before, now called by the role.
+_ROLE_OPENING = re.compile(r"^The ([a-z-]+)\b")
+
+
 def _leans_back(candidate: Candidate, start: int, end: int) -> bool:
     """Whether ``candidate.hit.text[start:end]``, a sentence, needs the one before it."""
     text = candidate.hit.text
     if _LEANS_BACK.match(text[start:end]):
+        return True
+    role = _ROLE_OPENING.match(text[start:end])
+    if role is not None and noun_labels(role.group(1)) == frozenset({"PERSON"}):
         return True
     opening = _OPENING_THEN_PRONOUN.match(text[start:end])
     return opening is not None and not any(
@@ -109,6 +120,20 @@ def _widen(quote: Quote, rules: Rules) -> Quote:
         after = [(s, e) for s, e in spans if s >= end]
         if after and not crosses_paragraphs(text, end, after[0][0]) and _QUALIFIES.match(text[after[0][0] : after[0][1]]):
             end = after[0][1]
+    if rules.announced and text[start:end].rstrip().endswith(":"):
+        # "… will prefer APIs that:" announces what follows it (a list, mostly, in the next
+        # paragraph); alone, it quotes nothing. What it announces comes with it, up to the
+        # end of the paragraph after it.
+        limit, breaks = end + _ANNOUNCED_MOST, 0
+        for s, e in spans:
+            if s < end:
+                continue
+            if e > limit:
+                break
+            breaks += crosses_paragraphs(text, end, s)
+            if breaks > 1:
+                break
+            end = e
     return dataclasses.replace(quote, start=start, end=end)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.answering.candidates import named_in_question, with_agents
 from rag.answering.pronouns import antecedent
-from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis
+from rag.answering.question import AMOUNTS, DATES, QuestionAnalysis, noun_labels
 from rag.entities import Entity
 from rag.lexical import STOPWORDS_EN_PLUS, QUESTION_WORDS, fold, tokenize
 
@@ -259,12 +259,18 @@ def spans(
     places = {(i, j) for i, j in places if not any(x.start < words[j - 1][1] and words[i][0] < x.end for x in named)}
     # "he" and "she" stand for a person named before them; read as that person, they
     # answer "who …?" where the sentence that says the deed names no one.
-    standing: dict[int, Entity] = {}
+    # So does "the diplomat", "the minister": news names a person once, then by the role.
+    standing: dict[int, tuple[int, Entity]] = {}
     for i, (s, _, word) in enumerate(words):
-        person = antecedent(text, s, passage_entities) if fold(word) in _PERSONAL else None
+        if fold(word) in _PERSONAL:
+            person, j = antecedent(text, s, passage_entities), i + 1
+        elif _by_role(words, i):
+            person, j = antecedent(text, s, passage_entities, own_sentence=False), i + 2
+        else:
+            continue
         if person is not None and not named_in_question(text[person.start : person.end], analysis, keywords):
-            standing[i] = person
-            places.add((i, i + 1))
+            standing[i] = (j, person)
+            places.add((i, j))
     typed = bool(analysis.expected)
     weight = max(1, len(question_stems))
     near_wh = set(_wh_neighbours(analysis.text))
@@ -283,7 +289,7 @@ def spans(
         s, e = words[i][0], words[j - 1][1]
         content = [stem for k in range(i, j) for stem in stems[k]]
         held = [held_stem[stem] for stem in content]
-        person = standing.get(i) if j == i + 1 else None
+        person = standing[i][1] if i in standing and standing[i][0] == j else None
         exact = [person] if person else [x for x in inside if x.start == s and x.end == e]
         touching = [person] if person else [x for x in inside if x.start < e and s < x.end]
         asked = [x for x in touching if x.label in analysis.expected]
@@ -382,6 +388,15 @@ class _Grammar:
 
 
 _PERSONAL = frozenset({"he", "she"})
+
+
+def _by_role(words: list[tuple[int, int, str]], i: int) -> bool:
+    """Whether words i and i+1 are "the" and a noun of a person's role ("the diplomat
+    wrote"), not a title of someone else's ("the minister of …", "the president's")."""
+    if i + 1 >= len(words) or fold(words[i][2]) != "the" or noun_labels(words[i + 1][2]) != frozenset({"PERSON"}):
+        return False
+    after = words[i + 2][2].lower() if i + 2 < len(words) else ""
+    return not re.search(r"[’']s?$", words[i + 1][2]) and after not in ("of", "s")
 
 
 def _passive_agent(words, stems, i: int, question_stems: set[str]) -> bool:
