@@ -172,10 +172,10 @@ class _Embed:
         self.embedder, self.tagger = get_document_embedder(model), get_tagger(tagger)
 
     def __call__(self, batch: dict) -> dict:
-        from rag.embedding import encode_sentences
+        from rag.embedding import encode_passages, encode_sentences
 
         texts = [str(t) for t in batch["text"]]
-        vectors = self.embedder.encode_documents(texts)
+        vectors = encode_passages(self.embedder, texts)
         entities = [json.dumps([[e.start, e.end, e.label] for e in found]) for found in self.tagger.tag(texts)]
         # Each text's sentence vectors as float16 bytes (empty: none), one cell per text.
         sentences = encode_sentences(self.embedder, texts, vectors) if self.sentences else [None] * len(texts)

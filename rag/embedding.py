@@ -107,6 +107,14 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype="float32")
 
 
+def encode_passages(embedder: Encoder, texts: list[str]) -> np.ndarray:
+    """The vectors of passages or sentences as a reader reads them: their markup blanked
+    (rag.markup), the words in a link kept, its address not."""
+    from rag.markup import readable
+
+    return embedder.encode_documents([readable(text) for text in texts])
+
+
 def encode_sentences(embedder: Encoder, texts: list[str], whole: np.ndarray | None = None) -> list[np.ndarray]:
     """For each of ``texts``, the vectors of its sentences (rag.sentences.sentence_spans, in
     order) as float16: stored with the passages, so that answers need not encode them.
@@ -123,7 +131,7 @@ def encode_sentences(embedder: Encoder, texts: list[str], whole: np.ndarray | No
         if whole is not None and found == [(0, len(text))]
     }
     asked = [text[s:e] for i, (text, found) in enumerate(zip(texts, spans)) if i not in reused for s, e in found]
-    encoded = iter(embedder.encode_documents(asked) if asked else ())
+    encoded = iter(encode_passages(embedder, asked) if asked else ())
     result = []
     for i, found in enumerate(spans):
         rows = [whole[i]] if i in reused else [next(encoded) for _ in found]

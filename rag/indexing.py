@@ -474,11 +474,11 @@ class LocalEncoder:
 
     def stream(self, texts: list[str]) -> Iterator[tuple[np.ndarray, tuple, np.ndarray | None]]:
         """(vector, entities, sentence vectors or None) of each text, in order."""
-        from rag.embedding import encode_sentences
+        from rag.embedding import encode_passages, encode_sentences
 
         for first in range(0, len(texts), self.batch):
             part = texts[first : first + self.batch]
-            vectors = self.embedder.encode_documents(part)
+            vectors = encode_passages(self.embedder, part)
             sentences = encode_sentences(self.embedder, part, vectors) if self.sentences else [None] * len(part)
             yield from zip(vectors, self.tagger.tag(part), sentences)
 

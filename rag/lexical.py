@@ -33,6 +33,8 @@ from typing import Iterator
 
 import numpy as np
 
+from rag.markup import readable
+
 log = logging.getLogger(__name__)
 
 # bm25s's defaults for its "lucene" method (Kamphuis et al., ECIR 2020, "Which BM25 do you
@@ -104,7 +106,8 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     >>> tokenize(["Who granted Assad asylum in Moscow?"])
     [['grant', 'assad', 'asylum', 'moscow']]
     """
-    words = [[w for w in _TOKEN.findall(fold(text)) if w not in _STOPWORDS] for text in texts]
+    # A link's address and code marks are no words of the text (rag.markup).
+    words = [[w for w in _TOKEN.findall(fold(readable(text))) if w not in _STOPWORDS] for text in texts]
     stemmer = _stemmer()
     if stemmer is None:
         return words

@@ -95,7 +95,9 @@ class _SentenceVectors:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            fresh = embedder.encode_documents(missing)
+            from rag.embedding import encode_passages
+
+            fresh = encode_passages(embedder, missing)
             with self._lock:
                 self._vectors.update(zip(missing, fresh))
                 while len(self._vectors) > self.size:
