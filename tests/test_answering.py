@@ -64,6 +64,14 @@ DAYS = frozenset({"2024-12-07", "2024-12-08", "2024-12-09"})
         # A person by occupation, also after a name that is a place ("Tehran University").
         ("Which Tehran University professor predicted the split?", "fact", frozenset({"PERSON"})),
         ("which analyst said it?", "fact", frozenset({"PERSON"})),
+        # What is asked follows a phrase or clause set before it, or a statement; a question
+        # asked inside another is the inner one.
+        ("After Assad fell, who took control of Damascus?", "fact", WHO),
+        ("When the US listed him, which group was he leading?", "fact", frozenset({"ORG", "NORP"})),
+        ("When did the war start, and who won?", "when", frozenset({"DATE", "TIME"})),
+        ("did the spokesman say who made that call?", "fact", WHO),
+        ("Can you tell me how many Syrians live in Turkey?", "count", frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})),
+        ("Israel's foreign minister said so - what's his name?", "fact", frozenset({"PERSON"})),
         ("what made the city's capture possible?", "fact", frozenset()),
         # "What is the <noun> of …" asks its value, for nouns of amounts and times alone.
         ("what's the bounty on him?", "fact", frozenset({"MONEY"})),
@@ -729,6 +737,10 @@ def test_an_overview_with_no_sentence_naming_its_name_abstains():
         ("fill me in on the ceasefire", "ceasefire"),
         ("What's the latest on the buffer zone?", "buffer zone"),
         ("what went on in Homs?", "Homs"),
+        # How someone reacted is told over several reports; who reacted stays in the topic.
+        ("How did Iran react to the fall of Assad?", "Iran fall Assad"),
+        ("What was Iran's response to the offensive?", "Iran's offensive"),
+        ("what has Turkey been saying about the refugees?", "Turkey refugees"),
     ],
 )
 def test_overviews_are_recognised_however_politely_asked(question, topic):
@@ -737,7 +749,20 @@ def test_overviews_are_recognised_however_politely_asked(question, topic):
     assert analysis.topic == topic
 
 
-@pytest.mark.parametrize("question", ["What is happening?", "Can you name the minister?", "What is the capital of France?"])
+def test_an_overview_of_a_reaction_quotes_the_one_who_reacted():
+    texts = ["Assad fled to Moscow overnight.", "Iran said it was surprised by the fall of Assad.",
+             "Germany and Austria paused asylum decisions after Assad fell."]
+    hits = [hit(text, rank=i) for i, text in enumerate(texts, 1)]
+    ranked = [candidate(h, h.text, 0.5 - 0.1 * i) for i, h in enumerate(hits)]
+    gazetteer = Gazetteer([("Assad", "PERSON"), ("Iran", "GPE"), ("Germany", "GPE")])
+    assert [q.text for q in select(analyze("How did Iran react to the fall of Assad?", gazetteer), ranked)] == [texts[1]]
+    # A region written as an adjective is named by its countries: no name then restricts.
+    european = select(analyze("How did European countries react after Assad fell?", gazetteer), ranked)
+    assert [q.text for q in european] == texts
+
+
+@pytest.mark.parametrize("question", ["What is happening?", "Can you name the minister?", "What is the capital of France?",
+                                      "What is the response time?", "What is the position of the switch?"])
 def test_questions_that_only_start_like_an_overview_are_not_one(question):
     assert analyze(question, GAZETTEER, DAYS).intent != "overview"
 

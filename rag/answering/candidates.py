@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.pronouns import antecedent
-from rag.answering.question import AGENT_NOUNS, QuestionAnalysis, mentions, noun_labels
+from rag.answering.question import AGENT_NOUNS, QuestionAnalysis, mentions, modifier_name
 from rag.entities import Entity, by_kind_word, entity_key, nationality_adjective, under_kind_noun, written_as_name
 from rag.lexical import fold, keyword_index, tokenize
 from rag.sentences import SHORT_LINE, paragraph_start, sentence_spans
@@ -353,23 +353,8 @@ def unmentioned_names(analysis: QuestionAnalysis, hits: list[Hit]) -> list[str]:
     texts = [hit.text for hit in hits]
     return [
         name for name, label in analysis.names
-        if not name.islower() and not _modifier(analysis.text, name, label) and not any(mentions(t, name) for t in texts)
+        if not name.islower() and not modifier_name(analysis.text, name, label) and not any(mentions(t, name) for t in texts)
     ]
-
-
-# A nationality or a region as an adjective before a noun of a kind ("European
-# countries", "Asian leaders", "Nordic states"): it narrows what is asked rather than
-# naming who is, and passages say it by the countries they name ("Germany and
-# Austria"), which no variant of the word matches. A name before a verb keeps the rule
-# ("What did Jordan say?", "What did Tehran announce?").
-_ADJECTIVE_ENDING = re.compile(r"(?:an|ese|ish|ic|i)$")
-
-
-def _modifier(question: str, name: str, label: str) -> bool:
-    if label not in ("NAME", "NORP") or " " in name or not _ADJECTIVE_ENDING.search(name):
-        return False
-    after = re.search(r"\b" + re.escape(name) + r"\s+([a-z]+)", question)
-    return after is not None and noun_labels(after.group(1)) is not None
 
 
 def topic_unmentioned(analysis: QuestionAnalysis, hits: list[Hit]) -> bool:

@@ -151,6 +151,15 @@ _OVERVIEW = re.compile(
     r"(?:catch|fill) me (?:up on|in on)|(?:brief|update) me (?:on|about)|describe|explain)\b",
     re.I,
 )
+# How someone took something is told over several reports, as a topic is: "how did Iran
+# react to …?", "what was Iran's response to …?", "what has Turkey been saying?". The
+# one who reacts stays in the topic.
+_STANCE = re.compile(
+    r"^\s*(?:how (?:did|has|have|does|do|is|are|was|were) (?P<a>.{1,60}?) (?:react|respond|reacting|responding|reacted|responded)\b"
+    r"|what (?:was|is|were|are|has been|have been) (?P<b>.{0,40}?)\b(?:reactions?|responses?|stance|position) (?:to|on|towards?|about)\b"
+    r"|what (?:has|have|had) (?P<c>.{1,60}?) been (?:saying|doing)\b|what (?:is|are|was|were) (?P<d>.{1,60}?) saying\b)",
+    re.I,
+)
 # "what went on" asks what happened only before where or when, or alone: "what went on
 # sale" asks something else.
 _THEN_WHERE_OR_WHEN = r"(?=\s+(?:on|in|at|during|around|across|inside|over|between|with|to|yesterday|today|last)\b|\s*[?.!]*$)"
@@ -249,12 +258,17 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
     lowered = text.lower()
     dates = asked_days(text, known_dates)
     names = _names(text, gazetteer, [(s, e) for _, s, e in dates])
-    head = _head_noun(lowered)
-    expected = _expected(lowered, head)
-    intent = _intent(lowered, head, bool(dates))
+    # What is asked is read off the asking part; names, days and keywords off the whole.
+    asked = asked_part(text)
+    asked_lowered = asked.lower()
+    head = _head_noun(asked_lowered)
+    expected = _expected(asked_lowered, head)
+    intent = _intent(asked_lowered, head, bool(dates))
+    if intent == "day" or (intent == "fact" and dates and _HAPPENED.search(lowered)):
+        intent = _intent(lowered, head, bool(dates))  # "On 8 December, what happened?"
     if intent == "when":
         expected = DATES
-    role = _role(text) if intent == "fact" else ()
+    role = _role(asked) if intent == "fact" else ()
     # A role asked by its initials is asked by the title's words, which passages write.
     keywords = _keywords(_roles_spelled_out(text, any_case=bool(role)))
     topical = any(w not in _REPLIES for w in re.findall(r"[a-z]+", lowered))
@@ -274,14 +288,78 @@ def analyze(question: str, gazetteer: Gazetteer | None = None, known_dates: "fro
         topic=_topic(text, dates),
         head_noun=head,
         role=role if intent == "fact" else (),
-        counted=_counted(text),
+        counted=_counted(asked),
         asks_statement=intent == "fact" and not expected and bool(_ASKS_STATEMENT.match(text)),
-        asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(text)),
+        asks_action=intent == "fact" and not expected and bool(_ASKS_ACTION.match(asked)),
         follow_up=bool(_FOLLOW_UP_START.match(text) or BARE_QUESTION_WORD.match(text))
         or any(w in _PERSONAL_PRONOUNS for w in words)
         or ((any(w in PRONOUNS for w in words) or BACK_REFERENCE.search(text) is not None) and not names)
         or _there_without_a_place(text, names),
     )
+
+
+_WH = r"(?:who|whom|whose|what|which|where|when|why|how)\b"
+_AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
+# A phrase or clause set before the question ("After Assad fell, who …?", "In 2013,
+# which …?", "When the US listed him, was he …?"): what is asked follows its comma.
+_LEADING_PHRASE = re.compile(r"^(?!\s*(?:" + _WH + "|" + _AUX + r"))[^,?]{2,80},\s*(?=" + _WH + ")", re.I)
+# (A clause that opens with "when" is no question of its own when no auxiliary follows
+# it: "When the US listed him, which group …?", not "When did he leave, and why?".)
+_LEADING_CLAUSE = re.compile(
+    r"^(?:when|after|before|while|since|once|if|as soon as|now that|given that)\s+(?!" + _AUX + r")[^,?]{2,80},\s*"
+    r"(?=" + _WH + "|" + _AUX + ")",
+    re.I,
+)
+# A question asked inside another ("did he say who made the call?", "do you know where
+# …", "can you tell me when …"): the inner one is what is asked.
+_INDIRECT = re.compile(
+    r"^(?:(?:do|does|did|can|could|would|will)\s+(?:you|we|anyone|someone|they|he|she|it|the\s+[\w’'-]+|"
+    r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){0,3})\s+(?:know|say|said|tell(?:\s+(?:me|us))?|mention|explain|reveal|"
+    r"specify|report|confirm|remember)|(?:please\s+)?tell\s+me|i(?:'d|’d| would) like to know|i wonder|any idea)\s+(?=" + _WH + ")",
+    re.I,
+)
+# A statement with the question after it ("Israel's foreign minister said so - what's his name?").
+_TRAILING_ASK = re.compile(r"(?:\s+[-–—]\s*|[,;:]\s+)(" + _WH + r"[^-–—,;:]*\?)\s*$", re.I)
+
+
+def asked_part(text: str) -> str:
+    """The part of ``text`` that asks: without a phrase or clause set before the question
+    word, the words a question is asked inside of, or a statement before it.
+
+    >>> asked_part("After Assad fell, who took control of Damascus?")
+    'who took control of Damascus?'
+    """
+    for pattern in (_LEADING_PHRASE, _LEADING_CLAUSE, _INDIRECT):
+        match = pattern.match(text)
+        if match is not None:
+            return text[match.end() :]
+    if not re.match(r"^\s*(?:" + _WH + "|" + _AUX + ")", text, re.I):
+        trailing = _TRAILING_ASK.search(text)
+        if trailing is not None:
+            return trailing.group(1)
+    return text
+
+
+# A nationality or a region as an adjective before a noun of a kind ("European
+# countries", "Asian leaders", "Nordic states"): it narrows what is asked rather than
+# naming who is, and passages say it by the countries they name ("Germany and
+# Austria"), which no variant of the word matches. A name before a verb keeps the rule
+# ("What did Jordan say?", "What did Tehran announce?").
+_ADJECTIVE_ENDING = re.compile(r"(?:an|ese|ish|ic|i)$")
+
+
+def modifier_name(question: str, name: str, label: str) -> bool:
+    """Whether ``name`` stands in ``question`` as a region's or nationality's adjective."""
+    if label not in ("NAME", "NORP") or " " in name or not _ADJECTIVE_ENDING.search(name):
+        return False
+    after = re.search(r"\b" + re.escape(name) + r"\s+([a-z]+)", question)
+    return after is not None and noun_labels(after.group(1)) is not None
+
+
+def stance_subject(text: str) -> str | None:
+    """Who a question asks the reaction of ("how did [Iran] react …?"), or None."""
+    match = _STANCE.match(text)
+    return None if match is None else (match.group("a") or match.group("b") or match.group("c") or match.group("d") or "")
 
 
 def said_about(analysis: QuestionAnalysis) -> str:
@@ -594,6 +672,8 @@ def _expected(lowered: str, head: str | None) -> frozenset[str]:
     # no known kind, a name as "who" asks for.
     if head is not None and _NAME_OF.search(lowered):
         return _NOUN_LABELS[_singular(head)]
+    if re.search(r"\bwhat(?:'s|’s| is| was) (?:his|her) (?:full )?name\b", lowered):
+        return frozenset({"PERSON"})  # "… - what's his name?"
     if re.match(r"^\s*" + _FRONTED + r"(?:who|whom|whose)\b", lowered) or re.search(r"\bwhat(?:'s| is) the name\b", lowered):
         return WHO
     if re.match(r"^\s*where\b", lowered) or re.search(r"\bwhere\b", lowered[:30]):
@@ -630,7 +710,7 @@ def _intent(lowered: str, head: str | None, has_date: bool) -> Intent:
     # overview, before "what happened in …" asks for an account of a place.
     if has_date and _HAPPENED.search(lowered):
         return "day"
-    if _OVERVIEW.match(lowered):
+    if _OVERVIEW.match(lowered) or _STANCE.match(lowered):
         return "overview"
     if re.search(r"\bhow (?:many|much)\b", lowered):
         return "count"
@@ -672,6 +752,7 @@ def _names(text: str, gazetteer: Gazetteer | None, skip: list[tuple[int, int]]) 
 def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
     for _, start, end in reversed(dates):
         text = text[:start] + text[end:]
+    text = _STANCE.sub(lambda m: m.group("a") or m.group("b") or m.group("c") or m.group("d") or "", text)
     text = _HAPPENED.sub("", _OVERVIEW.sub("", text))
     words = [w for w in re.findall(r"[\w’'-]+", text) if w.lower() not in _ASKING_WORDS]
     return " ".join(words)

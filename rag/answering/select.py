@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from rag.answering.candidates import Candidate
 from rag.answering.question import (
-    AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, noun_labels, speakers,
-    spelled_out,
+    AGENT_NOUNS, ROLE_ABBREVIATIONS, QuestionAnalysis, folded, mention_starts, mentions, modifier_name, noun_labels,
+    speakers, spelled_out, stance_subject,
 )
 from rag.entities import listed_under
 from rag.sentences import crosses_paragraphs, sentence_spans
@@ -354,7 +354,8 @@ def overview(
     passages whether or not they are about the name, and a sentence that never names
     it tells the user nothing about it, even where its passage names it elsewhere.
     Names typed in lower case don't count, as in the gate on unmentioned names (they
-    may be common nouns).
+    may be common nouns). Of a question asking how someone reacted, only the names of
+    the one who reacted count.
 
     Past the first two passages, a topic's overview quotes a passage only when its best
     sentence scores at least ``companion_share`` of the best one, as list and dispute
@@ -362,6 +363,15 @@ def overview(
     about the topic than the best is noise. A day's overview is exempt: its passages are
     the day's most central ones, which no question's words score."""
     names = [name for name, _ in analysis.names if not name.islower()] if analysis is not None else []
+    subject = stance_subject(analysis.text) if analysis is not None else None
+    if subject is not None:
+        # How someone reacted is told by sentences naming them, not others of the topic:
+        # "how did Iran react to Assad's fall?" quotes Iran, not every sentence on Assad.
+        # One written as an adjective ("European countries") is named by its countries.
+        names = [
+            name for name, label in analysis.names
+            if name in subject and not name.islower() and not modifier_name(analysis.text, name, label)
+        ]
     chosen = [c for c in ranked if not names or any(mentions(c.text, name) for name in names)]
     return _best_per_passage(chosen, settings, floor=analysis is not None and analysis.intent == "overview")
 
