@@ -318,7 +318,7 @@ def test_a_follow_up_asking_for_another_one_is_not_answered_by_the_earlier_turns
 
 def test_there_is_the_last_place_and_is_there_is_left_alone():
     history = [turn("where is Assad now?", short="Moscow")]
-    assert rewrite(analyze("what happened there?", GAZETTEER), history, GAZETTEER) == "what happened Moscow?"
+    assert rewrite(analyze("what happened there?", GAZETTEER), history, GAZETTEER) == "what happened in Moscow?"
     question = "is there any news?"
     assert rewrite(analyze(question, GAZETTEER), history, GAZETTEER) == question
 
@@ -338,7 +338,9 @@ def test_there_leans_on_the_conversation_in_a_question_that_names_no_place():
     analysis = analyze("how many Syrians live there?", Gazetteer([("Syrians", "NORP"), ("Moscow", "GPE")]))
     assert analysis.follow_up
     history = [turn("where is Assad now?", short="Moscow")]
-    assert rewrite(analysis, history, GAZETTEER) == "how many Syrians live Moscow?"
+    assert rewrite(analysis, history, GAZETTEER) == "how many Syrians live in Moscow?"
+    # After a preposition, the place alone.
+    assert rewrite(analyze("how many Syrians came from there?", GAZETTEER), history, GAZETTEER) == "how many Syrians came from Moscow?"
     assert not analyze("how many Syrians live there in Moscow?", GAZETTEER).follow_up
     assert not analyze("are there Syrians in Moscow?", GAZETTEER).follow_up
 
@@ -1736,6 +1738,19 @@ def test_the_diplomat_is_a_short_answer_read_as_the_person_named_before():
     at = titled.index("Then")
     assert not any(s.named for s in spans(analyze("which minister said no?"), titled, at, len(titled), (), None,
                                           (entity(titled, "Ann Lee", "PERSON"),)))
+
+
+def test_a_short_answer_may_come_from_the_sentence_quoted_with_the_best_one():
+    text = "Officials froze the decisions, the ministry said. More than 47,000 applications are now pending."
+    first = "Officials froze the decisions, the ministry said."
+    number = entity(text, "More than 47,000", "CARDINAL")
+    best = Candidate(hit(text), 0, len(first), 0, tuple(0.0 for _ in FEATURES), (), 0.9, (), passage_entities=(number,))
+    analysis = analyze("how many applications are pending?", GAZETTEER)
+    weights = tuple({"type_match": 3.0, "entity": 1.0}.get(f, 0.0) for f in SPAN_FEATURES)
+    model = ShortModel(SPAN_FEATURES, weights, (1.0, 0.0, 0.0), 0.0, 0.5)
+    assert short_answer(analysis, [Quote(best, 0, len(text))], 0.9, model) == "More than 47,000"
+    # Quoted alone, the best sentence gives what it holds, never a number it doesn't quote.
+    assert "47,000" not in (short_answer(analysis, [Quote(best, 0, len(first))], 0.9, model) or "")
 
 
 def test_a_place_in_the_possessive_is_no_answer_to_where():

@@ -11,6 +11,7 @@ from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import NAME_LABELS, Entity, nationality_adjective
 from rag.lexical import fold
+from rag.sentences import sentence_spans
 from rag.types import Answer, Citation, Hit
 
 if TYPE_CHECKING:
@@ -172,28 +173,43 @@ def _best_span(
     from rag.answering.spans import ranked, spans
 
     candidate = quote.candidate
-    text, start, end = candidate.hit.text, candidate.start, candidate.end
-    parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
-    found = spans(analysis, text, start, end, candidate.entities, parse, candidate.passage_entities)
-    if analysis.expected == PLACES:
-        found = [span for span in found if not _owner(text, span)]
-    scored = ranked(model, analysis.text, text, start, end, found, reading)
+    text = candidate.hit.text
+    sentences = [(candidate.start, candidate.end, candidate.entities)]
+    if analysis.expected and not candidate.answers:
+        # The best sentence holds nothing of the asked type, but the quote may: the
+        # sentence joined to it (select: a neighbour scoring nearly as well, or one it
+        # leans on) is shown as part of the answer, and so is what it names. ("…, the
+        # office said. [More than 47,000] applications are pending.")
+        sentences += [
+            (s, e, tuple(x for x in candidate.passage_entities if s <= x.start and x.end <= e))
+            for s, e in sentence_spans(text)
+            if quote.start <= s and e <= quote.end and (s, e) != (candidate.start, candidate.end)
+        ]
+    scored = []
+    for start, end, entities in sentences:
+        parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
+        found = spans(analysis, text, start, end, entities, parse, candidate.passage_entities)
+        if analysis.expected == PLACES:
+            found = [span for span in found if not _owner(text, span)]
+        scored += ranked(model, analysis.text, text, start, end, found, reading)
+    scored.sort(key=lambda pair: -pair[0])
     if not scored:
         return None
     best, span = scored[0]
+    entities = candidate.passage_entities or candidate.entities  # the span may lie in a joined sentence
     runner_up = scored[1][0] if len(scored) > 1 else None
     if model.probability(best, runner_up, confidence) < model.threshold:
         return None
-    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
+    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), entities):
         return None
-    if _placed(analysis, text, span, candidate.entities) or _name_for_why(analysis, span, candidate.entities):
+    if _placed(analysis, text, span, entities) or _name_for_why(analysis, span, entities):
         return None
     if _counts_another(analysis, text, span):
         return None
     if span.named is not None:  # "he" or "she": the person, as named before
         return _clean(span.answer(text)) or None
-    span = _asked_part(analysis, text, span, candidate.entities)
-    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), candidate.entities):
+    span = _asked_part(analysis, text, span, entities)
+    if _modifies_next(analysis, text, Entity(span.start, span.end, "NORP"), entities):
         return None  # the asked part of a longer span may be an adjective too: "the [French] embassy"
     return _clean(candidate.hit.text[span.start : span.end]) or None
 

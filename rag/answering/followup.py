@@ -166,6 +166,8 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                         if pronoun in ("his", "its", "their"):
                             # "the bases’ commanders", "Russia’s envoy"
                             return f"{name}{apostrophe}" if label == "OWNED" else f"{name}{apostrophe}s"
+                        if pronoun == "there" and not re.search(r"\b(?:from|to|in|at|near|over|out of)\s+$", question[: match.start()], re.I):
+                            return f"in {name}"  # "how many are stuck there?": "… stuck in Germany?"
                         return name
         return match.group(0)
 
