@@ -764,7 +764,8 @@ def test_an_overview_of_a_reaction_quotes_the_one_who_reacted():
 
 
 @pytest.mark.parametrize("question", ["What is happening?", "Can you name the minister?", "What is the capital of France?",
-                                      "What is the response time?", "What is the position of the switch?"])
+                                      "What is the response time?", "What is the position of the switch?",
+                                      "What are the two integer responses to a decision problem?"])
 def test_questions_that_only_start_like_an_overview_are_not_one(question):
     assert analyze(question, GAZETTEER, DAYS).intent != "overview"
 

@@ -156,7 +156,8 @@ _OVERVIEW = re.compile(
 # one who reacts stays in the topic.
 _STANCE = re.compile(
     r"^\s*(?:how (?:did|has|have|does|do|is|are|was|were) (?P<a>.{1,60}?) (?:react|respond|reacting|responding|reacted|responded)\b"
-    r"|what (?:was|is|were|are|has been|have been) (?P<b>.{0,40}?)\b(?:reactions?|responses?|stance|position) (?:to|on|towards?|about)\b"
+    # (whose: "Iran's response to", not "the two integer responses to a problem")
+    r"|what (?:was|is|were|are|has been|have been) (?P<b>[^?]{1,40}?[’']s?(?: [a-z]+)?) (?:reactions?|responses?|stance|position) (?:to|on|towards?|about)\b"
     r"|what (?:has|have|had) (?P<c>.{1,60}?) been (?:saying|doing)\b|what (?:is|are|was|were) (?P<d>.{1,60}?) saying\b)",
     re.I,
 )
