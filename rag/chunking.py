@@ -64,7 +64,8 @@ _HEADING_LINE = 60
 _CLOSING = ".,;:!?…”\"'’)]"
 # A short paragraph ending a sentence is a sentence, not a heading: in news, a brief
 # quote ("“I am here,” he said.") that goes on with the entry before it, not the next.
-_SENTENCE_END = re.compile(r"[.!?…][”\"’»)]*$")
+# (Not one ending in "?" or "!": "Who is Abu Mohammed al-Jolani?" heads what answers it.)
+_SENTENCE_END = re.compile(r"[.…][”\"’»)]*$")
 
 
 @dataclass(frozen=True)
@@ -216,20 +217,28 @@ def _entries(
     news = profile == "news"
     common_names = _common_names(text, paragraphs, settings.common_name_share) if news else frozenset()
     pending: _Paragraph | None = None  # a tiny paragraph waiting to join the next one
+    announcing = False  # the pending paragraph ends in a colon
     for paragraph in paragraphs:
-        if pending is not None and pending.section != paragraph.section and news:
-            entries.append(pending)  # a blog's last short entry belongs to its own day
+        if pending is not None and (news or announcing) and (
+            pending.section != paragraph.section or pending.date not in (None, paragraph.date)
+        ):
+            # A blog's last short entry belongs to its own day; what a colon announces
+            # lies in its own entry, not past the next header or dateline.
+            entries.append(pending)
             pending = None
+        joined = pending is not None
         if pending is not None:
             paragraph = _Paragraph(
                 pending.start, paragraph.end, paragraph.date or pending.date, paragraph.section
             )
             pending = None
+        announcing = text[paragraph.end - 1] == ":"
         if paragraph.end - paragraph.start < settings.tiny and not (
-            news and _SENTENCE_END.search(text[paragraph.start : paragraph.end])
-        ) or text[paragraph.end - 1] == ":":
-            # A heading waits for what it heads; so does a paragraph ending in a colon
-            # ("… prefers APIs that:"), which announces the next one (a list, a quote).
+            news and not joined and _SENTENCE_END.search(text[paragraph.start : paragraph.end])
+        ) or announcing:
+            # A heading (or a dateline) waits for what it heads, with what it has gathered;
+            # so does a paragraph ending in a colon ("… prefers APIs that:"), which
+            # announces the next one (a list, a quote).
             pending = paragraph
             continue
         if news and entries:

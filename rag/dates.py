@@ -29,8 +29,12 @@ _LEADING_DATE = [
     # An ISO date, also as the start of a timestamp ("2024-12-09T14:05:00Z").
     re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:\b|(?=T\d))"),
 ]
-# A time of day as pages print it: "20:07", "14.05 GMT" (the British style), "3:05 p.m.".
-_TIME = r"(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?=[\s,)]|$)"
+# A time of day as pages print it: "20:07", "3:05 p.m.", "14.05 GMT" (the British style:
+# with a dot, only before a zone, a separator or the line's end, as "12.50 euros" is no time).
+_TIME = (
+    r"(?:at\s+)?(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?=[\s,)]|$)"
+    r"|\d{1,2}\.\d{2}(?:\s?[ap]\.?m\.?)?(?=\s*(?:$|[,|/•·–—(-]|(?:GMT|BST|UTC|CET|CEST|EET|EST|EDT|ET|PT|PST|PDT)\b)))"
+)
 # What may follow a date on a header or dateline: a time, "/ Updated …", "• 14:05", a place.
 _DATELINE_REST = re.compile(r"^(?:\s*$|\s*[,|/•·–—-]|\s+" + _TIME + r"|T\d{2}:\d{2}|\s+\()", re.I)
 # A date without its year is read only alone on its line or before a time: "May 12, he

@@ -253,3 +253,32 @@ def test_a_paragraph_ending_in_a_colon_joins_what_it_announces():
         "Another paragraph follows, about something else entirely, long enough to stand alone.",
     ]
     assert chunks[0].text.endswith("Only affect the current thread.")
+
+
+def test_a_question_heading_and_a_datelines_short_lead_still_head_what_follows():
+    text = (
+        "09 December 2024\n\nRebels entered Damascus overnight and the president fled the country.\n\n"
+        "Who is the rebel leader?\n\nThe rebel leader was born in Riyadh in 1982 and fought in Iraq.\n\n"
+        "Sun 8 Dec 2024 05:00\n\nThe president has left, rebels say.\n\n"
+        "Rebel commanders told state television that he boarded a plane before dawn.\n"
+    )
+    starts = [c.text.split("\n")[0] for c in chunks_of(text)]
+    assert starts == [
+        "Rebels entered Damascus overnight and the president fled the country.",
+        "Who is the rebel leader?",
+        "Sun 8 Dec 2024 05:00",
+    ]
+    assert chunks_of(text)[2].text.endswith("before dawn.")
+
+
+def test_what_a_colon_announces_is_not_looked_for_past_the_next_dateline():
+    text = (
+        "Sun 8 Dec 2024 14.05 GMT\n\nCrowds gathered in the main square on Sunday afternoon.\n\n"
+        "The foreign ministry in Moscow posted a statement on its Telegram channel:\n\n"
+        "Sat 7 Dec 2024 23.10 GMT\n\nRebels said they had reached the suburbs of the capital.\n"
+    )
+    assert [(c.text.split("\n")[0][:24], c.date) for c in chunks_of(text)] == [
+        ("Sun 8 Dec 2024 14.05 GMT", "2024-12-08"),
+        ("The foreign ministry in ", "2024-12-08"),
+        ("Sat 7 Dec 2024 23.10 GMT", "2024-12-07"),
+    ]

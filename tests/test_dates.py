@@ -24,6 +24,8 @@ from rag.dates import (
         ("9 Dec 2024 • 14:05", "2024-12-09"),
         ("2024-12-09T14:05:00Z", "2024-12-09"),
         ("9 December 2024 12.5 percent higher", None),
+        ("9 December 2024 12.50 euros was the price", None),  # a dotted time needs a zone or an end
+        ("Sun 8 Dec 2024 14.05", "2024-12-08"),
         ("Sunday 8 December", None),  # no year, and no date of the page to take it from
     ],
 )

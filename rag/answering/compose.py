@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answering.describe import described_name, description
-from rag.answering.question import AT_A_PLACE, PLACES, QuestionAnalysis
+from rag.answering.question import AT_A_PLACE, PLACES, QuestionAnalysis, noun_labels
 from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import NAME_LABELS, Entity, nationality_adjective
@@ -190,7 +190,7 @@ def _best_span(
         parse = reading.parse(text[start:end]) if reading is not None and reading.parse is not None else None
         found = spans(analysis, text, start, end, entities, parse, candidate.passage_entities)
         if analysis.expected == PLACES:
-            found = [span for span in found if not _owner(text, span)]
+            found = [span for span in found if not _owner(text, span, candidate.passage_entities or entities)]
         scored += ranked(model, analysis.text, text, start, end, found, reading)
     scored.sort(key=lambda pair: -pair[0])
     if not scored:
@@ -214,13 +214,26 @@ def _best_span(
     return _clean(candidate.hit.text[span.start : span.end]) or None
 
 
-def _owner(text: str, span) -> bool:
-    """Whether the span holds or is a name in the possessive ("[Russia’s envoy] in
-    Vienna"): that name owns what follows it, which is no answer to "where …?" (the
-    envoy is in Vienna)."""
-    return re.search(r"\w[’']s?(?:\s|$)", text[span.start : span.end]) is not None or re.match(
-        r"[’']s?\b", text[span.end : span.end + 2]
-    ) is not None
+# Nouns of a part of a place: "Moscow's western suburbs" is a place, "Russia's envoy" not.
+_PARTS_OF_PLACES = frozenset(
+    """outskirts suburb suburbs centre center heart north south east west northern southern eastern western
+    coast border borders capital countryside streets street part parts area areas region regions province""".split()
+)
+
+
+def _owner(text: str, span, entities) -> bool:
+    """Whether the span holds or is a name in the possessive that owns what follows it
+    ("[Russia’s envoy] in Vienna": the envoy is in Vienna), which is no answer to
+    "where …?". An apostrophe inside a name is no possessive ("St Peter's Square",
+    "Martyrs' Square"), and a part of a place is a place ("Moscow's western suburbs")."""
+    for mark in re.finditer(r"[’']s?(?=\s|$|[,.;:!?)])", text[span.start : span.end + 2]):
+        at = span.start + mark.start()
+        if not any(e.end == at for e in entities):
+            continue  # not right after a name: inside one, or no possessive of a name
+        after = re.findall(r"[a-z]+", text[at : at + 40].lower())[:3]
+        if not any(word in _PARTS_OF_PLACES or noun_labels(word) and noun_labels(word) & PLACES for word in after[1:]):
+            return True
+    return False
 
 
 def _name_for_why(analysis: QuestionAnalysis, span, entities) -> bool:

@@ -22,8 +22,8 @@ from rag.types import Answer
 _PRONOUN_LABELS: dict[str, tuple[str, ...]] = {
     "he": ("PERSON", "NAME"), "him": ("PERSON", "NAME"), "his": ("PERSON", "NAME"),
     "she": ("PERSON", "NAME"), "her": ("PERSON", "NAME"), "hers": ("PERSON", "NAME"),
-    "they": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"), "them": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"),
-    "their": ("OWNED", "ORG", "NORP", "GPE", "PERSON", "NAME"),
+    "they": ("ORG", "NORP", "GPE", "PERSON", "OWNED", "NAME"), "them": ("ORG", "NORP", "GPE", "PERSON", "OWNED", "NAME"),
+    "their": ("ORG", "NORP", "GPE", "PERSON", "OWNED", "NAME"),
     "it": ("ORG", "GPE", "FAC", "LOC", "EVENT", "PRODUCT", "NAME"), "its": ("ORG", "GPE", "FAC", "LOC", "NAME"),
     "there": ("GPE", "LOC", "FAC", "NAME"),
 }
@@ -33,6 +33,15 @@ _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUN_LABELS) + r")\b", re.I)
 _PLURAL = frozenset({"they", "them", "their"})
 # Pronouns that are only objects: never the one a subject pronoun of the question names.
 _OBJECT = frozenset({"him", "them"})
+# A verb of motion, with its object, right before "there": it is where to, not where.
+_MOTION_BEFORE = re.compile(
+    r"\b(?:go|goes|went|gone|going|get|gets|got|getting|come|comes|came|coming|take|takes|took|taken|taking|"
+    r"send|sends|sent|move|moves|moved|flee|flees|fled|fly|flies|flew|flown|travel|travels|travell?ed|return|"
+    r"returns|returned|arrive|arrives|arrived|head|heads|headed|bring|brings|brought|drive|drove|driven|run|ran|"
+    r"walk|walked|rush|rushed|deploy|deployed|transfer|transferred|evacuate|evacuated|relocate|relocated)"
+    r"(?:\s+(?:him|her|them|it|us|me|you))?\s+$",
+    re.I,
+)
 # "do it", "did it": "it" stands for an action, not for a name.
 _DO_IT = re.compile(r"\b(?:do|does|did|doing|done)\s+$", re.I)
 # The question word of an earlier question followed by its auxiliary ("what did …",
@@ -79,7 +88,8 @@ def antecedents(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[
 
 # A name in the possessive and the plural noun it owns: "Russia's two military bases".
 _OWNED_PLURAL = re.compile(
-    r"\b((?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*|[a-z][\w-]*)[’']s)"
+    r"\b(?!(?i:what|who|where|when|how|why|that|it|there|here|he|she|let)[’']s\b)"  # contractions: "what's"
+    r"((?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*|[a-z][\w-]*)[’']s)"
     r"((?:\s+(?!(?:in|of|on|at|to|for|from|by|with|and|or)\b)[a-z][\w-]*){0,2}\s+[a-z][\w-]*(?<![siu])s)\b"
 )
 
@@ -88,7 +98,11 @@ def _owned_plurals(question: str) -> list[str]:
     """What a name in the possessive owns, in the plural, in ``question``: "they" after
     "what are Russia's two military bases called?" are the bases, not Russia, which the
     possessive only says whose they are."""
-    return [match.group(1) + match.group(2) for match in _OWNED_PLURAL.finditer(question)]
+    return [
+        match.group(1) + match.group(2) for match in _OWNED_PLURAL.finditer(question)
+        # After "if", "when" …, a clause: "if Assad's regime falls" has its verb in the plural's place.
+        if not re.search(r"\b(?:if|when|whether|after|before|once|unless|until|because|since)\s+$", question[: match.start()], re.I)
+    ]
 
 
 def quoted_person(history: Sequence[Answer], gazetteer: Gazetteer | None) -> list[tuple[str, str]]:
@@ -140,6 +154,8 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         return question
 
     plural_of: dict[str, bool] = {}  # the names used so far: for a plural pronoun or not
+    # A name in the possessive before a plural it owns is whose they are, not what "they" are.
+    owners = {entity_key(name.split("’")[0].split("'")[0]) for name, label in names if label == "OWNED"}
     # The possessive in the user's own apostrophe: "what's Omar Daher's name?", not "…Daher’s".
     apostrophe = "'" if "'" in question and "’" not in question else "’"
 
@@ -153,6 +169,8 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         for group in (names, quoted):
             for wanted in _PRONOUN_LABELS[pronoun]:
                 for name, label in group:
+                    if plural and label != "OWNED" and entity_key(name) in owners:
+                        continue
                     if label == wanted and plural_of.get(name, plural) == plural:
                         if name in plural_of and pronoun in _OBJECT:
                             # "did he call him?": one who did it to himself would be
@@ -166,8 +184,13 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                         if pronoun in ("his", "its", "their"):
                             # "the bases’ commanders", "Russia’s envoy"
                             return f"{name}{apostrophe}" if label == "OWNED" else f"{name}{apostrophe}s"
-                        if pronoun == "there" and not re.search(r"\b(?:from|to|in|at|near|over|out of)\s+$", question[: match.start()], re.I):
-                            return f"in {name}"  # "how many are stuck there?": "… stuck in Germany?"
+                        if pronoun == "there":
+                            # "how many are stuck there?": "… stuck in Germany?"; "why did he go
+                            # there?": "… go to Moscow?"; after a preposition, the place alone.
+                            before = question[: match.start()]
+                            if re.search(r"\b(?:from|to|in|at|near|out of|into|toward|towards)\s+$", before, re.I):
+                                return name
+                            return f"to {name}" if _MOTION_BEFORE.search(before) else f"in {name}"
                         return name
         return match.group(0)
 

@@ -35,14 +35,7 @@ for _labels, _nouns in [
      "spokesperson envoy ambassador commander general king queen prince princess politician diplomat author "
      "secretary director-general secretary-general officer "
      "writer scientist player actor actress singer founder ceo chief ruler emperor pope governor mayor "
-     "senator candidate journalist reporter artist composer director premier chancellor monarch "
-     # People by their occupation or part in events, as questions name them ("which
-     # professor …", "which analyst …").
-     "professor academic scholar analyst expert researcher economist historian lawyer attorney judge "
-     "prosecutor doctor physician surgeon teacher activist cleric imam priest bishop rabbi soldier colonel "
-     "captain lieutenant admiral pilot editor correspondent columnist commentator lawmaker legislator "
-     "chairman chairwoman adviser advisor aide negotiator mediator businessman businesswoman entrepreneur "
-     "engineer inventor philosopher poet painter musician athlete coach witness suspect victim"),
+     "senator candidate journalist reporter artist composer director premier chancellor monarch"),
     (frozenset({"ORG", "NORP"}), "group organization organisation company party agency militia army faction "
      "movement government ministry department newspaper channel network broadcaster outlet university school "
      "team club band airline bank firm institution coalition alliance union council court committee rebels "
@@ -68,6 +61,17 @@ for _labels, _nouns in [
 ]:
     for _noun in _nouns.split():
         _NOUN_LABELS[_noun] = _labels
+# People by their occupation or part in events, as questions name them ("which professor
+# …", "which analyst …"). Most of these also modify other nouns ("victim support groups",
+# "a pilot program", "an expert panel"): before another noun they are no head (_head_noun).
+_OCCUPATIONS = frozenset(
+    """professor academic scholar analyst expert researcher economist historian lawyer attorney judge
+    prosecutor doctor physician surgeon teacher activist cleric imam priest bishop rabbi soldier colonel
+    captain lieutenant admiral pilot editor correspondent columnist commentator lawmaker legislator
+    chairman chairwoman adviser advisor aide negotiator mediator businessman businesswoman entrepreneur
+    engineer inventor philosopher poet painter musician athlete coach witness suspect victim""".split()
+)
+_NOUN_LABELS.update(dict.fromkeys(_OCCUPATIONS, frozenset({"PERSON"})))
 
 
 # What "what is the …" asks the value of ("what is the price of oil?" asks a sum, as
@@ -154,13 +158,23 @@ _OVERVIEW = re.compile(
 # How someone took something is told over several reports, as a topic is: "how did Iran
 # react to …?", "what was Iran's response to …?", "what has Turkey been saying?". The
 # one who reacts stays in the topic.
+# Reactions to what happened are told in the past or the perfect: "how does the API
+# respond to …?" asks how something works, a fact. A response must be someone's ("Iran's
+# response to", not "the two integer responses to a problem"), and in the present only a
+# stance or position is one ("what is the EU's position on …?", not "the server's
+# response to a request").
 _STANCE = re.compile(
-    r"^\s*(?:how (?:did|has|have|does|do|is|are|was|were) (?P<a>.{1,60}?) (?:react|respond|reacting|responding|reacted|responded)\b"
-    # (whose: "Iran's response to", not "the two integer responses to a problem")
-    r"|what (?:was|is|were|are|has been|have been) (?P<b>[^?]{1,40}?[’']s?(?: [a-z]+)?) (?:reactions?|responses?|stance|position) (?:to|on|towards?|about)\b"
-    r"|what (?:has|have|had) (?P<c>.{1,60}?) been (?:saying|doing)\b|what (?:is|are|was|were) (?P<d>.{1,60}?) saying\b)",
+    r"^\s*(?:how (?:did|has|have|was|were) (?P<a>.{1,60}?) (?:react|respond|reacting|responding|reacted|responded)\b"
+    r"|what (?:was|were|has been|have been) (?P<b>[^?]{1,40}?[’']s?(?: [a-z]+)?) (?:reactions?|responses?|stance|position) (?:to|on|towards?|about)\b"
+    r"|what (?:is|are) (?P<e>[^?]{1,40}?[’']s?(?: [a-z]+)?) (?:stance|position) (?:to|on|towards?|about)\b"
+    r"|what (?:has|have|had) (?P<c>.{1,60}?) been (?:saying|doing)\b"
+    r"|what (?:is|are|was|were) (?P<d>(?!(?:the|a|an) saying\b).{1,60}?) saying\b)",
     re.I,
 )
+
+
+def _stance_group(match: re.Match) -> str:
+    return next((group for group in match.groups() if group), "")
 # "what went on" asks what happened only before where or when, or alone: "what went on
 # sale" asks something else.
 _THEN_WHERE_OR_WHEN = r"(?=\s+(?:on|in|at|during|around|across|inside|over|between|with|to|yesterday|today|last)\b|\s*[?.!]*$)"
@@ -303,7 +317,15 @@ _WH = r"(?:who|whom|whose|what|which|where|when|why|how)\b"
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
 # A phrase or clause set before the question ("After Assad fell, who …?", "In 2013,
 # which …?", "When the US listed him, was he …?"): what is asked follows its comma.
-_LEADING_PHRASE = re.compile(r"^(?!\s*(?:" + _WH + "|" + _AUX + r"))[^,?]{2,80},\s*(?=" + _WH + ")", re.I)
+# It opens as adverbials do, with a preposition, a subordinating word or an adverb:
+# "Assad, who ruled for 24 years, fled where?" opens with the subject and its clause.
+_OPENERS = (
+    r"(?:in|on|at|after|before|during|since|by|for|of|among|along|besides|apart|aside|according|under|within|"
+    r"given|despite|upon|following|as|if|when|while|once|unlike|like|compared|beyond|without|through|"
+    r"throughout|across|over|near|from|to|with|except|other than|around|between|prior|currently|today|"
+    r"now|then|later|earlier|meanwhile|back|[a-z]+ly)\b"
+)
+_LEADING_PHRASE = re.compile(r"^(?=" + _OPENERS + r")(?!\s*(?:" + _WH + "|" + _AUX + r"))[^,?]{2,80},\s*(?=" + _WH + ")", re.I)
 # (A clause that opens with "when" is no question of its own when no auxiliary follows
 # it: "When the US listed him, which group …?", not "When did he leave, and why?".)
 _LEADING_CLAUSE = re.compile(
@@ -315,12 +337,14 @@ _LEADING_CLAUSE = re.compile(
 # …", "can you tell me when …"): the inner one is what is asked.
 _INDIRECT = re.compile(
     r"^(?:(?:do|does|did|can|could|would|will)\s+(?:you|we|anyone|someone|they|he|she|it|the\s+[\w’'-]+|"
-    r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){0,3})\s+(?:know|say|said|tell(?:\s+(?:me|us))?|mention|explain|reveal|"
+    r"[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){0,3})\s+(?:know|say|said|tell(?:\s+(?:me|us))?|mention|reveal|"
     r"specify|report|confirm|remember)|(?:please\s+)?tell\s+me|i(?:'d|’d| would) like to know|i wonder|any idea)\s+(?=" + _WH + ")",
     re.I,
 )
-# A statement with the question after it ("Israel's foreign minister said so - what's his name?").
-_TRAILING_ASK = re.compile(r"(?:\s+[-–—]\s*|[,;:]\s+)(" + _WH + r"[^-–—,;:]*\?)\s*$", re.I)
+# A statement with the question after it ("Israel's foreign minister said so - what's his
+# name?"), set off by a dash, a colon or a semicolon: after a comma, "which is …" is a
+# relative clause of the statement.
+_TRAILING_ASK = re.compile(r"(?:\s+[-–—]\s*|[;:]\s+)(" + _WH + r"[^-–—;:]*\?)\s*$", re.I)
 
 
 def asked_part(text: str) -> str:
@@ -346,7 +370,8 @@ def asked_part(text: str) -> str:
 # naming who is, and passages say it by the countries they name ("Germany and
 # Austria"), which no variant of the word matches. A name before a verb keeps the rule
 # ("What did Jordan say?", "What did Tehran announce?").
-_ADJECTIVE_ENDING = re.compile(r"(?:an|ese|ish|ic|i)$")
+# (Endings of adjectives, not of names: "-an" alone ends Taliban, Pakistan and Erdogan too.)
+_ADJECTIVE_ENDING = re.compile(r"(?:ean|ian|can|ese|ish|ic|i)$")
 
 
 def modifier_name(question: str, name: str, label: str) -> bool:
@@ -359,8 +384,8 @@ def modifier_name(question: str, name: str, label: str) -> bool:
 
 def stance_subject(text: str) -> str | None:
     """Who a question asks the reaction of ("how did [Iran] react …?"), or None."""
-    match = _STANCE.match(text)
-    return None if match is None else (match.group("a") or match.group("b") or match.group("c") or match.group("d") or "")
+    match = _STANCE.match(asked_part(text))
+    return None if match is None else _stance_group(match)
 
 
 def said_about(analysis: QuestionAnalysis) -> str:
@@ -502,6 +527,8 @@ def _head_noun(lowered: str) -> str | None:
                 and (not phrase[head + 1].endswith("s") or noun_labels(phrase[head + 1]) == noun_labels(phrase[head]))
             ):
                 head += 1
+            if _singular(phrase[head]) in _OCCUPATIONS and head + 1 < len(phrase) and not _verb_like(phrase[head + 1]):
+                return None  # "which victim support groups …": a modifier, of a noun of no known kind
             return phrase[head]
     match = _LIST_NOUN.match(lowered)
     if match is None:
@@ -510,6 +537,12 @@ def _head_noun(lowered: str) -> str | None:
         if _singular(word) in _NOUN_LABELS:
             return word
     return None
+
+
+def _verb_like(word: str) -> bool:
+    """Whether a question's word after a noun may be its verb ("which analyst [said]",
+    "which expert [warns]"), not a noun it modifies ("which expert [panel]")."""
+    return bool(_VERB_AFTER_WH.match(word)) or re.search(r"(?:ed|s)$", word) is not None
 
 
 def _only_names(text: str, names: list[tuple[str, str]]) -> bool:
@@ -753,7 +786,8 @@ def _names(text: str, gazetteer: Gazetteer | None, skip: list[tuple[int, int]]) 
 def _topic(text: str, dates: list[tuple[str, int, int]]) -> str:
     for _, start, end in reversed(dates):
         text = text[:start] + text[end:]
-    text = _STANCE.sub(lambda m: m.group("a") or m.group("b") or m.group("c") or m.group("d") or "", text)
+    asked = asked_part(text)
+    text = text[: len(text) - len(asked)] + _STANCE.sub(_stance_group, asked)  # who reacted stays in the topic
     text = _HAPPENED.sub("", _OVERVIEW.sub("", text))
     words = [w for w in re.findall(r"[\w’'-]+", text) if w.lower() not in _ASKING_WORDS]
     return " ".join(words)

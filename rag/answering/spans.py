@@ -390,10 +390,21 @@ class _Grammar:
 _PERSONAL = frozenset({"he", "she"})
 
 
+# People named by their part in an event ("Police arrested X. The victim was …") are
+# mostly others than the one just named: only a role someone holds refers back.
+_PARTS_IN_EVENTS = frozenset(
+    "victim victims suspect suspects witness witnesses judge judges soldier soldiers pilot pilots doctor doctors "
+    "physician surgeon teacher coach athlete person man woman".split()
+)
+
+
 def _by_role(words: list[tuple[int, int, str]], i: int) -> bool:
-    """Whether words i and i+1 are "the" and a noun of a person's role ("the diplomat
-    wrote"), not a title of someone else's ("the minister of …", "the president's")."""
+    """Whether words i and i+1 are "the" and a noun of a role a person holds ("the
+    diplomat wrote"), not a title of someone else's ("the minister of …", "the
+    president's") nor a part in an event ("the victim")."""
     if i + 1 >= len(words) or fold(words[i][2]) != "the" or noun_labels(words[i + 1][2]) != frozenset({"PERSON"}):
+        return False
+    if fold(words[i + 1][2]) in _PARTS_IN_EVENTS:
         return False
     after = words[i + 2][2].lower() if i + 2 < len(words) else ""
     return not re.search(r"[’']s?$", words[i + 1][2]) and after not in ("of", "s")
