@@ -281,6 +281,12 @@ def test_they_after_a_possessive_are_what_it_owns():
     assert rewrite(analyze("where are they based?", gazetteer), hezbollah, gazetteer) == "where are Hezbollah based?"
     later = history + [turn("Which group took Damascus?", short="HTS")]
     assert rewrite(analyze("where are they based?", gazetteer), later, gazetteer) == "where are HTS based?"
+    # A place the same question names is where they are, not what they are.
+    with_place = Gazetteer([("Russia", "GPE"), ("Syria", "GPE")])
+    bases = [turn("what are the names of Russia's two military bases in Syria?")]
+    assert rewrite(analyze("what alert level have they been put on?", with_place), bases, with_place) == (
+        "what alert level have Russia's two military bases been put on?"
+    )
 
 
 def test_he_is_the_person_the_last_answer_quoted_when_the_conversation_named_none():

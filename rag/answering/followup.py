@@ -167,7 +167,7 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
             return match.group(0)
         plural = pronoun in _PLURAL
         for group in (names, quoted):
-            for wanted in _PRONOUN_LABELS[pronoun]:
+            for wanted in _preferred(pronoun, group, owners):
                 for name, label in group:
                     if plural and label != "OWNED" and entity_key(name) in owners:
                         continue
@@ -211,6 +211,23 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
         return match.group(0)
 
     return BACK_REFERENCE.sub(refer, rewritten)
+
+
+def _preferred(pronoun: str, names: list[tuple[str, str]], owners: set[str]) -> tuple[str, ...]:
+    """The labels a pronoun takes, in order of preference. What a possessive owns ("they"
+    after "what are Russia's two military bases called?") comes after the conversation's
+    groups, countries and people, unless it was named before the first of them (newest
+    turn first, its short answer first): then it is what the last turn was about, and a
+    place of its question ("… bases in Syria") is not what "they" are."""
+    labels = _PRONOUN_LABELS[pronoun]
+    if "OWNED" not in labels:
+        return labels
+    kinds = [i for i, (name, label) in enumerate(names) if label in labels and label not in ("OWNED", "NAME")
+             and entity_key(name) not in owners]
+    owned = [i for i, (_, label) in enumerate(names) if label == "OWNED"]
+    if owned and (not kinds or owned[0] < kinds[0]):
+        return ("OWNED", *(label for label in labels if label != "OWNED"))
+    return labels
 
 
 def _swap_into_previous(previous: Answer, analysis: QuestionAnalysis, gazetteer: Gazetteer | None) -> str | None:
