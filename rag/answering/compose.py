@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from rag.answering.describe import described_name, description
-from rag.answering.question import AT_A_PLACE, PLACES, QuestionAnalysis, noun_labels
+from rag.answering.question import AT_A_PLACE, PLACE_PARTS, PLACES, QuestionAnalysis, noun_labels
 from rag.answering.select import Quote, writers_items
 from rag.dates import human_date, mentioned_dates, relative_day
 from rag.entities import NAME_LABELS, Entity, nationality_adjective
@@ -215,9 +215,9 @@ def _best_span(
 
 
 # Nouns of a part of a place: "Moscow's western suburbs" is a place, "Russia's envoy" not.
-_PARTS_OF_PLACES = frozenset(
-    """outskirts suburb suburbs centre center heart north south east west northern southern eastern western
-    coast border borders capital countryside streets street part parts area areas region regions province""".split()
+_PARTS_OF_PLACES = PLACE_PARTS | frozenset(
+    """north south east west northern southern eastern western coast border borders capital streets street
+    region regions province""".split()
 )
 
 

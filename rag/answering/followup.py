@@ -188,7 +188,7 @@ def rewrite(analysis: QuestionAnalysis, history: Sequence[Answer], gazetteer: Ga
                             # "how many are stuck there?": "… stuck in Germany?"; "why did he go
                             # there?": "… go to Moscow?"; after a preposition, the place alone.
                             before = question[: match.start()]
-                            if re.search(r"\b(?:from|to|in|at|near|out of|into|toward|towards)\s+$", before, re.I):
+                            if AT_A_PLACE.search(before) or re.search(r"\b(?:from|to|out of)\s+$", before, re.I):
                                 return name
                             return f"to {name}" if _MOTION_BEFORE.search(before) else f"in {name}"
                         return name

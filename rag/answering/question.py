@@ -117,9 +117,13 @@ _ASKS_ACTION = re.compile(
 )
 # Prepositions that put what follows them as a place: "near Damascus", "in the north",
 # also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
+# Nouns of a part of a place ("the outskirts of Homs").
+PLACE_PARTS = frozenset(
+    "part parts area areas outskirts suburb suburbs edge edges heart centre center countryside".split()
+)
 AT_A_PLACE = re.compile(
     r"\b(?:(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?)"
-    r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:parts?|areas?|outskirts|suburbs?|edges?|heart|cent(?:re|er)|countryside)\s+of)?|"
+    r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:" + "|".join(sorted(PLACE_PARTS)) + r")\s+of)?|"
     r"(?:north|south|east|west)(?:ern)?(?:-?(?:east|west)(?:ern)?)? of)\s+(?:the\s+)?$",
     re.I,
 )
