@@ -115,12 +115,12 @@ _ASKS_ACTION = re.compile(
     r"(?:is|are|was|were)\b.*\bdoing)\b",
     re.I,
 )
-# Prepositions that put what follows them as a place: "near Damascus", "in the north",
-# also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
 # Nouns of a part of a place ("the outskirts of Homs").
 PLACE_PARTS = frozenset(
     "part parts area areas outskirts suburb suburbs edge edges heart centre center countryside".split()
 )
+# Prepositions that put what follows them as a place: "near Damascus", "in the north",
+# also through a part of it: "in the northern part of Syria", "on the outskirts of Homs".
 AT_A_PLACE = re.compile(
     r"\b(?:(?:in|at|near|outside|inside|within|around|across|throughout|into|towards?)"
     r"(?:\s+the(?:\s+[a-z-]+)?\s+(?:" + "|".join(sorted(PLACE_PARTS)) + r")\s+of)?|"
@@ -178,7 +178,10 @@ _STANCE = re.compile(
 
 
 def _stance_group(match: re.Match) -> str:
+    """Who reacted, in whichever of ``_STANCE``'s forms matched."""
     return next((group for group in match.groups() if group), "")
+
+
 # "what went on" asks what happened only before where or when, or alone: "what went on
 # sale" asks something else.
 _THEN_WHERE_OR_WHEN = r"(?=\s+(?:on|in|at|during|around|across|inside|over|between|with|to|yesterday|today|last)\b|\s*[?.!]*$)"
